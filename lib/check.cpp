@@ -1,0 +1,58 @@
+#include "lib/check.hpp"
+
+#include <unistd.h>
+
+#include "lib/layout.hpp"
+#include "lib/pattern.hpp"
+#include "lib/sys.hpp"
+
+namespace dt {
+
+bool check_read(Context& ctx, const std::string& what, int64_t res, const char* got, const char* want, uint64_t len,
+                uint64_t off, uint64_t isize) {
+  bool ok = true;
+  std::string t = check_transfer(what.c_str(), res, len, off, isize, true);
+  if (!t.empty()) {
+    ctx.record_failure(t);
+    ok = false;
+  }
+  if (res > 0) {
+    uint64_t total = 0;
+    auto bad = diff_ranges(got, want, static_cast<size_t>(res), off, 64, &total);
+    if (!bad.empty()) {
+      ctx.record_failure(what + ": " + describe_bad_ranges(bad, total));
+      ok = false;
+    }
+  }
+  return ok;
+}
+
+bool verify_file_range(Context& ctx, const std::string& what, int fd_direct, uint64_t off, const char* want,
+                       uint64_t len, bool holes_are_errors) {
+  AlignedBuffer got(len);
+  uint64_t done = 0;
+  while (done < len) {
+    ssize_t n = ::pread(fd_direct, got.data() + done, len - done, static_cast<off_t>(off + done));
+    if (n <= 0) {
+      ctx.fail("{}: read-back at {:#x} returned {}{}", what, off + done, n,
+               n < 0 ? " (" + errno_name(errno) + ")" : " (EOF)");
+      return false;
+    }
+    done += static_cast<uint64_t>(n);
+  }
+  bool ok = true;
+  uint64_t total = 0;
+  auto bad = diff_ranges(got.data(), want, len, off, 64, &total);
+  if (!bad.empty()) {
+    ctx.record_failure(what + ": " + describe_bad_ranges(bad, total));
+    ok = false;
+  }
+  for (const auto& h : holes_are_errors ? holes_in(fd_direct, off, len) : std::vector<Range>{}) {
+    ctx.fail("{}: unexpected hole [{:#x},{:#x}) ({} bytes) inside the written range", what, h.start, h.end,
+             h.end - h.start);
+    ok = false;
+  }
+  return ok;
+}
+
+}  // namespace dt

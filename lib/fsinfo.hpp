@@ -1,0 +1,39 @@
+// Facts about the filesystem a directory lives on, and the checks that refuse
+// a --test-dir the tool cannot honestly test on.
+#pragma once
+
+#include <filesystem>
+#include <string>
+#include <vector>
+
+namespace dt {
+
+struct MountInfo {
+  std::string mount_point;
+  std::string fstype;
+  std::string source;
+  std::string options;        // per-mount options
+  std::string super_options;  // filesystem options
+  unsigned major = 0, minor = 0;
+  bool has_option(const std::string& opt) const;  // in either list, exact or "opt=..."
+  bool read_only() const;
+};
+
+// Pure: the mount that holds `path` (longest mount-point prefix) in a
+// /proc/self/mountinfo text.
+MountInfo parse_mountinfo_for(const std::string& mountinfo, const std::string& path);
+MountInfo mount_info_for(const std::filesystem::path& path);
+
+void set_nocow(const std::filesystem::path& dir);
+bool has_nocow(int fd);
+
+// "data raid1, metadata dup, system dup" via BTRFS_IOC_SPACE_INFO; "" if not btrfs.
+std::string btrfs_profile(const std::filesystem::path& dir);
+std::string btrfs_progs_version();
+
+// Throws SetupError (exit 2) naming the problem and the fix if `dir` cannot
+// be used: missing, not a directory, not btrfs (unless its type is in
+// allow_fs), read-only, or without O_DIRECT support.
+void validate_test_dir(const std::filesystem::path& dir, const std::vector<std::string>& allow_fs);
+
+}  // namespace dt

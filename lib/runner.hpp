@@ -1,0 +1,39 @@
+// Runs one case in a forked child under a watchdog. The runner, not the case,
+// owns the timeout, the kernel-log check, the per-case files and the verdict.
+#pragma once
+
+#include <filesystem>
+#include <optional>
+#include <string>
+
+#include "lib/context.hpp"
+#include "lib/registry.hpp"
+#include "lib/results.hpp"
+
+namespace dt {
+
+struct RunnerOptions {
+  std::optional<unsigned> timeout_s;  // overrides every case's default
+  RunParams params;
+  std::string run_id;
+};
+
+// Writes <results_dir>/<id>.full, and <id>.dmesg / <id>.stacks when there is
+// something to show; each file is complete (atomically renamed) on return.
+// Throws Interrupted after killing the child if the user interrupts.
+CaseResult run_case(const CaseInfo& info, const std::filesystem::path& test_dir,
+                    const std::filesystem::path& results_dir, const RunnerOptions& opts);
+
+// Pure: folds one JSON event line from a case into its result.
+void apply_event(CaseResult* r, const std::string& json_line);
+
+// Per-task state, wchan and kernel stack of a process, for a hang report.
+std::string task_stacks(pid_t pid);
+// The state letter of a process ('R', 'S', 'D', ...), '?' if it is gone.
+char process_state(pid_t pid);
+
+// Is io_uring usable here? "" if yes, else why not (kernel.io_uring_disabled, ENOSYS, ...).
+std::string io_uring_unavailable_reason();
+std::string userfaultfd_unavailable_reason();
+
+}  // namespace dt

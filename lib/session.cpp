@@ -1,0 +1,146 @@
+#include "lib/session.hpp"
+
+#include <sys/mount.h>
+#include <unistd.h>
+
+#include <fmt/format.h>
+
+#include <chrono>
+#include <ctime>
+#include <memory>
+
+#include "lib/fsinfo.hpp"
+#include "lib/interrupt.hpp"
+#include "lib/iopath.hpp"
+#include "lib/results.hpp"
+
+namespace dt {
+namespace fs = std::filesystem;
+
+namespace {
+std::string utc_now(const char* fmt_str) {
+  std::time_t t = std::time(nullptr);
+  std::tm tm{};
+  gmtime_r(&t, &tm);
+  char buf[64];
+  std::strftime(buf, sizeof buf, fmt_str, &tm);
+  return buf;
+}
+
+// Unmounts tracefs at the end if this run mounted it.
+struct TracefsGuard {
+  bool mounted = false;
+  std::string root;
+  TracefsGuard() { root = ensure_tracefs(&mounted); }
+  ~TracefsGuard() {
+    if (mounted) ::umount2(root.c_str(), MNT_DETACH);
+  }
+};
+
+void write_results(const fs::path& dir, const RunInfo& info, const std::vector<CaseResult>& results) {
+  write_file_atomic(dir / "summary.json", summary_json(info, results));
+  write_file_atomic(dir / "junit.xml", junit_xml(info, results));
+  write_file_atomic(dir / "check.log", check_log(info, results));
+}
+
+void point_latest(const fs::path& root, const std::string& run_id) {
+  std::error_code ec;
+  fs::path tmp = root / ".latest.tmp";
+  fs::remove(tmp, ec);
+  fs::create_directory_symlink(run_id, tmp, ec);
+  if (!ec) fs::rename(tmp, root / "latest", ec);
+}
+}  // namespace
+
+std::string make_run_id(const fs::path& results_root) {
+  std::string base = utc_now("%Y-%m-%dT%H-%M-%S");
+  std::string id = base;
+  for (int n = 2; fs::exists(results_root / id); ++n) id = fmt::format("{}-{}", base, n);
+  return id;
+}
+
+int run_session(const SessionConfig& cfg, std::ostream& out) {
+  for (const CaseInfo* c : cfg.cases) {
+    if (c->requires_mask & kNeedsIoUring) {
+      if (std::string why = io_uring_unavailable_reason(); !why.empty())
+        throw SetupError(fmt::format("{}, and case {} needs it; enable it (sysctl kernel.io_uring_disabled=0) or "
+                                     "leave such cases out with -x uring",
+                                     why, c->id));
+    }
+  }
+  std::unique_ptr<ScratchFs> scratch;
+  fs::path test_dir;
+  RunInfo info;
+  if (cfg.test_dir) {
+    test_dir = *cfg.test_dir;
+    validate_test_dir(test_dir, cfg.allow_fs);
+    info.provisioning = "test dir from " + cfg.test_dir_source;
+  } else {
+    scratch = std::make_unique<ScratchFs>(cfg.scratch);
+    test_dir = scratch->mount_point();
+    info.provisioning = "self-provisioned " + scratch->describe();
+  }
+  TracefsGuard tracefs;
+  throw_if_interrupted();
+
+  fs::create_directories(cfg.results_root);
+  info.run_id = make_run_id(cfg.results_root);
+  const fs::path dir = cfg.results_root / info.run_id;
+  fs::create_directories(dir);
+  point_latest(cfg.results_root, info.run_id);
+  auto describe_fs = [&] {
+    MountInfo mi = mount_info_for(test_dir);
+    info.test_dir = test_dir.string();
+    info.fstype = mi.fstype;
+    info.profile = btrfs_profile(test_dir);
+    info.mount_options = mi.options + "," + mi.super_options;
+  };
+  describe_fs();
+  info.started = utc_now("%Y-%m-%dT%H:%M:%SZ");
+  info.kernel = kernel_release();
+  info.btrfs_progs = btrfs_progs_version();
+  info.seed = cfg.runner.params.seed;
+  for (const CaseInfo* c : cfg.cases) info.selected.push_back(c->id);
+  RunnerOptions ropts = cfg.runner;
+  ropts.run_id = info.run_id;
+
+  out << fmt::format("KERNEL    -- {}\nFSTYP     -- {} ({})\nTEST_DIR  -- {} ({})\nPROGS     -- {}\nRESULTS   -- {}\n\n",
+                     info.kernel, info.fstype, info.profile.empty() ? "?" : info.profile, info.test_dir,
+                     info.provisioning, info.btrfs_progs, dir.string());
+  out.flush();
+
+  std::vector<CaseResult> results;
+  write_results(dir, info, results);
+  for (size_t i = 0; i < cfg.cases.size(); ++i) {
+    const CaseInfo& c = *cfg.cases[i];
+    out << fmt::format("{:<28} ", c.id);
+    out.flush();
+    CaseResult r = run_case(c, test_dir, dir, ropts);
+    out << fmt::format("{:<6} {:>6.1f}s{}\n", status_name(r.status), r.duration_s,
+                       r.reason.empty() ? "" : "  " + r.reason);
+    if (r.status != Status::NotRun) out << "    " << layout_line(r) << "\n    " << path_line(r) << "\n";
+    out.flush();
+    const bool stuck = r.stuck_in_d_state;
+    results.push_back(std::move(r));
+    write_results(dir, info, results);
+    if (stuck && i + 1 < cfg.cases.size()) {
+      if (!scratch) {
+        out << fmt::format("stopping: {} left a task in D state on {}; the remaining {} cases were not run. "
+                           "Reboot before testing this filesystem again.\n",
+                           c.id, test_dir.string(), cfg.cases.size() - i - 1);
+        break;
+      }
+      out << fmt::format("{} left a task in D state: abandoning {} and continuing on a fresh scratch filesystem\n",
+                         c.id, scratch->describe());
+      scratch->abandon();
+      scratch = std::make_unique<ScratchFs>(cfg.scratch);
+      test_dir = scratch->mount_point();
+      describe_fs();
+    }
+  }
+  out << "\n" << run_summary(results);
+  out << "Results in " << dir.string() << "\n";
+  return exit_code(results);
+}
+
+}  // namespace dt
