@@ -234,11 +234,13 @@ CaseResult run_case(const CaseInfo& info, const fs::path& test_dir, const fs::pa
 
   if (hung) {
     std::string stacks = task_stacks(pid);
+    const std::string where = fmt::format("main task in state {} at {}", process_state(pid),
+                                          trim(read_file_or_empty(fmt::format("/proc/{}/wchan", pid))));
     ::kill(-pid, SIGKILL);
     bool died = wait_exit(pidfd.get(), 2000);
     char state = process_state(pid);
     r.status = Status::Hang;
-    r.reason = fmt::format("no progress after {}s timeout", timeout_s);
+    r.reason = fmt::format("no progress after {}s timeout ({})", timeout_s, where);
     if (!died && state == 'D') {
       r.stuck_in_d_state = true;
       r.reason += "; still in D state after SIGKILL (the kernel cannot release it)";

@@ -1,0 +1,28 @@
+// Description: harness self-test, expected status FAIL from the kernel-log
+// check. A "WARNING:" line is written into the kernel log through /dev/kmsg
+// while the case runs; the runner must fail the case and save <id>.dmesg.
+#include <fcntl.h>
+#include <unistd.h>
+
+#include "lib/context.hpp"
+
+namespace dt {
+namespace {
+
+void run(Context& ctx) {
+  Fd kmsg = open_or_throw("/dev/kmsg", O_WRONLY);
+  const std::string line = "WARNING: selftest-dmesg planted this line; the case must fail\n";
+  write_all(kmsg.get(), line);
+  ctx.log("wrote to the kernel log: {}", line);
+}
+
+const CaseRegistrar reg({
+    .id = "selftest-dmesg",
+    .groups = {"selftest"},
+    .description = "Harness self-test (expect FAIL: kernel log): a planted WARNING line must fail the case",
+    .timeout_s = 30,
+    .fn = run,
+});
+
+}  // namespace
+}  // namespace dt

@@ -1,0 +1,54 @@
+// Description: harness self-test, expected status FAIL naming offset
+// bad-page * 4096. An O_DIRECT write takes its source from a userfaultfd
+// buffer whose fault for one page is served with the wrong pattern, so the
+// kernel really stores wrong bytes there; verify_file_range(), the check the
+// write cases use, must report exactly that range.
+#include <fcntl.h>
+#include <unistd.h>
+
+#include "lib/check.hpp"
+#include "lib/context.hpp"
+#include "lib/pattern.hpp"
+#include "lib/uffd.hpp"
+
+namespace dt {
+namespace {
+
+void run(Context& ctx) {
+  const size_t ps = page_size();
+  const uint64_t pages = ctx.param_u64("pages"), bad = ctx.param_u64("bad-page");
+  if (bad >= pages) throw SetupError("selftest-wrong-data: bad-page must be below pages");
+  const size_t len = pages * ps;
+  AlignedBuffer want(len);
+  fill_pattern(want.data(), len, 0, ctx.seed());
+  UserfaultRegion src(len);
+  src.serve([&](size_t page, char* out) {
+    fill_pattern(out, ps, page * ps, page == bad ? ctx.seed() + 1 : ctx.seed());
+  });
+  for (const Variant& v : ctx.variants()) {
+    Fd fd = open_or_throw(v.dir / "f", O_RDWR | O_CREAT | O_TRUNC | O_DIRECT);
+    PathReport pr{.op = "pwrite from uffd buffer", .write = true};
+    ctx.trace_start({fd.get()});
+    ssize_t n = ::pwrite(fd.get(), src.data(), len, 0);
+    ctx.trace_stop(&pr, fd.get(), 0, len);
+    ctx.report_path(v.name + " write", pr);
+    std::string t = check_transfer("pwrite", n < 0 ? -errno : n, len, 0, 0, false);
+    if (!t.empty()) ctx.record_failure(t);
+    auto extents = fiemap(fd.get());
+    ctx.report_layout(v.name + "/f", describe_written_range(fd.get(), extents, 0, len), extents);
+    verify_file_range(ctx, v.name + "/f", fd.get(), 0, want.data(), len);
+  }
+}
+
+const CaseRegistrar reg({
+    .id = "selftest-wrong-data",
+    .groups = {"selftest"},
+    .description = "Harness self-test (expect FAIL at bad-page*4K): one source page served wrong via userfaultfd",
+    .requires_mask = kNeedsUserfaultfd,
+    .params = {{"pages", "64", "pages written"}, {"bad-page", "3", "the page whose fault is served with wrong data"}},
+    .timeout_s = 60,
+    .fn = run,
+});
+
+}  // namespace
+}  // namespace dt
