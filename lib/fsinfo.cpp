@@ -157,10 +157,9 @@ void validate_test_dir(const fs::path& dir, const std::vector<std::string>& allo
   bool allowed = mi.fstype == "btrfs";
   for (const auto& a : allow_fs) allowed = allowed || a == mi.fstype;
   if (!allowed) {
-    throw SetupError(fmt::format("test dir {} is on {} ({}), not btrfs{}; use a btrfs mount, or pass --allow-fs {} "
+    throw SetupError(fmt::format("test dir {} is on {} ({}), not btrfs; use a btrfs mount, or pass --allow-fs {} "
                                  "to run on it as a control",
-                                 dir.string(), mi.fstype, mi.mount_point,
-                                 mi.fstype == "tmpfs" ? ", and tmpfs has no O_DIRECT" : "", mi.fstype));
+                                 dir.string(), mi.fstype, mi.mount_point, mi.fstype));
   }
   if (mi.read_only())
     throw SetupError(fmt::format("test dir {} is on a read-only mount ({}); remount it read-write (mount -o "

@@ -154,8 +154,9 @@ LayoutCheck describe_written_range(int fd, const std::vector<Extent>& extents, u
   for (const auto& e : extents) chk.data_extents += e.logical < off + len && e.logical + e.length > off;
   chk.holes = static_cast<unsigned>(holes.size());
   chk.ok = holes.empty();
-  chk.summary = fmt::format("written range [{:#x},+{}): {} extent{}, {} hole{}", off, format_size(len),
-                            chk.data_extents, chk.data_extents == 1 ? "" : "s", chk.holes, chk.holes == 1 ? "" : "s");
+  chk.summary = fmt::format("written range [{:#x},+{}): {} extent{}, {} hole{} ({})", off, format_size(len),
+                            chk.data_extents, chk.data_extents == 1 ? "" : "s", chk.holes, chk.holes == 1 ? "" : "s",
+                            chk.ok ? "FIEMAP and SEEK_HOLE verified" : "HOLES FOUND");
   return chk;
 }
 

@@ -1,0 +1,59 @@
+#!/bin/bash
+# Bad input: one line on stderr naming the problem and the fix, exit 2, and
+# nothing created or written.
+. "$(dirname "$0")/lib.sh"
+
+expect_usage_error() {  # expected-substring description command...
+  local want=$1 what=$2
+  shift 2
+  set +e
+  local err
+  err=$("$@" 2>&1 >/dev/null)
+  local rc=$?
+  set -e
+  expect_eq "$rc" 2 "$what: exit 2"
+  expect_eq "$(printf '%s\n' "$err" | wc -l)" 1 "$what: one line"
+  expect_contains "$err" "$want" "$what: message"
+}
+
+cd "$WORK"
+expect_usage_error "needs root" "not root" setpriv --reuid=65534 --regid=65534 --clear-groups "$DT" run
+expect_usage_error "does not exist" "missing test dir" "$DT" run --test-dir "$WORK/nope"
+mkdir -p "$WORK/tmpfs" && mount -t tmpfs none "$WORK/tmpfs"
+expect_usage_error "is on tmpfs (" "tmpfs test dir" "$DT" run --test-dir "$WORK/tmpfs"
+umount "$WORK/tmpfs"
+mkdir -p "$WORK/ext"
+expect_usage_error "not btrfs; use a btrfs mount, or pass --allow-fs" "not btrfs" "$DT" run --test-dir "$WORK/ext"
+# A read-only btrfs: made by this test on its own image.
+truncate -s 512M "$WORK/ro.img" && mkfs.btrfs -q -f "$WORK/ro.img" && mkdir -p "$WORK/ro"
+mount -o loop,ro "$WORK/ro.img" "$WORK/ro"
+expect_usage_error "read-only mount" "read-only test dir" "$DT" run --test-dir "$WORK/ro"
+umount "$WORK/ro"
+# fstests configuration: TEST_DIR from the environment, and local.config winning over it.
+expect_usage_error "$WORK/from-env does not exist" "TEST_DIR from environment" env TEST_DIR="$WORK/from-env" "$DT" run
+echo "TEST_DIR=$WORK/from-config" >"$WORK/local.config"
+expect_usage_error "$WORK/from-config does not exist" "TEST_DIR from local.config" env TEST_DIR="$WORK/from-env" "$DT" run
+rm "$WORK/local.config"
+# io_uring disabled: cases that need it are refused up front, with the fix.
+old=$(cat /proc/sys/kernel/io_uring_disabled)
+echo 2 >/proc/sys/kernel/io_uring_disabled
+set +e
+err=$("$DT" run 2>&1 >/dev/null); rc=$?
+echo "$old" >/proc/sys/kernel/io_uring_disabled
+set -e
+expect_eq "$rc" 2 "io_uring disabled: exit 2"
+expect_contains "$err" "io_uring is disabled (kernel.io_uring_disabled=2)" "io_uring disabled: message"
+expect_contains "$err" "-x uring" "io_uring disabled: names the fix"
+# Numbers and names.
+expect_usage_error "--timeout 'abc' is not a number of seconds" "bad timeout" "$DT" run --timeout abc
+expect_usage_error "--iterations '0'" "zero iterations" "$DT" run --iterations 0
+expect_usage_error "--seed 'x'" "bad seed" "$DT" run --seed x
+expect_usage_error "--scratch-size 1M is too small" "tiny scratch" "$DT" run --scratch-size 1M
+expect_usage_error "did you mean 'partial-dio-write'" "unknown case" "$DT" run partial-dio-wrte
+expect_usage_error "unknown group 'quik' (did you mean 'quick'?)" "unknown group" "$DT" run -g quik
+expect_usage_error "-p extnts: no selected case has that parameter (did you mean 'extents'?)" "unknown parameter" "$DT" run nowait-multi-extent-read -p extnts=2
+expect_usage_error "did you mean 'list'" "unknown command" "$DT" lsit
+expect_usage_error "cannot read expunge file" "missing expunge file" "$DT" run -E "$WORK/nope.txt"
+expect_nothing_left "after refusals"
+[ ! -e "$WORK/results" ] && [ ! -e "$WORK/nope" ] && pass "nothing created" || fail "a refusal created files"
+finish

@@ -1,0 +1,46 @@
+# Shared helpers for the integration tests: real kernel, real btrfs, root.
+# Each test script runs under ctest's TIMEOUT (the outer watchdog); the tool's
+# own runner puts every case under its per-case watchdog.
+set -euo pipefail
+
+DT=${DIOTORTURE:?set DIOTORTURE to the diotorture binary}
+WORK=$(mktemp -d /var/tmp/dt-it.XXXXXX)
+# Scratch images go under $WORK too, so leftovers are easy to find.
+export TMPDIR=$WORK
+FAILED=0
+
+cleanup_work() {
+  # Never leave a fixture mounted; the tool's own leftovers are asserted, not cleaned.
+  for m in $(awk -v w="$WORK" '$2 ~ "^"w {print $2}' /proc/mounts | sort -r); do umount -l "$m" || true; done
+  rm -rf "$WORK"
+}
+trap cleanup_work EXIT
+
+fail() { echo "FAIL: $*"; FAILED=1; }
+pass() { echo "ok: $*"; }
+expect_eq() { if [ "$1" == "$2" ]; then pass "$3"; else fail "$3: expected '$2', got '$1'"; fi; }
+expect_contains() { if grep -qF -- "$2" <<<"$1"; then pass "$3"; else fail "$3: '$2' not in: $1"; fi; }
+
+# No mount, loop device or image of ours may survive a run.
+expect_nothing_left() {
+  local what=$1
+  if grep -q "$WORK/diotorture\." /proc/mounts; then fail "$what: a scratch mount is left"; else pass "$what: no mount left"; fi
+  local loops=""
+  for f in /sys/block/loop*/loop/backing_file; do
+    [ -e "$f" ] && grep -q "$WORK/diotorture\." "$f" && loops+=" $f"
+  done
+  if [ -n "$loops" ]; then fail "$what: loop devices left:$loops"; else pass "$what: no loop device left"; fi
+  if compgen -G "$WORK/diotorture.*" >/dev/null; then fail "$what: scratch dir left: $(ls -d "$WORK"/diotorture.*)"; else pass "$what: no image left"; fi
+}
+
+# jq-free JSON queries on summary.json.
+case_field() {  # summary.json id field
+  python3 -c 'import json,sys; d=json.load(open(sys.argv[1])); c=[c for c in d["cases"] if c["id"]==sys.argv[2]][0]; v=c
+for k in sys.argv[3].split("."): v=v[k]
+print(v if not isinstance(v,(list,dict)) else json.dumps(v))' "$1" "$2" "$3"
+}
+
+finish() {
+  if [ "$FAILED" -ne 0 ]; then echo "SOME CHECKS FAILED"; exit 1; fi
+  echo "all checks passed"
+}

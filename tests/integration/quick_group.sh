@@ -1,0 +1,32 @@
+#!/bin/bash
+# The README's main job: `diotorture run` with no arguments provisions a loop
+# btrfs, runs the quick group, and every case passes on this kernel with its
+# log stating the layout it built and the path the kernel took.
+. "$(dirname "$0")/lib.sh"
+
+set +e
+out=$(cd "$WORK" && "$DT" run --results "$WORK/results" 2>&1)
+rc=$?
+set -e
+echo "$out"
+expect_eq "$rc" 0 "diotorture run exits 0"
+expect_contains "$out" "Passed all 4 cases" "fstests-style summary"
+S=$WORK/results/latest/summary.json
+for id in nowait-multi-extent-read dio-mmap-same-range partial-dio-write dsync-dio-write; do
+  expect_eq "$(case_field "$S" $id status)" pass "$id passes"
+  full=$WORK/results/latest/$id.full
+  grep -q '^layout .*verified' "$full" && pass "$id logs a verified layout" || fail "$id: no verified layout line"
+  grep -qE '^path .*: (direct|buffered|mixed):' "$full" && pass "$id logs the path taken" || fail "$id: no path line"
+  grep -q '^variant nocow: no data checksums' "$full" && pass "$id ran a NOCOW variant" || fail "$id: no nocow variant"
+done
+# The NOCOW reads must really be direct, and checksummed writes are reported as the buffered fallback they are.
+expect_contains "$(case_field "$S" nowait-multi-extent-read path.summary)" "nocow read" "path summary per variant"
+expect_contains "$(case_field "$S" dsync-dio-write path.summary)" "datasum write" "datasum writes reported"
+python3 - "$S" <<'PY' && pass "summary.json has kernel, progs, profile" || fail "summary.json fields"
+import json,sys; d=json.load(open(sys.argv[1]))
+assert d["kernel"] and "btrfs-progs" in d["btrfs_progs"] and d["profile"].startswith("data single"), d
+assert d["fstype"] == "btrfs"
+PY
+for f in junit.xml check.log; do [ -s "$WORK/results/latest/$f" ] && pass "$f written" || fail "$f missing"; done
+expect_nothing_left "after a clean run"
+finish

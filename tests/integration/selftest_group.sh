@@ -1,0 +1,34 @@
+#!/bin/bash
+# The detectors and the watchdog, proven on real kernel outcomes: each
+# selftest case must end with exactly the status and message it provokes.
+. "$(dirname "$0")/lib.sh"
+
+set +e
+start=$(date +%s)
+out=$(cd "$WORK" && "$DT" run -g selftest --timeout 5 --results "$WORK/results" 2>&1)
+rc=$?
+set -e
+echo "$out"
+R=$WORK/results/latest
+S=$R/summary.json
+expect_eq "$rc" 3 "a hang makes the exit status 3"
+
+expect_eq "$(case_field "$S" selftest-hang status)" hang "the uffd-blocked read is a HANG"
+python3 -c "import json,sys; d=json.load(open('$S')); c=[c for c in d['cases'] if c['id']=='selftest-hang'][0]; sys.exit(0 if c['duration_s'] <= 5+2 else 1)" \
+  && pass "HANG reported within timeout + 2 s" || fail "HANG took longer than timeout + 2 s"
+grep -q handle_userfault "$R/selftest-hang.stacks" && pass "stacks show the blocked kernel path" || fail "no handle_userfault in stacks"
+expect_contains "$(case_field "$S" selftest-hang reason)" "handle_userfault" "hang reason names where it blocked"
+
+# The cases after the hang still ran.
+expect_eq "$(case_field "$S" selftest-wrong-data status)" fail "wrong data is a FAIL"
+expect_contains "$(case_field "$S" selftest-wrong-data reason)" "first bad byte at offset 0x3000; 1 bad range (4096 bytes): [0x3000,0x4000) wrong" "wrong data names the exact range"
+expect_eq "$(case_field "$S" selftest-short-read status)" fail "short read is a FAIL"
+expect_contains "$(case_field "$S" selftest-short-read reason)" "short read (datasum pread): 32768 of 65536 bytes at offset 0x0" "short read names the count"
+expect_eq "$(case_field "$S" selftest-hole status)" fail "hole is a FAIL"
+expect_contains "$(case_field "$S" selftest-hole failures)" "unexpected hole [0x40000,0x50000)" "hole named with offsets"
+expect_contains "$(case_field "$S" selftest-hole failures)" "[0x40000,0x50000) zero-filled" "zero-filled range named"
+expect_eq "$(case_field "$S" selftest-dmesg status)" fail "kernel log WARNING is a FAIL"
+grep -q "WARNING: selftest-dmesg" "$R/selftest-dmesg.dmesg" && pass "dmesg excerpt saved" || fail "no .dmesg excerpt"
+expect_contains "$out" "Failed 5 of 5 cases" "summary counts the failures"
+expect_nothing_left "after a hang"
+finish
