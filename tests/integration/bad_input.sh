@@ -25,7 +25,7 @@ umount "$WORK/tmpfs"
 mkdir -p "$WORK/ext"
 expect_usage_error "not btrfs; use a btrfs mount, or pass --allow-fs" "not btrfs" "$DT" run --test-dir "$WORK/ext"
 # A read-only btrfs: made by this test on its own image.
-truncate -s 512M "$WORK/ro.img" && mkfs.btrfs -q -f "$WORK/ro.img" && mkdir -p "$WORK/ro"
+truncate -s 512M "$WORK/ro.img" && mkfs.btrfs -q -f "$WORK/ro.img" >/dev/null 2>&1 && mkdir -p "$WORK/ro"
 mount -o loop,ro "$WORK/ro.img" "$WORK/ro"
 expect_usage_error "read-only mount" "read-only test dir" "$DT" run --test-dir "$WORK/ro"
 umount "$WORK/ro"

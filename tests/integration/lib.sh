@@ -3,7 +3,7 @@
 # own runner puts every case under its per-case watchdog.
 set -euo pipefail
 
-DT=${DIOTORTURE:?set DIOTORTURE to the diotorture binary}
+DT=$(readlink -f "${DIOTORTURE:?set DIOTORTURE to the diotorture binary}")
 WORK=$(mktemp -d /var/tmp/dt-it.XXXXXX)
 # Scratch images go under $WORK too, so leftovers are easy to find.
 export TMPDIR=$WORK
