@@ -69,22 +69,15 @@ void run(Context& ctx) {
           ctx.log("{}: {} of {} source pages pre-faulted, {} resident before the write", name, pre, size / ps,
                   before.cached_pages);
 
-          PathReport pr{.op = name, .write = true};
-          ctx.trace_start({dst.get()});
-          ssize_t n = ::pwrite(dst.get(), m.data(), size, static_cast<off_t>(dst_off));
-          int64_t res = n < 0 ? -errno : n;
-          ctx.trace_stop(&pr, dst.get(), dst_off, size);
-          ctx.report_path(v.name + " write", pr);
-          if (pr.counts.dio_begin > 1)
-            ctx.log("{}: {} iomap_dio_rw calls: the write was split by faults and resumed", name, pr.counts.dio_begin);
+          PathCounts counts;
+          int64_t res = traced_pwrite(ctx, v.name + " write", name, dst.get(), m.data(), size, dst_off, &counts);
+          if (counts.dio_begin > 1)
+            ctx.log("{}: {} iomap_dio_rw calls: the write was split by faults and resumed", name, counts.dio_begin);
           std::string t = check_transfer(name.c_str(), res, size, dst_off, 0, false);
           if (!t.empty()) ctx.record_failure(t);
           m = Mapping();
 
-          // What the write left: extents and holes in the range, then the bytes.
-          auto extents = fiemap(dst.get());
-          ctx.report_layout(name, describe_written_range(dst.get(), extents, dst_off, size), extents);
-          verify_file_range(ctx, name, dst.get(), dst_off, want.data(), size);
+          check_written_range(ctx, name, dst.get(), dst_off, want.data(), size);
         }
       }
     }

@@ -19,18 +19,12 @@ void run(Context& ctx) {
   fill_pattern(want.data(), len, 0, ctx.seed());
   for (const Variant& v : ctx.variants()) {
     Fd fd = open_or_throw(v.dir / "f", O_RDWR | O_CREAT | O_TRUNC | O_DIRECT);
-    PathReport pr{.op = "pwrite 1M", .write = true};
-    ctx.trace_start({fd.get()});
-    ssize_t n = ::pwrite(fd.get(), want.data(), len, 0);
-    ctx.trace_stop(&pr, fd.get(), 0, len);
-    ctx.report_path(v.name + " write", pr);
-    if (n != static_cast<ssize_t>(len)) throw_errno("pwrite");
+    int64_t n = traced_pwrite(ctx, v.name + " write", "pwrite 1M", fd.get(), want.data(), len, 0);
+    if (n != static_cast<int64_t>(len)) throw_errno("pwrite");
     ::fsync(fd.get());
     if (::fallocate(fd.get(), FALLOC_FL_PUNCH_HOLE | FALLOC_FL_KEEP_SIZE, hole_off, hole_len) != 0)
       throw_errno("punch hole");
-    auto extents = fiemap(fd.get());
-    ctx.report_layout(v.name + "/f", describe_written_range(fd.get(), extents, 0, len), extents);
-    verify_file_range(ctx, v.name + "/f", fd.get(), 0, want.data(), len);
+    check_written_range(ctx, v.name + "/f", fd.get(), 0, want.data(), len);
   }
 }
 

@@ -25,12 +25,8 @@ void run(Context& ctx) {
     ctx.report_layout(v.name + "/f", describe_written_range(fd.get(), extents, 0, len), extents);
     Mapping buf = Mapping::anonymous(len);
     if (::mprotect(buf.data() + len / 2, len / 2, PROT_NONE) != 0) throw_errno("mprotect");
-    PathReport pr{.op = "pread into half PROT_NONE buffer"};
-    ctx.trace_start({fd.get()});
-    ssize_t n = ::pread(fd.get(), buf.data(), len, 0);
-    ctx.trace_stop(&pr, fd.get(), 0, len);
-    ctx.report_path(v.name + " read", pr);
-    check_read(ctx, v.name + " pread", n < 0 ? -errno : n, buf.data(), want.data(), len, 0, len);
+    int64_t n = traced_pread(ctx, v.name + " read", "pread into half PROT_NONE buffer", fd.get(), buf.data(), len, 0);
+    check_read(ctx, v.name + " pread", n, buf.data(), want.data(), len, 0, len);
   }
 }
 

@@ -27,16 +27,10 @@ void run(Context& ctx) {
   });
   for (const Variant& v : ctx.variants()) {
     Fd fd = open_or_throw(v.dir / "f", O_RDWR | O_CREAT | O_TRUNC | O_DIRECT);
-    PathReport pr{.op = "pwrite from uffd buffer", .write = true};
-    ctx.trace_start({fd.get()});
-    ssize_t n = ::pwrite(fd.get(), src.data(), len, 0);
-    ctx.trace_stop(&pr, fd.get(), 0, len);
-    ctx.report_path(v.name + " write", pr);
-    std::string t = check_transfer("pwrite", n < 0 ? -errno : n, len, 0, 0, false);
+    int64_t n = traced_pwrite(ctx, v.name + " write", "pwrite from uffd buffer", fd.get(), src.data(), len, 0);
+    std::string t = check_transfer("pwrite", n, len, 0, 0, false);
     if (!t.empty()) ctx.record_failure(t);
-    auto extents = fiemap(fd.get());
-    ctx.report_layout(v.name + "/f", describe_written_range(fd.get(), extents, 0, len), extents);
-    verify_file_range(ctx, v.name + "/f", fd.get(), 0, want.data(), len);
+    check_written_range(ctx, v.name + "/f", fd.get(), 0, want.data(), len);
   }
 }
 

@@ -2,6 +2,8 @@
 
 #include <unistd.h>
 
+#include <cerrno>
+
 #include "lib/layout.hpp"
 #include "lib/pattern.hpp"
 #include "lib/sys.hpp"
@@ -53,6 +55,37 @@ bool verify_file_range(Context& ctx, const std::string& what, int fd_direct, uin
     ok = false;
   }
   return ok;
+}
+
+bool check_written_range(Context& ctx, const std::string& what, int fd_direct, uint64_t off, const char* want,
+                         uint64_t len) {
+  auto extents = fiemap(fd_direct);
+  ctx.report_layout(what, describe_written_range(fd_direct, extents, off, len), extents);
+  return verify_file_range(ctx, what, fd_direct, off, want, len);
+}
+
+namespace {
+int64_t traced_io(Context& ctx, const std::string& key, const std::string& op, bool write, int fd, void* buf,
+                  uint64_t len, uint64_t off, PathCounts* counts) {
+  PathReport pr{.op = op, .write = write};
+  ctx.trace_start({fd});
+  ssize_t n = write ? ::pwrite(fd, buf, len, static_cast<off_t>(off)) : ::pread(fd, buf, len, static_cast<off_t>(off));
+  int64_t res = n < 0 ? -errno : n;
+  ctx.trace_stop(&pr, fd, off, len);
+  if (counts) *counts = pr.counts;
+  ctx.report_path(key, pr);
+  return res;
+}
+}  // namespace
+
+int64_t traced_pwrite(Context& ctx, const std::string& key, const std::string& op, int fd, const void* buf,
+                      uint64_t len, uint64_t off, PathCounts* counts) {
+  return traced_io(ctx, key, op, true, fd, const_cast<void*>(buf), len, off, counts);
+}
+
+int64_t traced_pread(Context& ctx, const std::string& key, const std::string& op, int fd, void* buf, uint64_t len,
+                     uint64_t off) {
+  return traced_io(ctx, key, op, false, fd, buf, len, off, nullptr);
 }
 
 }  // namespace dt
