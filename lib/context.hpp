@@ -34,6 +34,7 @@ struct Variant {
 struct RunParams {
   uint64_t seed = 1;
   unsigned iterations = 0;  // 0: the case's own default
+  unsigned timeout_s = 0;   // the watchdog's limit for this case (set by the runner)
   std::map<std::string, std::string> overrides;  // -p key=value
 };
 
@@ -44,6 +45,7 @@ class Context {
   const std::string& id() const { return info_.id; }
   const std::filesystem::path& work_dir() const { return work_dir_; }
   uint64_t seed() const { return params_.seed; }
+  unsigned timeout_s() const { return params_.timeout_s; }
   unsigned iterations(unsigned case_default) const {
     return params_.iterations ? params_.iterations : case_default;
   }

@@ -188,16 +188,18 @@ CaseResult run_case(const CaseInfo& info, const fs::path& test_dir, const fs::pa
   Fd ev_read(pfd[0]), ev_write(pfd[1]);
   KmsgWatch kmsg(fmt::format("begin {} {}", opts.run_id, info.id));
 
+  const unsigned timeout_s = opts.timeout_s.value_or(info.timeout_s);
+  RunParams child_params = opts.params;
+  child_params.timeout_s = timeout_s;
   pid_t pid = ::fork();
   if (pid < 0) throw_errno("fork");
-  if (pid == 0) child_main(info, opts.params, work, log.get(), ev_write.get());
+  if (pid == 0) child_main(info, child_params, work, log.get(), ev_write.get());
   ::setpgid(pid, pid);  // also set here: no race with the kill below
   ev_write.reset();
   Fd pidfd(pidfd_open(pid));
   if (!pidfd) throw_errno("pidfd_open");
   ::fcntl(ev_read.get(), F_SETFL, O_NONBLOCK);
 
-  const unsigned timeout_s = opts.timeout_s.value_or(info.timeout_s);
   const auto deadline = t0 + std::chrono::seconds(timeout_s);
   std::string pending;
   auto drain = [&] {

@@ -33,6 +33,17 @@ expect_nothing_left() {
   if compgen -G "$WORK/diotorture.*" >/dev/null; then fail "$what: scratch dir left: $(ls -d "$WORK"/diotorture.*)"; else pass "$what: no image left"; fi
 }
 
+# Like expect_nothing_left, after giving the kernel up to $2 seconds to let go
+# (a thawed, lazily-unmounted filesystem releases its loop device by itself).
+expect_nothing_left_within() {
+  local what=$1 secs=$2
+  for _ in $(seq 1 "$secs"); do
+    grep -q "$WORK/diotorture\." /proc/mounts /sys/block/loop*/loop/backing_file 2>/dev/null || break
+    sleep 1
+  done
+  expect_nothing_left "$what"
+}
+
 # jq-free JSON queries on summary.json.
 case_field() {  # summary.json id field
   python3 -c 'import json,sys; d=json.load(open(sys.argv[1])); c=[c for c in d["cases"] if c["id"]==sys.argv[2]][0]; v=c
