@@ -61,6 +61,7 @@ static json case_json(const CaseResult& r) {
 
 std::string summary_json(const RunInfo& info, const std::vector<CaseResult>& results) {
   json j{{"run_id", info.run_id},
+         {"hostname", info.hostname},
          {"started", info.started},
          {"kernel", info.kernel},
          {"btrfs_progs", info.btrfs_progs},
@@ -108,7 +109,7 @@ std::string junit_xml(const RunInfo& info, const std::vector<CaseResult>& result
   x += fmt::format(
       "<testsuite name=\"diotorture\" tests=\"{}\" failures=\"{}\" errors=\"{}\" skipped=\"{}\" time=\"{:.3f}\" "
       "timestamp=\"{}\" hostname=\"{}\">\n",
-      results.size(), failures, errors, skipped, total, xml_escape(info.started), xml_escape(info.kernel));
+      results.size(), failures, errors, skipped, total, xml_escape(info.started), xml_escape(info.hostname));
   x += "  <properties>\n";
   for (const auto& [k, v] : std::initializer_list<std::pair<const char*, std::string>>{
            {"kernel", info.kernel},

@@ -32,6 +32,7 @@ struct CaseResult {
 struct RunInfo {
   std::string run_id;
   std::string started;  // ISO 8601
+  std::string hostname;
   std::string kernel;
   std::string btrfs_progs;
   std::string test_dir;

@@ -32,12 +32,15 @@ TEST(RunSummary, FstestsWording) {
 TEST(Junit, CountsAndEscapes) {
   RunInfo info;
   info.kernel = "6.18";
+  info.hostname = "ci-host";
   std::string x = junit_xml(info, {make("a", Status::Fail, "short read <4096> & \"more\""), make("b", Status::Hang),
                                    make("c", Status::NotRun, "no uffd")});
   EXPECT_NE(std::string::npos, x.find("tests=\"3\" failures=\"1\" errors=\"1\" skipped=\"1\""));
   EXPECT_NE(std::string::npos, x.find("short read &lt;4096&gt; &amp; &quot;more&quot;"));
   EXPECT_NE(std::string::npos, x.find("<error type=\"hang\""));
   EXPECT_NE(std::string::npos, x.find("<skipped message=\"no uffd\"/>"));
+  EXPECT_NE(std::string::npos, x.find("hostname=\"ci-host\""));
+  EXPECT_NE(std::string::npos, x.find("<property name=\"kernel\" value=\"6.18\"/>"));
 }
 
 TEST(SummaryJson, RoundTripsCaseFields) {

@@ -98,6 +98,9 @@ int run_session(const SessionConfig& cfg, std::ostream& out) {
   describe_fs();
   info.started = utc_now("%Y-%m-%dT%H:%M:%SZ");
   info.kernel = kernel_release();
+  char host[256] = {};
+  ::gethostname(host, sizeof host - 1);
+  info.hostname = host;
   info.btrfs_progs = btrfs_progs_version();
   info.seed = cfg.runner.params.seed;
   for (const CaseInfo* c : cfg.cases) info.selected.push_back(c->id);
