@@ -86,15 +86,10 @@ void run(Context& ctx) {
               ctx.log("{}: returned {} in {:.1f} ms", name, res, ms);
               ctx.metric(fmt::format("{}_ms_max", op), ms, "ms");
               ctx.report_path(fmt::format("{} {}", v.name, op), pr);
-              std::string t = check_transfer(name.c_str(), res, size, 0, size, !write);
-              if (!t.empty()) ctx.record_failure(t);
               // A read lands the file's own bytes in the mapping: for both
               // MAP_SHARED (the page cache itself) and MAP_PRIVATE (private copies).
-              if (!write && res == static_cast<int64_t>(size)) {
-                uint64_t total = 0;
-                auto bad = diff_ranges(m.data(), want.data(), size, 0, 64, &total);
-                if (!bad.empty()) ctx.record_failure(name + " (mapping after read): " + describe_bad_ranges(bad, total));
-              }
+              if (write) check_write(ctx, name, res, size, 0);
+              else check_read(ctx, name + " (mapping after read)", res, m.data(), want.data(), size, 0, size);
               m = Mapping();
               // The file must still hold what it held: the write wrote the same bytes back.
               verify_file_range(ctx, name, direct.get(), 0, want.data(), size, /*holes_are_errors=*/write);

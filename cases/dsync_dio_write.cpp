@@ -29,10 +29,7 @@ int open_flags(const std::string& method) {
 // Writes blocks [0, n) of `bs` bytes from buf; returns false if unsupported.
 bool write_all_blocks(Context& ctx, const std::string& method, int fd, const char* buf, uint64_t bs, unsigned n,
                       unsigned qd, const std::string& name) {
-  auto check = [&](unsigned i, int64_t res) {
-    std::string t = check_transfer((name + " block " + std::to_string(i)).c_str(), res, bs, i * bs, 0, false);
-    if (!t.empty()) ctx.record_failure(t);
-  };
+  auto check = [&](unsigned i, int64_t res) { check_write(ctx, name + " block " + std::to_string(i), res, bs, i * bs); };
   if (method.rfind("uring", 0) != 0) {
     for (unsigned i = 0; i < n; ++i) {
       iovec iov{const_cast<char*>(buf + i * bs), bs};

@@ -73,8 +73,7 @@ void run(Context& ctx) {
           int64_t res = traced_pwrite(ctx, v.name + " write", name, dst.get(), m.data(), size, dst_off, &counts);
           if (counts.dio_begin > 1)
             ctx.log("{}: {} iomap_dio_rw calls: the write was split by faults and resumed", name, counts.dio_begin);
-          std::string t = check_transfer(name.c_str(), res, size, dst_off, 0, false);
-          if (!t.empty()) ctx.record_failure(t);
+          check_write(ctx, name, res, size, dst_off);
           m = Mapping();
 
           check_written_range(ctx, name, dst.get(), dst_off, want.data(), size);

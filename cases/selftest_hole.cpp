@@ -20,7 +20,8 @@ void run(Context& ctx) {
   for (const Variant& v : ctx.variants()) {
     Fd fd = open_or_throw(v.dir / "f", O_RDWR | O_CREAT | O_TRUNC | O_DIRECT);
     int64_t n = traced_pwrite(ctx, v.name + " write", "pwrite 1M", fd.get(), want.data(), len, 0);
-    if (n != static_cast<int64_t>(len)) throw_errno("pwrite");
+    if (n != static_cast<int64_t>(len))
+      throw std::runtime_error(check_transfer("pwrite 1M", n, len, 0, 0, false));
     ::fsync(fd.get());
     if (::fallocate(fd.get(), FALLOC_FL_PUNCH_HOLE | FALLOC_FL_KEEP_SIZE, hole_off, hole_len) != 0)
       throw_errno("punch hole");

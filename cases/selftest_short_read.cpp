@@ -21,8 +21,7 @@ void run(Context& ctx) {
     Fd fd = open_or_throw(v.dir / "f", O_RDWR | O_CREAT | O_TRUNC | O_DIRECT);
     if (::pwrite(fd.get(), want.data(), len, 0) != static_cast<ssize_t>(len)) throw_errno("pwrite");
     ::fsync(fd.get());
-    auto extents = fiemap(fd.get());
-    ctx.report_layout(v.name + "/f", describe_written_range(fd.get(), extents, 0, len), extents);
+    report_written_layout(ctx, v.name + "/f", fd.get(), 0, len);
     Mapping buf = Mapping::anonymous(len);
     if (::mprotect(buf.data() + len / 2, len / 2, PROT_NONE) != 0) throw_errno("mprotect");
     int64_t n = traced_pread(ctx, v.name + " read", "pread into half PROT_NONE buffer", fd.get(), buf.data(), len, 0);

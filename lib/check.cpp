@@ -29,6 +29,13 @@ bool check_read(Context& ctx, const std::string& what, int64_t res, const char* 
   return ok;
 }
 
+bool check_write(Context& ctx, const std::string& what, int64_t res, uint64_t len, uint64_t off) {
+  std::string t = check_transfer(what.c_str(), res, len, off, 0, false);
+  if (t.empty()) return true;
+  ctx.record_failure(t);
+  return false;
+}
+
 bool verify_file_range(Context& ctx, const std::string& what, int fd_direct, uint64_t off, const char* want,
                        uint64_t len, bool holes_are_errors) {
   AlignedBuffer got(len);
@@ -57,10 +64,14 @@ bool verify_file_range(Context& ctx, const std::string& what, int fd_direct, uin
   return ok;
 }
 
+void report_written_layout(Context& ctx, const std::string& what, int fd, uint64_t off, uint64_t len) {
+  auto extents = fiemap(fd);
+  ctx.report_layout(what, describe_written_range(fd, extents, off, len), extents);
+}
+
 bool check_written_range(Context& ctx, const std::string& what, int fd_direct, uint64_t off, const char* want,
                          uint64_t len) {
-  auto extents = fiemap(fd_direct);
-  ctx.report_layout(what, describe_written_range(fd_direct, extents, off, len), extents);
+  report_written_layout(ctx, what, fd_direct, off, len);
   return verify_file_range(ctx, what, fd_direct, off, want, len);
 }
 

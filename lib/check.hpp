@@ -14,13 +14,19 @@ namespace dt {
 bool check_read(Context& ctx, const std::string& what, int64_t res, const char* got, const char* want, uint64_t len,
                 uint64_t off, uint64_t isize);
 
+// A write's result: anything but the full length is a FAIL. Returns true if good.
+bool check_write(Context& ctx, const std::string& what, int64_t res, uint64_t len, uint64_t off);
+
 // Reads [off, off+len) back with O_DIRECT and compares it with `want`;
 // every zero-filled or wrong range and every hole (SEEK_HOLE) is a FAIL.
 bool verify_file_range(Context& ctx, const std::string& what, int fd_direct, uint64_t off, const char* want,
                        uint64_t len, bool holes_are_errors = true);
 
-// The written range's layout (FIEMAP extents, SEEK_HOLE holes) reported,
-// then verify_file_range(): what every write case checks after its writes.
+// Reports the layout a write left in [off, off+len): FIEMAP extents, SEEK_HOLE holes.
+void report_written_layout(Context& ctx, const std::string& what, int fd, uint64_t off, uint64_t len);
+
+// report_written_layout(), then verify_file_range(): what every write case
+// checks after its writes.
 bool check_written_range(Context& ctx, const std::string& what, int fd_direct, uint64_t off, const char* want,
                          uint64_t len);
 
