@@ -3,6 +3,7 @@
 #include <unistd.h>
 
 #include <fmt/format.h>
+#include <fmt/ranges.h>
 
 #include <iostream>
 #include <memory>
@@ -11,6 +12,7 @@
 #include "cmd/command.hpp"
 #include "lib/config.hpp"
 #include "lib/registry.hpp"
+#include "lib/scratch.hpp"
 #include "lib/session.hpp"
 #include "lib/sys.hpp"
 
@@ -20,8 +22,53 @@ namespace {
 struct RunOptions {
   std::vector<std::string> ids, groups, exclude, expunge_files, params, allow_fs;
   std::string test_dir, results = "results", timeout, iterations, seed = "1", scratch_size = "4G", mkfs_options,
-                        mount_options;
+                        mount_options, profile, scratch_pool, scratch_mnt;
+  bool force_mkfs = false;
 };
+
+// Where the cases run: an existing --test-dir, a scratch device pool, or
+// loop images. Command-line flags win over local.config and the environment;
+// a --profile asks for a freshly formatted filesystem, so it takes the pool
+// (or loop images) even when a TEST_DIR is configured.
+void choose_filesystem(const RunOptions& o, SessionConfig* cfg) {
+  if (!o.profile.empty()) {
+    if (!find_profile(o.profile)) {
+      std::vector<std::string> names;
+      for (const auto& p : profile_specs()) names.push_back(p.name);
+      std::string hint = did_you_mean(o.profile, names);
+      throw SetupError(fmt::format("--profile '{}' is not a btrfs profile{}; give one of {}", o.profile,
+                                   hint.empty() ? "" : fmt::format(" (did you mean '{}'?)", hint),
+                                   fmt::join(names, ", ")));
+    }
+    cfg->scratch.profile = o.profile;
+  }
+  if (!o.test_dir.empty() && (!o.profile.empty() || !o.scratch_pool.empty() || o.force_mkfs))
+    throw SetupError("--test-dir uses an existing filesystem, while --profile, --scratch-dev-pool and --force-mkfs "
+                     "format a scratch one; give one or the other");
+  std::string pool_source, mnt_source;
+  auto pool = resolve_setting(o.scratch_pool, "--scratch-dev-pool", "SCRATCH_DEV_POOL", &pool_source);
+  auto mnt = resolve_setting(o.scratch_mnt, "--scratch-mnt", "SCRATCH_MNT", &mnt_source);
+  std::optional<std::string> test_dir;
+  if (o.profile.empty() && o.scratch_pool.empty()) test_dir = resolve_test_dir(o.test_dir, &cfg->test_dir_source);
+  if (test_dir) {
+    if (o.force_mkfs) throw SetupError(fmt::format("--force-mkfs formats scratch devices, but the run would use the "
+                                                   "existing TEST_DIR {} (from {}); drop --force-mkfs or give --profile",
+                                                   *test_dir, cfg->test_dir_source));
+    cfg->test_dir = test_dir;
+    return;
+  }
+  if (pool) {
+    for (const auto& d : split(*pool, ' '))
+      if (!trim(d).empty()) cfg->scratch.pool.push_back(trim(d));
+    if (cfg->scratch.pool.empty()) throw SetupError(fmt::format("the scratch pool from {} names no device", pool_source));
+    cfg->scratch.pool_source = pool_source;
+    cfg->scratch.force_mkfs = o.force_mkfs;
+    if (mnt) cfg->scratch.mount_point = *mnt;
+  } else if (o.force_mkfs) {
+    throw SetupError("--force-mkfs needs a scratch device pool (--scratch-dev-pool or SCRATCH_DEV_POOL); loop images "
+                     "are always blank");
+  }
+}
 
 uint64_t positive(const std::string& flag, const std::string& value, const char* what, uint64_t max) {
   uint64_t v = 0;
@@ -81,7 +128,7 @@ int run(const RunOptions& o) {
   if (::geteuid() != 0)
     throw SetupError("diotorture run needs root (it mounts filesystems, attaches loop devices and reads /dev/kmsg); "
                      "rerun it as root");
-  cfg.test_dir = resolve_test_dir(o.test_dir, &cfg.test_dir_source);
+  choose_filesystem(o, &cfg);
   cfg.allow_fs = o.allow_fs;
   cfg.results_root = o.results;
   return run_session(cfg, std::cout);
@@ -98,6 +145,14 @@ Action setup_run(CLI::App& sub) {
   sub.add_option("--test-dir", o->test_dir,
                  "Run on this existing btrfs directory instead of a self-provisioned loop btrfs "
                  "(default: TEST_DIR from local.config or the environment)");
+  sub.add_option("--profile", o->profile,
+                 "Format the scratch filesystem with this data profile: single, dup, raid0, raid1, raid1c3, raid1c4, "
+                 "raid10, raid5, raid6 (loop images: as many as it needs)");
+  sub.add_option("--scratch-dev-pool", o->scratch_pool,
+                 "Format these block devices (space separated) instead of loop images (default: SCRATCH_DEV_POOL)");
+  sub.add_flag("--force-mkfs", o->force_mkfs,
+               "Format scratch pool devices even if they hold a filesystem (never a device in use)");
+  sub.add_option("--scratch-mnt", o->scratch_mnt, "Mount the scratch pool here (default: SCRATCH_MNT, else private)");
   sub.add_option("--allow-fs", o->allow_fs, "Accept a --test-dir of this non-btrfs type, as a control (repeatable)");
   sub.add_option("--results", o->results, "Results root; each run writes a new directory in it")->capture_default_str();
   sub.add_option("--timeout", o->timeout, "Watchdog seconds per case (default: each case's own)");

@@ -99,4 +99,21 @@ int64_t traced_pread(Context& ctx, const std::string& key, const std::string& op
   return traced_io(ctx, key, op, false, fd, buf, len, off, nullptr);
 }
 
+size_t report_copy_comparison(Context& ctx, const std::string& when, const CopyComparison& cmp) {
+  constexpr size_t kMaxListed = 32;
+  ctx.log("{}: compared {} blocks of {} on {} cop{}{}{}: {} differ", when, cmp.blocks, cmp.profile, cmp.max_copies,
+          cmp.max_copies == 1 ? "y" : "ies",
+          cmp.parity_stripes ? fmt::format(", parity of {} full stripes recomputed", cmp.parity_stripes) : "",
+          cmp.not_comparable ? fmt::format(", {} bytes not comparable (inline/encoded/unwritten)", cmp.not_comparable)
+                             : "",
+          cmp.mismatches.size());
+  if (!cmp.compared_anything()) ctx.fail("{}: no block had a second copy or parity to compare", when);
+  for (size_t i = 0; i < cmp.mismatches.size() && i < kMaxListed; ++i)
+    ctx.fail("{}: {}", when, describe_mismatch(cmp.mismatches[i]));
+  if (cmp.mismatches.size() > kMaxListed)
+    ctx.fail("{}: {} more mismatching blocks not listed", when, cmp.mismatches.size() - kMaxListed);
+  ctx.metric("differing blocks", static_cast<double>(cmp.mismatches.size()), "blocks");
+  return cmp.mismatches.size();
+}
+
 }  // namespace dt

@@ -6,6 +6,7 @@
 #include <string>
 
 #include "lib/context.hpp"
+#include "lib/copies.hpp"
 
 namespace dt {
 
@@ -29,6 +30,11 @@ void report_written_layout(Context& ctx, const std::string& what, int fd, uint64
 // checks after its writes.
 bool check_written_range(Context& ctx, const std::string& what, int fd_direct, uint64_t off, const char* want,
                          uint64_t len);
+
+// Logs what a copy comparison covered and FAILs once per mismatching block
+// (at most 32 listed, then a count). A comparison that found nothing to
+// compare (one copy, no parity) is a FAIL too. Returns the mismatch count.
+size_t report_copy_comparison(Context& ctx, const std::string& when, const CopyComparison& cmp);
 
 // pwrite()/pread() with its path traced, judged and reported under `key`
 // ("nocow write"); returns bytes or -errno. *counts gets the evidence.

@@ -66,9 +66,10 @@ std::map<std::string, std::string> parse_fstests_config(const std::string& text,
   return vars;
 }
 
-std::optional<std::string> resolve_test_dir(const std::string& cli_value, std::string* source) {
+std::optional<std::string> resolve_setting(const std::string& cli_value, const std::string& cli_flag,
+                                           const std::string& key, std::string* source) {
   if (!cli_value.empty()) {
-    *source = "--test-dir";
+    *source = cli_flag;
     return cli_value;
   }
   std::map<std::string, std::string> env;
@@ -82,16 +83,20 @@ std::optional<std::string> resolve_test_dir(const std::string& cli_value, std::s
   std::error_code ec;
   if (std::filesystem::is_regular_file(cfg, ec)) {
     auto vars = parse_fstests_config(read_file(cfg), env);
-    if (auto it = vars.find("TEST_DIR"); it != vars.end() && !it->second.empty()) {
+    if (auto it = vars.find(key); it != vars.end() && !it->second.empty()) {
       *source = cfg;
       return it->second;
     }
   }
-  if (auto it = env.find("TEST_DIR"); it != env.end() && !it->second.empty()) {
-    *source = "TEST_DIR environment variable";
+  if (auto it = env.find(key); it != env.end() && !it->second.empty()) {
+    *source = key + " environment variable";
     return it->second;
   }
   return std::nullopt;
+}
+
+std::optional<std::string> resolve_test_dir(const std::string& cli_value, std::string* source) {
+  return resolve_setting(cli_value, "--test-dir", "TEST_DIR", source);
 }
 
 }  // namespace dt

@@ -1,4 +1,4 @@
-// fstests-compatible configuration: TEST_DIR from the environment or from a
+// fstests-compatible configuration: TEST_DIR, SCRATCH_DEV_POOL and SCRATCH_MNT from the environment or from a
 // local.config (or the file HOST_OPTIONS names) in the current directory.
 // As in fstests, the config file is read after the environment, so a value it
 // sets wins; lines before the first [section] and the first section apply.
@@ -15,7 +15,12 @@ namespace dt {
 std::map<std::string, std::string> parse_fstests_config(const std::string& text,
                                                         const std::map<std::string, std::string>& env);
 
-// --test-dir, else local.config's TEST_DIR, else $TEST_DIR. *source says which.
+// The command-line value, else KEY from local.config (or $HOST_OPTIONS),
+// else $KEY from the environment. *source says which.
+std::optional<std::string> resolve_setting(const std::string& cli_value, const std::string& cli_flag,
+                                           const std::string& key, std::string* source);
+
+// --test-dir, else local.config's TEST_DIR, else $TEST_DIR.
 std::optional<std::string> resolve_test_dir(const std::string& cli_value, std::string* source);
 
 }  // namespace dt

@@ -135,6 +135,11 @@ void Context::metric(const std::string& name, double value, const std::string& u
   emit(json{{"type", "metric"}, {"name", name}, {"value", value}, {"unit", unit}}.dump());
 }
 
+void Context::note(const std::string& msg) {
+  log_line("NOTE: " + msg);
+  emit(json{{"type", "note"}, {"msg", msg}}.dump());
+}
+
 void Context::trace_start(std::initializer_list<int> fds) {
   std::vector<uint64_t> inodes;
   for (int fd : fds) inodes.push_back(inode_of(fd));

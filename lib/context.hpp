@@ -82,6 +82,9 @@ class Context {
   // Judges, logs and records the path one I/O took.
   void report_path(const std::string& key, PathReport r);
   void metric(const std::string& name, double value, const std::string& unit);
+  // A fact the reader of the summary must see even when the case passes, e.g.
+  // "every write fell back to buffered I/O: the race was not exercised".
+  void note(const std::string& msg);
 
   PathTracer& tracer() { return tracer_; }
 

@@ -1,6 +1,7 @@
 #include "lib/results.hpp"
 
 #include <fmt/format.h>
+#include <fmt/ranges.h>
 
 namespace dt {
 
@@ -51,6 +52,7 @@ static json case_json(const CaseResult& r) {
               {"duration_s", r.duration_s},
               {"failures", r.failures},
               {"skipped", r.skips},
+              {"notes", r.notes},
               {"variants", r.variants},
               {"layout", {{"summary", layout_line(r)}, {"files", r.layouts}}},
               {"path", {{"summary", path_line(r)}, {"by_key", paths}}},
@@ -69,6 +71,7 @@ std::string summary_json(const RunInfo& info, const std::vector<CaseResult>& res
          {"provisioning", info.provisioning},
          {"fstype", info.fstype},
          {"profile", info.profile},
+         {"devices", info.devices},
          {"mount_options", info.mount_options},
          {"seed", info.seed},
          {"selected", info.selected},
@@ -116,6 +119,7 @@ std::string junit_xml(const RunInfo& info, const std::vector<CaseResult>& result
            {"btrfs_progs", info.btrfs_progs},
            {"test_dir", info.test_dir},
            {"profile", info.profile},
+           {"devices", fmt::format("{}", fmt::join(info.devices, "; "))},
            {"mount_options", info.mount_options}})
     x += fmt::format("    <property name=\"{}\" value=\"{}\"/>\n", k, xml_escape(v));
   x += "  </properties>\n";

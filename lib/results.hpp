@@ -19,6 +19,7 @@ struct CaseResult {
   std::string reason;             // first failure, notrun reason, or hang description
   std::vector<std::string> failures;
   std::vector<std::string> skips;
+  std::vector<std::string> notes;  // facts shown beside the verdict
   double duration_s = 0;
   nlohmann::json layouts = nlohmann::json::array();
   // path key ("nocow write") -> verdict ("direct") -> count
@@ -39,6 +40,7 @@ struct RunInfo {
   std::string provisioning;  // "self-provisioned loop btrfs ..." or "--test-dir"
   std::string fstype;
   std::string profile;
+  std::vector<std::string> devices;  // "devid 1 /dev/loop0 (4.0 GiB)"
   std::string mount_options;
   unsigned long long seed = 0;
   std::vector<std::string> selected;

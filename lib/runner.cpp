@@ -78,6 +78,8 @@ void apply_event(CaseResult* r, const std::string& line) {
       r->status = Status::NotRun;
       r->reason = j.value("reason", "");
     }
+  } else if (type == "note") {
+    if (r->notes.size() < 50) r->notes.push_back(j.value("msg", ""));
   } else if (type == "skip") {
     r->skips.push_back(j.value("what", "") + ": " + j.value("reason", ""));
   } else if (type == "layout") {

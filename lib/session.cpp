@@ -3,12 +3,16 @@
 #include <sys/mount.h>
 #include <unistd.h>
 
+#include <fcntl.h>
+
 #include <fmt/format.h>
+#include <fmt/ranges.h>
 
 #include <chrono>
 #include <ctime>
 #include <memory>
 
+#include "lib/copies.hpp"
 #include "lib/fsinfo.hpp"
 #include "lib/interrupt.hpp"
 #include "lib/iopath.hpp"
@@ -94,6 +98,18 @@ int run_session(const SessionConfig& cfg, std::ostream& out) {
     info.fstype = mi.fstype;
     info.profile = btrfs_profile(test_dir);
     info.mount_options = mi.options + "," + mi.super_options;
+    // The devices as the filesystem itself reports them, so a multi-device
+    // --test-dir is described as truly as a self-provisioned one.
+    info.devices.clear();
+    if (mi.fstype == "btrfs") {
+      try {
+        Fd fd = open_or_throw(test_dir, O_RDONLY | O_DIRECTORY);
+        for (const auto& d : btrfs_devices(fd.get()).devices)
+          info.devices.push_back(fmt::format("devid {} {} ({})", d.devid, d.path, format_size(d.total_bytes)));
+      } catch (const std::exception& e) {
+        info.devices.push_back(std::string("unknown: ") + e.what());
+      }
+    }
   };
   describe_fs();
   info.started = utc_now("%Y-%m-%dT%H:%M:%SZ");
@@ -107,9 +123,11 @@ int run_session(const SessionConfig& cfg, std::ostream& out) {
   RunnerOptions ropts = cfg.runner;
   ropts.run_id = info.run_id;
 
-  out << fmt::format("KERNEL    -- {}\nFSTYP     -- {} ({})\nTEST_DIR  -- {} ({})\nPROGS     -- {}\nRESULTS   -- {}\n\n",
+  out << fmt::format("KERNEL    -- {}\nFSTYP     -- {} ({})\nTEST_DIR  -- {} ({})\nDEVICES   -- {}\nPROGS     -- {}\n"
+                     "RESULTS   -- {}\n\n",
                      info.kernel, info.fstype, info.profile.empty() ? "?" : info.profile, info.test_dir,
-                     info.provisioning, info.btrfs_progs, dir.string());
+                     info.provisioning, info.devices.empty() ? "?" : fmt::format("{}", fmt::join(info.devices, "; ")),
+                     info.btrfs_progs, dir.string());
   out.flush();
 
   std::vector<CaseResult> results;
@@ -122,12 +140,13 @@ int run_session(const SessionConfig& cfg, std::ostream& out) {
     out << fmt::format("{:<6} {:>6.1f}s{}\n", status_name(r.status), r.duration_s,
                        r.reason.empty() ? "" : "  " + r.reason);
     if (r.status != Status::NotRun) out << "    " << layout_line(r) << "\n    " << path_line(r) << "\n";
+    for (const auto& n : r.notes) out << "    note: " << n << "\n";
     out.flush();
     const bool stuck = r.stuck_in_d_state;
     results.push_back(std::move(r));
     write_results(dir, info, results);
     if (stuck && i + 1 < cfg.cases.size()) {
-      if (!scratch) {
+      if (!scratch || !scratch->can_reprovision()) {
         out << fmt::format("stopping: {} left a task in D state on {}; the remaining {} cases were not run. "
                            "Reboot before testing this filesystem again.\n",
                            c.id, test_dir.string(), cfg.cases.size() - i - 1);

@@ -6,6 +6,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <cctype>
 #include <cerrno>
 #include <cstdlib>
 #include <cstring>
@@ -198,6 +199,17 @@ bool parse_size(std::string_view s, uint64_t* out) {
   if (s.empty()) return false;
   uint64_t v = 0;
   size_t i = 0;
+  if (s.size() > 2 && s[0] == '0' && (s[1] == 'x' || s[1] == 'X')) {
+    // Offsets are printed in hex, so they can be pasted back as parameters.
+    for (i = 2; i < s.size(); ++i) {
+      const char c = static_cast<char>(std::tolower(static_cast<unsigned char>(s[i])));
+      const int d = (c >= '0' && c <= '9') ? c - '0' : (c >= 'a' && c <= 'f') ? c - 'a' + 10 : -1;
+      if (d < 0 || v > (UINT64_MAX >> 4)) return false;
+      v = (v << 4) | static_cast<uint64_t>(d);
+    }
+    *out = v;
+    return true;
+  }
   for (; i < s.size() && s[i] >= '0' && s[i] <= '9'; ++i) {
     if (v > (UINT64_MAX - 9) / 10) return false;
     v = v * 10 + static_cast<uint64_t>(s[i] - '0');

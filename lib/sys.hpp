@@ -8,6 +8,7 @@
 #include <filesystem>
 #include <stdexcept>
 #include <string>
+#include <utility>
 #include <string_view>
 #include <vector>
 
@@ -79,7 +80,9 @@ class AlignedBuffer {
   explicit AlignedBuffer(size_t len, size_t align = 4096);
   AlignedBuffer(const AlignedBuffer&) = delete;
   AlignedBuffer& operator=(const AlignedBuffer&) = delete;
+  AlignedBuffer(AlignedBuffer&& o) noexcept : p_(std::exchange(o.p_, nullptr)), len_(std::exchange(o.len_, 0)) {}
   ~AlignedBuffer();
+  uint8_t* bytes() const { return reinterpret_cast<uint8_t*>(p_); }
   char* data() const { return p_; }
   size_t size() const { return len_; }
 
