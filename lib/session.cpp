@@ -82,7 +82,7 @@ int run_session(const SessionConfig& cfg, std::ostream& out) {
   } else {
     scratch = std::make_unique<ScratchFs>(cfg.scratch);
     test_dir = scratch->mount_point();
-    info.provisioning = "self-provisioned " + scratch->describe();
+    info.provisioning = (scratch->can_reprovision() ? "self-provisioned " : "formatted ") + scratch->describe();
   }
   TracefsGuard tracefs;
   throw_if_interrupted();
