@@ -7,6 +7,8 @@
 
 #include <functional>
 
+#include "lib/workspace.hpp"
+
 namespace dt {
 
 using Action = std::function<int()>;
@@ -16,6 +18,26 @@ struct Command {
   const char* description;
   Action (*setup)(CLI::App& sub);
 };
+
+// The options that say where to work, shared by run and bench.
+inline void add_filesystem_options(CLI::App& sub, FilesystemRequest* fs) {
+  sub.add_option("--test-dir", fs->test_dir,
+                 "Use this existing btrfs directory instead of a self-provisioned loop btrfs "
+                 "(default: TEST_DIR from local.config or the environment)");
+  sub.add_option("--profile", fs->profile,
+                 "Format the scratch filesystem with this data profile: single, dup, raid0, raid1, raid1c3, raid1c4, "
+                 "raid10, raid5, raid6 (loop images: as many as it needs)");
+  sub.add_option("--scratch-dev-pool", fs->scratch_pool,
+                 "Format these block devices (space separated) instead of loop images (default: SCRATCH_DEV_POOL)");
+  sub.add_flag("--force-mkfs", fs->force_mkfs,
+               "Format scratch pool devices even if they hold a filesystem (never a device in use)");
+  sub.add_option("--scratch-mnt", fs->scratch_mnt, "Mount the scratch pool here (default: SCRATCH_MNT, else private)");
+  sub.add_option("--allow-fs", fs->allow_fs, "Accept a --test-dir of this non-btrfs type, as a control (repeatable)");
+  sub.add_option("--scratch-size", fs->scratch_size, "Size of each self-provisioned sparse image")
+      ->capture_default_str();
+  sub.add_option("--mkfs-options", fs->mkfs_options, "Extra mkfs.btrfs arguments for the scratch filesystem");
+  sub.add_option("--mount-options", fs->mount_options, "Mount options for the scratch filesystem");
+}
 
 Action setup_list(CLI::App& sub);
 Action setup_run(CLI::App& sub);

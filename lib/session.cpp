@@ -72,18 +72,10 @@ int run_session(const SessionConfig& cfg, std::ostream& out) {
                                      why, c->id));
     }
   }
-  std::unique_ptr<ScratchFs> scratch;
-  fs::path test_dir;
+  Workspace ws(cfg.fs);
+  fs::path test_dir = ws.dir();
   RunInfo info;
-  if (cfg.test_dir) {
-    test_dir = *cfg.test_dir;
-    validate_test_dir(test_dir, cfg.allow_fs);
-    info.provisioning = "test dir from " + cfg.test_dir_source;
-  } else {
-    scratch = std::make_unique<ScratchFs>(cfg.scratch);
-    test_dir = scratch->mount_point();
-    info.provisioning = (scratch->can_reprovision() ? "self-provisioned " : "formatted ") + scratch->describe();
-  }
+  info.provisioning = ws.provisioning();
   TracefsGuard tracefs;
   throw_if_interrupted();
 
@@ -146,17 +138,16 @@ int run_session(const SessionConfig& cfg, std::ostream& out) {
     results.push_back(std::move(r));
     write_results(dir, info, results);
     if (stuck && i + 1 < cfg.cases.size()) {
-      if (!scratch || !scratch->can_reprovision()) {
+      if (!ws.can_reprovision()) {
         out << fmt::format("stopping: {} left a task in D state on {}; the remaining {} cases were not run. "
                            "Reboot before testing this filesystem again.\n",
                            c.id, test_dir.string(), cfg.cases.size() - i - 1);
         break;
       }
       out << fmt::format("{} left a task in D state: abandoning {} and continuing on a fresh scratch filesystem\n",
-                         c.id, scratch->describe());
-      scratch->abandon();
-      scratch = std::make_unique<ScratchFs>(cfg.scratch);
-      test_dir = scratch->mount_point();
+                         c.id, ws.scratch()->describe());
+      ws.reprovision();
+      test_dir = ws.dir();
       describe_fs();
     }
   }

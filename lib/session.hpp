@@ -11,16 +11,13 @@
 
 #include "lib/registry.hpp"
 #include "lib/runner.hpp"
-#include "lib/scratch.hpp"
+#include "lib/workspace.hpp"
 
 namespace dt {
 
 struct SessionConfig {
   std::vector<const CaseInfo*> cases;
-  std::optional<std::string> test_dir;  // none: provision a loop btrfs
-  std::string test_dir_source;
-  std::vector<std::string> allow_fs;
-  ScratchOptions scratch;
+  FilesystemChoice fs;
   std::filesystem::path results_root = "results";
   RunnerOptions runner;
 };

@@ -1,0 +1,32 @@
+// Statistics for benchmark repetitions: a summary of one sample, and the
+// Mann–Whitney U test between two samples. U is used rather than a t-test
+// because throughput samples are few, often skewed by one slow run, and not
+// normal; U only compares ranks.
+#pragma once
+
+#include <cstddef>
+#include <vector>
+
+namespace dt {
+
+struct Summary {
+  size_t n = 0;
+  double median = 0, min = 0, max = 0, mean = 0;
+  double stddev = 0;  // sample standard deviation (n-1)
+  double cv = 0;      // stddev / mean, 0 when n < 2
+};
+Summary summarize(std::vector<double> xs);
+
+struct MannWhitney {
+  double u = 0;        // U of the first sample: pairs (a_i, b_j) with a_i > b_j, ties counted 1/2
+  double p = 1;        // two-sided
+  bool exact = false;  // exact permutation distribution (no ties, small samples) or normal approximation
+};
+// Throws std::invalid_argument if either sample is empty.
+MannWhitney mann_whitney_u(const std::vector<double>& a, const std::vector<double>& b);
+
+// The smallest two-sided p an exact U test can give for these sizes: with
+// 3 against 3 it is 0.1, so such a comparison can never be significant at 0.05.
+double min_two_sided_p(size_t n1, size_t n2);
+
+}  // namespace dt
