@@ -41,5 +41,7 @@ inline void add_filesystem_options(CLI::App& sub, FilesystemRequest* fs) {
 
 Action setup_list(CLI::App& sub);
 Action setup_run(CLI::App& sub);
+Action setup_bench(CLI::App& sub);
+Action setup_compare(CLI::App& sub);
 
 }  // namespace dt

@@ -19,6 +19,8 @@ namespace {
 const dt::Command kCommands[] = {
     {"list", "List the cases with their groups, description and requirements", dt::setup_list},
     {"run", "Run cases (default: the quick group) on a btrfs, fstests style", dt::setup_run},
+    {"bench", "Measure sequential direct-I/O throughput (seed 002's table) and save it under results/", dt::setup_bench},
+    {"compare", "Compare bench results: the seed 002 table with a significance verdict per cell", dt::setup_compare},
 };
 
 int fail_usage(const std::string& msg) {

@@ -346,7 +346,8 @@ std::string render_svg(const std::vector<BenchRun>& runs, const Comparison& c) {
     for (const auto& cell : r.cells) top = std::max(top, summarize(cell.mib_per_s()).max);
   if (top <= 0) top = 1;
   const int bar = 22, gap = 14, panel_h = 200, left = 70, legend_h = 24 + 18 * static_cast<int>(runs.size());
-  const int group_w = static_cast<int>(runs.size()) * bar + gap;
+  // Wide enough for the longest target name under its bars.
+  const int group_w = std::max(static_cast<int>(runs.size()) * bar + gap, 84);
   const int panel_w = static_cast<int>(targets.size()) * group_w + gap;
   const int panels = static_cast<int>(engines.size()) * 2;
   const int width = left + panels * (panel_w + 20) + 20, height = panel_h + 90 + legend_h;
@@ -376,7 +377,7 @@ std::string render_svg(const std::vector<BenchRun>& runs, const Comparison& c) {
           const BenchCell* cell = runs[i].find(t, e, op);
           if (!cell) continue;
           Summary m = summarize(cell->mib_per_s());
-          const int bx = gx + static_cast<int>(i) * bar;
+          const int bx = gx + (group_w - gap - static_cast<int>(runs.size()) * bar) / 2 + static_cast<int>(i) * bar;
           s += fmt::format("<rect x=\"{}\" y=\"{:.1f}\" width=\"{}\" height=\"{:.1f}\" fill=\"{}\"><title>{} {} {} "
                            "{}: {:.1f} MiB/s</title></rect>\n",
                            bx, y_of(m.median), bar - 2, y1 - y_of(m.median), colors[i % 6], c.labels[i], t, e, op,

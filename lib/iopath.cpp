@@ -229,4 +229,10 @@ void remove_stale_trace_instances(pid_t pid) {
     if (e.path().filename().string().rfind(prefix, 0) == 0) ::rmdir(e.path().c_str());
 }
 
+TracefsMount::TracefsMount() { root_ = ensure_tracefs(&mounted_); }
+
+TracefsMount::~TracefsMount() {
+  if (mounted_) ::umount2(root_.c_str(), MNT_DETACH);
+}
+
 }  // namespace dt

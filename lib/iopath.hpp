@@ -58,6 +58,20 @@ void judge_path(PathReport* r);
 // *we_mounted tells whether the caller should unmount it at the end.
 std::string ensure_tracefs(bool* we_mounted);
 
+// Mounts tracefs for the lifetime of the object if it was not mounted, and
+// unmounts it again at the end.
+class TracefsMount {
+ public:
+  TracefsMount();
+  ~TracefsMount();
+  TracefsMount(const TracefsMount&) = delete;
+  TracefsMount& operator=(const TracefsMount&) = delete;
+
+ private:
+  bool mounted_ = false;
+  std::string root_;
+};
+
 // A private tracefs instance with the three event families enabled and
 // filtered to the watched inodes. If tracefs is unavailable, available() is
 // false and every report is "unproven" rather than a false "direct".

@@ -177,6 +177,30 @@ void check_scratch_device(const std::string& dev, bool force_mkfs, const std::st
                                  dev, source, contents));
 }
 
+ScratchBlockDevice::ScratchBlockDevice(const fs::path& base_dir, uint64_t size) {
+  std::string tmpl = (base_dir / "diotorture.XXXXXX").string();
+  if (!::mkdtemp(tmpl.data()))
+    throw SetupError(fmt::format("cannot create a scratch directory under {} ({}); set TMPDIR to a writable disk",
+                                 base_dir.string(), std::strerror(errno)));
+  dir_ = tmpl;
+  image_ = dir_ / "device.img";
+  try {
+    Fd img = open_or_throw(image_, O_RDWR | O_CREAT | O_EXCL, 0600);
+    if (::ftruncate(img.get(), static_cast<off_t>(size)) != 0) throw_errno("ftruncate " + image_.string());
+    loop_ = std::make_unique<LoopDevice>(image_);
+  } catch (...) {
+    std::error_code ec;
+    fs::remove_all(dir_, ec);
+    throw;
+  }
+}
+
+ScratchBlockDevice::~ScratchBlockDevice() {
+  loop_.reset();
+  std::error_code ec;
+  fs::remove_all(dir_, ec);
+}
+
 ScratchFs::ScratchFs(const ScratchOptions& opts) : opts_(opts) {
   const ProfileSpec* spec = opts.profile.empty() ? nullptr : find_profile(opts.profile);
   if (!opts.profile.empty() && !spec) throw SetupError(fmt::format("unknown profile '{}'", opts.profile));

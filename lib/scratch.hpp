@@ -68,6 +68,21 @@ class LoopDevice {
   std::string path_;
 };
 
+// A blank loop device on a sparse image of its own, for raw-device
+// measurements: the same loop settings as the scratch filesystem's devices.
+class ScratchBlockDevice {
+ public:
+  ScratchBlockDevice(const std::filesystem::path& base_dir, uint64_t size);
+  ~ScratchBlockDevice();
+  ScratchBlockDevice(const ScratchBlockDevice&) = delete;
+  ScratchBlockDevice& operator=(const ScratchBlockDevice&) = delete;
+  const std::string& path() const { return loop_->path(); }
+
+ private:
+  std::filesystem::path dir_, image_;
+  std::unique_ptr<LoopDevice> loop_;
+};
+
 class ScratchFs {
  public:
   explicit ScratchFs(const ScratchOptions& opts);

@@ -31,21 +31,13 @@ std::string utc_now(const char* fmt_str) {
   return buf;
 }
 
-// Unmounts tracefs at the end if this run mounted it.
-struct TracefsGuard {
-  bool mounted = false;
-  std::string root;
-  TracefsGuard() { root = ensure_tracefs(&mounted); }
-  ~TracefsGuard() {
-    if (mounted) ::umount2(root.c_str(), MNT_DETACH);
-  }
-};
-
 void write_results(const fs::path& dir, const RunInfo& info, const std::vector<CaseResult>& results) {
   write_file_atomic(dir / "summary.json", summary_json(info, results));
   write_file_atomic(dir / "junit.xml", junit_xml(info, results));
   write_file_atomic(dir / "check.log", check_log(info, results));
 }
+
+}  // namespace
 
 void point_latest(const fs::path& root, const std::string& run_id) {
   std::error_code ec;
@@ -54,7 +46,8 @@ void point_latest(const fs::path& root, const std::string& run_id) {
   fs::create_directory_symlink(run_id, tmp, ec);
   if (!ec) fs::rename(tmp, root / "latest", ec);
 }
-}  // namespace
+
+std::string utc_timestamp() { return utc_now("%Y-%m-%dT%H:%M:%SZ"); }
 
 std::string make_run_id(const fs::path& results_root) {
   std::string base = utc_now("%Y-%m-%dT%H-%M-%S");
@@ -76,7 +69,7 @@ int run_session(const SessionConfig& cfg, std::ostream& out) {
   fs::path test_dir = ws.dir();
   RunInfo info;
   info.provisioning = ws.provisioning();
-  TracefsGuard tracefs;
+  TracefsMount tracefs;
   throw_if_interrupted();
 
   fs::create_directories(cfg.results_root);

@@ -1,0 +1,76 @@
+// diotorture compare BASE.json OTHER.json [...] [--format text|markdown|json]
+//                    [--threshold PCT] [--alpha P] [--chart FILE.svg]
+// Reads bench results (a bench.json or the run directory holding one), and
+// prints the seed-002-shaped table with a significance verdict per cell.
+// Exit status 1 when a change beyond --threshold is significant in the bad
+// direction, so a nightly job can gate on it.
+#include <fmt/format.h>
+
+#include <iostream>
+#include <memory>
+
+#include "cmd/command.hpp"
+#include "lib/bench_report.hpp"
+#include "lib/sys.hpp"
+
+namespace dt {
+namespace {
+namespace fs = std::filesystem;
+
+struct CompareCli {
+  std::vector<std::string> inputs;
+  std::string format = "text", threshold = "5", alpha = "0.05", chart;
+};
+
+BenchRun load(const std::string& arg) {
+  fs::path p = arg;
+  std::error_code ec;
+  if (fs::is_directory(p, ec)) p /= "bench.json";
+  if (!fs::is_regular_file(p, ec))
+    throw SetupError(fmt::format("{} not found; give a bench.json or a results directory holding one", p.string()));
+  nlohmann::json j = nlohmann::json::parse(read_file(p), nullptr, false);
+  if (j.is_discarded()) throw SetupError(fmt::format("{} is not JSON; give a bench.json written by 'diotorture bench'", p.string()));
+  return bench_from_json(j, p.string());
+}
+
+double number(const std::string& flag, const std::string& v, double lo, double hi) {
+  try {
+    size_t used = 0;
+    double x = std::stod(v, &used);
+    if (used == v.size() && x >= lo && x <= hi) return x;
+  } catch (const std::exception&) {
+  }
+  throw SetupError(fmt::format("{} '{}' is not a number from {} to {}", flag, v, lo, hi));
+}
+
+int compare(const CompareCli& o) {
+  if (o.inputs.size() < 2)
+    throw SetupError("compare needs at least two bench results: the baseline first, e.g. vanilla.json patched.json");
+  if (o.format != "text" && o.format != "markdown" && o.format != "json")
+    throw SetupError(fmt::format("--format '{}' is not text, markdown or json", o.format));
+  const double threshold = number("--threshold", o.threshold, 0, 1000);
+  const double alpha = number("--alpha", o.alpha, 1e-9, 0.5);
+  std::vector<BenchRun> runs;
+  for (const auto& in : o.inputs) runs.push_back(load(in));
+  Comparison c = compare_runs(runs, threshold, alpha);
+  if (o.format == "text") std::cout << render_text(runs, c);
+  else if (o.format == "markdown") std::cout << render_markdown(runs, c);
+  else std::cout << render_json(runs, c);
+  if (!o.chart.empty()) write_file_atomic(o.chart, render_svg(runs, c));
+  return c.exit_code();
+}
+
+}  // namespace
+
+Action setup_compare(CLI::App& sub) {
+  auto o = std::make_shared<CompareCli>();
+  sub.add_option("results", o->inputs, "bench.json files or run directories; the first is the baseline")->required();
+  sub.add_option("--format", o->format, "text, markdown (for a CI job summary) or json")->capture_default_str();
+  sub.add_option("--threshold", o->threshold, "Percent slowdown that fails (exit 1) when significant")
+      ->capture_default_str();
+  sub.add_option("--alpha", o->alpha, "Significance level of the Mann-Whitney U test")->capture_default_str();
+  sub.add_option("--chart", o->chart, "Also write an SVG bar chart to this file");
+  return [o] { return compare(*o); };
+}
+
+}  // namespace dt
