@@ -3,9 +3,9 @@
 // iteration per repetition, bytes-processed counters); every measured value
 // also lands in plain structs (bench_report.hpp) that the writers print.
 //
-// One repetition of a write cell: drop caches, write the whole file with
+// One repetition of a write cell: drop the target's cached pages, write the whole file with
 // O_DIRECT, fdatasync (a buffered fallback must pay for its writeback), time
-// both. A read cell: drop caches, read the whole file with O_DIRECT. Before
+// both. A read cell: drop its cached pages, read the whole file with O_DIRECT. Before
 // the timed repetitions each file is written once untimed (so every timed
 // write overwrites allocated blocks, as with fio's laid-out files) and a
 // short traced probe records the path the kernel takes.

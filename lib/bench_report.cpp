@@ -169,6 +169,7 @@ json bench_to_json(const BenchRun& run) {
                      {"bytes", c.bytes},
                      {"seconds", c.seconds},
                      {"cpu_seconds", c.cpu_seconds},
+                     {"thread_cpu_seconds", c.thread_cpu_seconds},
                      {"path", c.path},
                      {"path_detail", c.path_detail},
                      {"mib_per_s", {{"median", s.median}, {"min", s.min}, {"max", s.max}, {"cv", s.cv}}},
@@ -205,6 +206,7 @@ BenchRun bench_from_json(const json& j, const std::string& source) {
       b.bytes = c.at("bytes").get<uint64_t>();
       b.seconds = c.at("seconds").get<std::vector<double>>();
       b.cpu_seconds = c.value("cpu_seconds", std::vector<double>{});
+      b.thread_cpu_seconds = c.value("thread_cpu_seconds", std::vector<double>{});
       b.path = c.value("path", "");
       b.path_detail = c.value("path_detail", "");
       if (b.seconds.empty()) throw bad(fmt::format("cell {} {} {} has no repetitions", b.target, b.engine, b.op));

@@ -21,7 +21,8 @@ struct BenchCell {
   std::string op;      // "read", "write"
   uint64_t bytes = 0;  // per repetition
   std::vector<double> seconds;
-  std::vector<double> cpu_seconds;
+  std::vector<double> cpu_seconds;         // the whole process: every thread, io_uring workers too
+  std::vector<double> thread_cpu_seconds;  // the submitting thread only (how fio counts its CPU)
   std::string path;  // "direct", "buffered", "mixed", "unproven", "block device"
   std::string path_detail;
 
