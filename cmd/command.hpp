@@ -43,5 +43,6 @@ Action setup_list(CLI::App& sub);
 Action setup_run(CLI::App& sub);
 Action setup_bench(CLI::App& sub);
 Action setup_compare(CLI::App& sub);
+Action setup_vm(CLI::App& sub);
 
 }  // namespace dt

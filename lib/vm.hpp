@@ -1,0 +1,40 @@
+// `diotorture vm`: the same binary against another kernel under qemu. The
+// host builds an initramfs (initramfs.hpp), boots qemu with KVM when KVM
+// really works and TCG otherwise, gives the guest blank virtio disks as its
+// scratch device pool and one more disk for the results, and watches it:
+// a guest that panics, oopses or stops making progress is killed at the
+// timeout and its serial console is kept. The results come back on their own
+// disk (a btrfs the guest formats and the host mounts afterwards), never by
+// scraping the console.
+#pragma once
+
+#include <cstdint>
+#include <filesystem>
+#include <ostream>
+#include <string>
+#include <vector>
+
+namespace dt {
+
+struct VmOptions {
+  std::filesystem::path kernel;
+  std::filesystem::path modules;  // .../lib/modules/VERSION, or empty
+  uint64_t mem = 2ull << 30;
+  unsigned cpus = 2;
+  unsigned disks = 4;
+  uint64_t disk_size = 4ull << 30;
+  unsigned timeout_s = 1800;
+  std::string accel = "auto";  // auto, kvm, tcg
+  std::filesystem::path results_root = "results";
+  std::vector<std::string> args;  // the subcommand and its arguments
+};
+
+// Pure: the guest's /init script for these arguments (quoted for sh).
+std::string guest_init_script(const std::vector<std::string>& args, unsigned disks);
+std::string shell_quote(const std::string& s);
+
+// Runs the guest; returns the guest tool's exit status, or 3 when the guest
+// had to be killed or died. Throws SetupError for bad input.
+int run_vm(const VmOptions& opts, std::ostream& out);
+
+}  // namespace dt

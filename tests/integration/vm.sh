@@ -1,0 +1,67 @@
+#!/bin/bash
+# `diotorture vm` boots Debian's packaged 6.1 kernel (KVM if it works here,
+# else TCG) with the same binary: the quick group runs inside and its results
+# come back on the results disk; seed 002 is live in that kernel (it has
+# neither 968f19c5b1b7 nor 7c2830f00c3e), so mirror-mutate must find RAID
+# copies that differ and csum-mutate unreadable blocks, while both pass on
+# this host (mirror.sh); a guest that never finishes is killed at --timeout
+# with its console kept and the running case named.
+HERE=$(cd "$(dirname "$0")" && pwd)
+. "$HERE/lib.sh"
+cd "$WORK"
+read -r KERNEL MODULES < <(bash "$HERE/../vm_kernel.sh")
+echo "guest kernel: $KERNEL"
+
+# 1. The quick group inside, accelerator chosen automatically.
+set +e
+out=$("$DT" vm --kernel "$KERNEL" --modules "$MODULES" --timeout 900 --results "$WORK/results" -- run -g quick 2>&1)
+rc=$?
+set -e
+echo "$out"
+R=$WORK/results/latest
+[ "$rc" = 0 ] || [ "$rc" = 1 ] && pass "quick group in the guest exits 0 or 1 ($rc), not a hang" || fail "vm exit $rc"
+expect_contains "$out" "accelerator " "the accelerator is named"
+expect_contains "$out" "VM: guest finished" "the guest finished"
+python3 - "$R/summary.json" "$R/vm.json" "$(basename "$MODULES")" <<'PY' && pass "results came back from the guest kernel" || fail "guest results"
+import json, sys
+s, v, ver = json.load(open(sys.argv[1])), json.load(open(sys.argv[2])), sys.argv[3]
+assert s["kernel"] == ver, (s["kernel"], ver)
+assert len(s["cases"]) == 5 and all(c["status"] in ("pass", "fail", "notrun") for c in s["cases"]), s["cases"]
+assert v["kernel"] == ver and v["accelerator"] in ("kvm", "tcg") and v["finished"] and not v["timed_out"]
+assert "btrfs.ko" in v["modules"] and "virtio_blk.ko" in v["modules"]
+PY
+[ -s "$R/console.log" ] && pass "serial console kept" || fail "no console.log"
+
+# 2. The detector proof: seed 002 on raid1, nodatasum and checksummed.
+set +e
+out=$("$DT" vm --kernel "$KERNEL" --modules "$MODULES" --accel tcg --timeout 900 --results "$WORK/results" -- \
+  run mirror-mutate csum-mutate --profile raid1 -p block-sizes=64k,1m -p queue-depths=8 2>&1)
+rc=$?
+set -e
+echo "$out" | cut -c1-400
+S=$WORK/results/latest/summary.json
+expect_eq "$rc" 1 "seed 002 fails in the 6.1 guest"
+expect_eq "$(case_field "$S" mirror-mutate status)" fail "mirror-mutate: FAIL"
+expect_contains "$(case_field "$S" mirror-mutate reason)" "copies differ at file offset" "mirror-mutate names a differing block"
+expect_contains "$(case_field "$S" mirror-mutate reason)" "devid" "with the devices of its copies"
+expect_eq "$(case_field "$S" csum-mutate status)" fail "csum-mutate: FAIL"
+python3 - "$S" <<'PY'
+import json, sys
+d = json.load(open(sys.argv[1]))
+m = [c for c in d["cases"] if c["id"] == "mirror-mutate"][0]
+print("mirror-mutate: %d differing blocks reported in %.1f s" % (m["metrics"]["differing blocks"]["sum"], m["duration_s"]))
+PY
+
+# 3. A guest that never finishes: killed at the timeout, console kept, case named.
+set +e
+out=$("$DT" vm --kernel "$KERNEL" --modules "$MODULES" --accel tcg --timeout 60 --results "$WORK/results" -- \
+  run selftest-hang --timeout 3600 2>&1)
+rc=$?
+set -e
+echo "$out" | tail -3
+expect_eq "$rc" 3 "a guest killed at the timeout exits 3"
+expect_contains "$out" "did not finish within 60 s and was killed while case selftest-hang was running" "the running case is named"
+[ -s "$WORK/results/latest/console.log" ] && pass "console kept after the kill" || fail "no console after the kill"
+if pgrep -f "qemu-system-x86_64.*$WORK" >/dev/null; then fail "qemu left running"; else pass "no qemu left"; fi
+expect_nothing_left "after the guests"
+finish
