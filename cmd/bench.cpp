@@ -166,6 +166,12 @@ int bench(const BenchCli& o) {
   ::gethostname(host, sizeof host - 1);
   run.hostname = host;
   run.config["quick"] = o.quick;
+  // Under `diotorture vm` the kernel command line says how the guest runs,
+  // so compare can warn that TCG numbers are not the host's.
+  std::string machine = "host";
+  for (const auto& w : split(trim(read_file_or_empty("/proc/cmdline")), ' '))
+    if (w.rfind("dt.accel=", 0) == 0) machine = "qemu " + w.substr(9);
+  run.config["machine"] = machine;
   run.filesystem = {{"provisioning", ws.provisioning()},
                     {"profile", btrfs_profile(ws.dir())},
                     {"devices", devices},

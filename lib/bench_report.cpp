@@ -235,7 +235,7 @@ Comparison compare_runs(const std::vector<BenchRun>& runs, double threshold_pct,
   if (runs.size() < 2) return c;
   const BenchRun& base = runs[0];
   for (size_t i = 1; i < runs.size(); ++i) {
-    for (const char* key : {"block_size", "file_size", "iodepth", "fixed_buffers", "fixed_files"}) {
+    for (const char* key : {"machine", "block_size", "file_size", "iodepth", "fixed_buffers", "fixed_files"}) {
       if (base.config.value(key, json()) != runs[i].config.value(key, json()))
         c.notes.push_back(fmt::format("{} differs: {} has {}, {} has {}", key, c.labels[0],
                                       base.config.value(key, json()).dump(), c.labels[i],

@@ -203,7 +203,7 @@ int run_vm(const VmOptions& o, std::ostream& out) {
     std::vector<std::string> a = {qemu_bin,  "-accel",     accel,       "-m",         fmt::format("{}M", o.mem >> 20),
                                   "-smp",    std::to_string(o.cpus),    "-kernel",    o.kernel.string(),
                                   "-initrd", (work / "initramfs.cpio").string(),      "-append",
-                                  "console=ttyS0 panic=-1 rdinit=/init loglevel=4",   "-display", "none",
+                                  "console=ttyS0 panic=-1 rdinit=/init loglevel=4 dt.accel=" + accel,   "-display", "none",
                                   "-serial", "file:" + (work / "console.log").string(), "-monitor", "none",
                                   "-no-reboot"};
     if (accel == "tcg") a.insert(a.end(), {"-cpu", "max"});
