@@ -237,7 +237,7 @@ int run_vm(const VmOptions& o, std::ostream& out) {
                                                                               : err.substr(0, err.find('\n')));
       exited = false;
     } else {
-      accel_why = "KVM works";
+      accel_why = up ? "KVM boots the guest" : "asked for; the guest has not printed its first line yet";
     }
   }
   if (accel == "tcg" && q.pid < 0) t0 = Clock::now();
