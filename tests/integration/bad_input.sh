@@ -3,18 +3,6 @@
 # nothing created or written.
 . "$(dirname "$0")/lib.sh"
 
-expect_usage_error() {  # expected-substring description command...
-  local want=$1 what=$2
-  shift 2
-  set +e
-  local err
-  err=$("$@" 2>&1 >/dev/null)
-  local rc=$?
-  set -e
-  expect_eq "$rc" 2 "$what: exit 2"
-  expect_eq "$(printf '%s\n' "$err" | wc -l)" 1 "$what: one line"
-  expect_contains "$err" "$want" "$what: message"
-}
 
 cd "$WORK"
 expect_usage_error "needs root" "not root" setpriv --reuid=65534 --regid=65534 --clear-groups "$DT" run

@@ -92,18 +92,6 @@ set -e
 expect_eq "$rc" 0 "single repetitions: no verdict, exit 0"
 expect_contains "$one" "-50.0 % ?" "single repetition marked untestable"
 
-expect_usage_error() {  # expected-substring description command...
-  local want=$1 what=$2
-  shift 2
-  set +e
-  local err
-  err=$("$@" 2>&1 >/dev/null)
-  local rc=$?
-  set -e
-  expect_eq "$rc" 2 "$what: exit 2"
-  expect_eq "$(printf '%s\n' "$err" | wc -l)" 1 "$what: one line"
-  expect_contains "$err" "$want" "$what: message"
-}
 expect_usage_error "at least two bench results" "compare one file" "$DT" compare "$WORK/vanilla.json"
 expect_usage_error "$WORK/nope.json not found" "compare a missing file" "$DT" compare "$WORK/vanilla.json" "$WORK/nope.json"
 echo '{"jobs": []}' >"$WORK/fio.json"

@@ -21,6 +21,20 @@ pass() { echo "ok: $*"; }
 expect_eq() { if [ "$1" == "$2" ]; then pass "$3"; else fail "$3: expected '$2', got '$1'"; fi; }
 expect_contains() { if grep -qF -- "$2" <<<"$1"; then pass "$3"; else fail "$3: '$2' not in: $1"; fi; }
 
+# Bad input: exit 2, one line on stderr, naming the problem.
+expect_usage_error() {  # expected-substring description command...
+  local want=$1 what=$2
+  shift 2
+  set +e
+  local err
+  err=$("$@" 2>&1 >/dev/null)
+  local rc=$?
+  set -e
+  expect_eq "$rc" 2 "$what: exit 2"
+  expect_eq "$(printf '%s\n' "$err" | wc -l)" 1 "$what: one line"
+  expect_contains "$err" "$want" "$what: message"
+}
+
 # No mount, loop device or image of ours may survive a run.
 expect_nothing_left() {
   local what=$1

@@ -26,32 +26,20 @@ mkfs.btrfs -q -f -L busy "$BUSY" >/dev/null
 mkdir -p "$WORK/busy" && mount "$BUSY" "$WORK/busy" && echo keep >"$WORK/busy/data" && sync -f "$WORK/busy/data"
 before=$(written)
 
-refused() {  # expected-substring description command...
-  local want=$1 what=$2
-  shift 2
-  set +e
-  local err
-  err=$("$@" 2>&1 >/dev/null)
-  local rc=$?
-  set -e
-  expect_eq "$rc" 2 "$what: exit 2"
-  expect_eq "$(printf '%s\n' "$err" | wc -l)" 1 "$what: one line"
-  expect_contains "$err" "$want" "$what: message"
-}
 
-refused "refusing scratch device $VICTIM (from SCRATCH_DEV_POOL environment variable): it holds a btrfs filesystem (LABEL=victim UUID=" \
+expect_usage_error "refusing scratch device $VICTIM (from SCRATCH_DEV_POOL environment variable): it holds a btrfs filesystem (LABEL=victim UUID=" \
   "pool device with a filesystem" env SCRATCH_DEV_POOL="$BLANK $VICTIM" "$DT" run mirror-mutate --profile raid1
-refused "pass --force-mkfs to erase it" "the refusal names the fix" \
+expect_usage_error "pass --force-mkfs to erase it" "the refusal names the fix" \
   "$DT" run mirror-mutate --profile raid1 --scratch-dev-pool "$BLANK $VICTIM"
-refused "refusing scratch device $BUSY (from --scratch-dev-pool): it is mounted on $WORK/busy" "mounted pool device" \
+expect_usage_error "refusing scratch device $BUSY (from --scratch-dev-pool): it is mounted on $WORK/busy" "mounted pool device" \
   "$DT" run mirror-mutate --profile raid1 --scratch-dev-pool "$BLANK $BUSY" --force-mkfs
-refused "is not a block device" "a regular file in the pool" \
+expect_usage_error "is not a block device" "a regular file in the pool" \
   "$DT" run mirror-mutate --profile raid1 --scratch-dev-pool "$BLANK $WORK/victim.img"
-refused "profile raid1c3 needs at least 3 devices" "too few devices" \
+expect_usage_error "profile raid1c3 needs at least 3 devices" "too few devices" \
   "$DT" run mirror-mutate --profile raid1c3 --scratch-dev-pool "$BLANK $VICTIM"
-refused "give one or the other" "--test-dir with --profile" \
+expect_usage_error "give one or the other" "--test-dir with --profile" \
   "$DT" run mirror-mutate --profile raid1 --test-dir "$WORK/busy"
-refused "did you mean 'raid1'" "misspelt profile" "$DT" run mirror-mutate --profile raid-1
+expect_usage_error "did you mean 'raid1'" "misspelt profile" "$DT" run mirror-mutate --profile raid-1
 expect_eq "$(written)" "$before" "not one sector was written to the refused pool devices"
 expect_eq "$(cat "$WORK/busy/data")" keep "the mounted device is untouched and still mounted"
 
