@@ -29,9 +29,6 @@ void CpioWriter::add_dir(const std::string& path, uint32_t mode) { entry(path, 0
 void CpioWriter::add_file(const std::string& path, const std::string& data, uint32_t mode) {
   entry(path, 0100000 | mode, data);
 }
-void CpioWriter::add_symlink(const std::string& path, const std::string& target) {
-  entry(path, 0120777, target);
-}
 
 std::string CpioWriter::finish() {
   entry("TRAILER!!!", 0, "");
@@ -108,20 +105,22 @@ std::string build_initramfs(const InitramfsSpec& spec, std::vector<std::string>*
                         "/lib", "/lib/modules"})
     if (dirs.insert(d).second) cpio.add_dir(d);
   std::set<std::string> files;
-  auto add_binary = [&](const std::string& path) {
-    if (!files.insert(path).second) return;
+  auto add_binary = [&](const std::string& path, const std::string& inside) {
+    if (!files.insert(inside).second) return;
     std::error_code ec;
     fs::path real = fs::canonical(path, ec);
     if (ec) throw SetupError(fmt::format("{} not found; install the package that has it", path));
-    ensure_dirs(path);
-    cpio.add_file(path, read_file(real), 0755);
+    ensure_dirs(inside);
+    cpio.add_file(inside, read_file(real), 0755);
   };
-  for (const auto& b : spec.binaries) {
-    add_binary(b);
+  std::vector<std::pair<std::string, std::string>> all = spec.placed_binaries;
+  for (const auto& b : spec.binaries) all.emplace_back(b, b);
+  for (const auto& [b, inside] : all) {
+    add_binary(b, inside);
     std::string out;
     // Static binaries make ldd say "not a dynamic executable" (exit 1): no libraries.
     if (run_command({"ldd", b}, &out) == 0)
-      for (const auto& lib : parse_ldd(out)) add_binary(lib);
+      for (const auto& lib : parse_ldd(out)) add_binary(lib, lib);
   }
   if (!spec.modules_dir.empty()) {
     const fs::path dir = fs::absolute(spec.modules_dir);

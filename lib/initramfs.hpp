@@ -17,7 +17,6 @@ class CpioWriter {
  public:
   void add_dir(const std::string& path, uint32_t mode = 0755);
   void add_file(const std::string& path, const std::string& data, uint32_t mode = 0644);
-  void add_symlink(const std::string& path, const std::string& target);
   // Appends the trailer and returns the archive.
   std::string finish();
 
@@ -37,6 +36,9 @@ std::vector<std::string> parse_show_depends(const std::string& text);
 
 struct InitramfsSpec {
   std::vector<std::string> binaries;  // absolute paths; each goes to the same path inside
+  // Host path -> path inside, for binaries whose host path the guest hides
+  // (anything under /tmp or /var/tmp, which the guest mounts tmpfs on).
+  std::vector<std::pair<std::string, std::string>> placed_binaries;
   std::filesystem::path modules_dir;  // .../lib/modules/VERSION of the guest kernel ("" = all built in)
   std::vector<std::string> modules;   // module names to load, with their dependencies
   std::string init_script;

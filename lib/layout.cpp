@@ -179,26 +179,47 @@ Fd build_layout(const std::filesystem::path& path, const LayoutSpec& spec, uint6
   AlignedBuffer buf(ps);
   AlignedBuffer spacer(4096);
   std::memset(spacer.data(), 0x5c, spacer.size());
-  for (size_t i = 0; i < spec.pieces.size(); ++i) {
-    const uint64_t off = i * ps;
-    switch (spec.pieces[i]) {
-      case Piece::Hole:
-        continue;
-      case Piece::Data:
-        fill_pattern(buf.data(), ps, off, seed);
-        if (::pwrite(fd.get(), buf.data(), ps, static_cast<off_t>(off)) != static_cast<ssize_t>(ps))
-          throw_errno("build_layout pwrite " + path.string());
-        break;
-      case Piece::Prealloc:
-        if (::fallocate(fd.get(), 0, static_cast<off_t>(off), static_cast<off_t>(ps)) != 0)
-          throw_errno("build_layout fallocate " + path.string());
-        break;
-    }
-    // Persist this piece's extent before the spacer allocates the next blocks.
-    if (::fsync(fd.get()) != 0) throw_errno("fsync " + path.string());
+  auto add_spacer = [&] {
     if (::write(spacer_fd, spacer.data(), spacer.size()) != static_cast<ssize_t>(spacer.size()))
       throw_errno("spacer write");
     if (::fsync(spacer_fd) != 0) throw_errno("spacer fsync");
+  };
+  uint64_t prev_end = UINT64_MAX;  // physical end of the previous piece's extent
+  for (size_t i = 0; i < spec.pieces.size(); ++i) {
+    const uint64_t off = i * ps;
+    if (spec.pieces[i] == Piece::Hole) {
+      prev_end = UINT64_MAX;
+      continue;
+    }
+    // Fragmented free space (files deleted by earlier cases) can still hand
+    // out the blocks right after the previous piece; then punch the piece,
+    // let the spacer take those blocks, and place it again.
+    for (int attempt = 0;; ++attempt) {
+      if (spec.pieces[i] == Piece::Data) {
+        fill_pattern(buf.data(), ps, off, seed);
+        if (::pwrite(fd.get(), buf.data(), ps, static_cast<off_t>(off)) != static_cast<ssize_t>(ps))
+          throw_errno("build_layout pwrite " + path.string());
+      } else if (::fallocate(fd.get(), 0, static_cast<off_t>(off), static_cast<off_t>(ps)) != 0) {
+        throw_errno("build_layout fallocate " + path.string());
+      }
+      // Persist this piece's extent before the spacer allocates the next blocks.
+      if (::fsync(fd.get()) != 0) throw_errno("fsync " + path.string());
+      add_spacer();
+      const Extent* mine = nullptr;
+      const auto extents = fiemap(fd.get());
+      for (const auto& e : extents)
+        if (e.logical <= off && off < e.logical + e.length) mine = &e;
+      const bool adjacent = mine && (mine->logical != off || mine->physical == prev_end);
+      if (!adjacent || attempt == 8) {
+        prev_end = mine ? mine->physical + (off + ps - mine->logical) : UINT64_MAX;
+        break;
+      }
+      if (::fallocate(fd.get(), FALLOC_FL_PUNCH_HOLE | FALLOC_FL_KEEP_SIZE, static_cast<off_t>(off),
+                      static_cast<off_t>(ps)) != 0)
+        throw_errno("build_layout punch " + path.string());
+      if (::fsync(fd.get()) != 0) throw_errno("fsync " + path.string());
+      add_spacer();
+    }
   }
   if (::ftruncate(fd.get(), static_cast<off_t>(spec.file_size())) != 0) throw_errno("ftruncate");
   if (::fsync(fd.get()) != 0) throw_errno("fsync " + path.string());

@@ -173,7 +173,8 @@ int run_vm(const VmOptions& o, std::ostream& out) {
 
   // The initramfs: busybox, this binary, mkfs.btrfs, blkid, and modules.
   InitramfsSpec spec;
-  spec.binaries = {"/bin/busybox", fs::canonical("/proc/self/exe").string()};
+  spec.binaries = {"/bin/busybox"};
+  spec.placed_binaries = {{fs::canonical("/proc/self/exe").string(), "/bin/diotorture"}};
   for (const char* tool : {"mkfs.btrfs", "blkid"}) {
     std::string path;
     if (run_command({"sh", "-c", std::string("command -v ") + tool}, &path) == 0) spec.binaries.push_back(trim(path));
@@ -183,12 +184,6 @@ int run_vm(const VmOptions& o, std::ostream& out) {
   spec.init_script = guest_init_script(o.args, o.disks);
   std::vector<std::string> order;
   std::string img = build_initramfs(spec, &order);
-  // The guest runs the binary as /bin/diotorture.
-  {
-    CpioWriter extra;
-    extra.add_symlink("/bin/diotorture", spec.binaries[1]);
-    img += extra.finish();
-  }
   write_file_atomic(work / "initramfs.cpio", img);
 
   const fs::path results_img = work / "results.img";
