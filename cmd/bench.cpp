@@ -85,11 +85,8 @@ int bench(const BenchCli& o) {
   if (opts.file_size % opts.block_size)
     throw SetupError(fmt::format("--file-size {} is not a multiple of --block-size {}", format_size(opts.file_size),
                                  format_size(opts.block_size)));
-  uint64_t reps = 5, depth = 1;
-  if (!o.repetitions.empty() && (!parse_size(o.repetitions, &reps) || reps == 0 || reps > 1000))
-    throw SetupError(fmt::format("--repetitions '{}' is not 1 to 1000", o.repetitions));
-  if (!parse_size(o.iodepth, &depth) || depth == 0 || depth > 1024)
-    throw SetupError(fmt::format("--iodepth '{}' is not 1 to 1024", o.iodepth));
+  const uint64_t reps = o.repetitions.empty() ? 5 : bounded_number("--repetitions", o.repetitions, "a count", 1, 1000);
+  const uint64_t depth = bounded_number("--iodepth", o.iodepth, "a queue depth", 1, 1024);
   opts.repetitions = static_cast<unsigned>(reps);
   opts.engine = {static_cast<unsigned>(depth), o.fixed_buffers, o.fixed_files};
   std::vector<std::string> engine_names;

@@ -5,8 +5,13 @@
 
 #include <CLI/CLI.hpp>
 
-#include <functional>
+#include <fmt/format.h>
 
+#include <cstdint>
+#include <functional>
+#include <string>
+
+#include "lib/sys.hpp"
 #include "lib/workspace.hpp"
 
 namespace dt {
@@ -18,6 +23,16 @@ struct Command {
   const char* description;
   Action (*setup)(CLI::App& sub);
 };
+
+// A whole number (or size: "4G", "0x10") option within [lo, hi]; otherwise a
+// SetupError naming the flag, the value, what was wanted and the range.
+inline uint64_t bounded_number(const std::string& flag, const std::string& value, const char* what, uint64_t lo,
+                               uint64_t hi) {
+  uint64_t v = 0;
+  if (!parse_size(value, &v) || v < lo || v > hi)
+    throw SetupError(fmt::format("{} '{}' is not {} ({} to {})", flag, value, what, lo, hi));
+  return v;
+}
 
 // The options that say where to work, shared by run and bench.
 inline void add_filesystem_options(CLI::App& sub, FilesystemRequest* fs) {

@@ -3,7 +3,6 @@
 #include <unistd.h>
 
 #include <fmt/format.h>
-#include <fmt/ranges.h>
 
 #include <iostream>
 #include <memory>
@@ -12,7 +11,6 @@
 #include "cmd/command.hpp"
 #include "lib/config.hpp"
 #include "lib/registry.hpp"
-#include "lib/scratch.hpp"
 #include "lib/session.hpp"
 #include "lib/workspace.hpp"
 #include "lib/sys.hpp"
@@ -26,18 +24,11 @@ struct RunOptions {
   FilesystemRequest fs;
 };
 
-uint64_t positive(const std::string& flag, const std::string& value, const char* what, uint64_t max) {
-  uint64_t v = 0;
-  if (!parse_size(value, &v) || v == 0 || v > max)
-    throw SetupError(fmt::format("{} '{}' is not {} (1 to {}); give a positive whole number", flag, value, what, max));
-  return v;
-}
-
 int run(const RunOptions& o) {
   SessionConfig cfg;
-  if (!o.timeout.empty()) cfg.runner.timeout_s = static_cast<unsigned>(positive("--timeout", o.timeout, "a number of seconds", 86400));
+  if (!o.timeout.empty()) cfg.runner.timeout_s = static_cast<unsigned>(bounded_number("--timeout", o.timeout, "a number of seconds", 1, 86400));
   if (!o.iterations.empty())
-    cfg.runner.params.iterations = static_cast<unsigned>(positive("--iterations", o.iterations, "an iteration count", 1000000));
+    cfg.runner.params.iterations = static_cast<unsigned>(bounded_number("--iterations", o.iterations, "an iteration count", 1, 1000000));
   uint64_t seed = 0;
   if (!parse_size(o.seed, &seed)) throw SetupError(fmt::format("--seed '{}' is not a whole number", o.seed));
   cfg.runner.params.seed = seed;

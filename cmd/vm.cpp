@@ -21,23 +21,16 @@ struct VmCli {
   std::vector<std::string> args;
 };
 
-uint64_t number(const std::string& flag, const std::string& v, uint64_t lo, uint64_t hi) {
-  uint64_t x = 0;
-  if (!parse_size(v, &x) || x < lo || x > hi)
-    throw SetupError(fmt::format("{} '{}' is not from {} to {}", flag, v, lo, hi));
-  return x;
-}
-
 int vm(const VmCli& c) {
   VmOptions o;
   if (c.kernel.empty()) throw SetupError("--kernel is required: the bzImage to boot, e.g. boot/vmlinuz-6.1.0-50-amd64");
   o.kernel = c.kernel;
   o.modules = c.modules;
-  o.mem = number("--mem", c.mem, 512ull << 20, 1ull << 40);
-  o.cpus = static_cast<unsigned>(number("--cpus", c.cpus, 1, 64));
-  o.disks = static_cast<unsigned>(number("--disks", c.disks, 1, 20));
-  o.disk_size = number("--disk-size", c.disk_size, 256ull << 20, 1ull << 42);
-  o.timeout_s = static_cast<unsigned>(number("--timeout", c.timeout, 10, 7 * 86400));
+  o.mem = bounded_number("--mem", c.mem, "a memory size", 512ull << 20, 1ull << 40);
+  o.cpus = static_cast<unsigned>(bounded_number("--cpus", c.cpus, "a CPU count", 1, 64));
+  o.disks = static_cast<unsigned>(bounded_number("--disks", c.disks, "a disk count", 1, 20));
+  o.disk_size = bounded_number("--disk-size", c.disk_size, "a disk size", 256ull << 20, 1ull << 42);
+  o.timeout_s = static_cast<unsigned>(bounded_number("--timeout", c.timeout, "a number of seconds", 10, 7 * 86400));
   if (c.accel != "auto" && c.accel != "kvm" && c.accel != "tcg")
     throw SetupError(fmt::format("--accel '{}' is not auto, kvm or tcg", c.accel));
   o.accel = c.accel;
