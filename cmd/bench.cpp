@@ -144,11 +144,7 @@ int bench(const BenchCli& o) {
   fs::create_directories(dir);
   point_latest(o.results, run_id);
   const MountInfo mi = mount_info_for(ws.dir());
-  nlohmann::json devices = nlohmann::json::array();
-  {
-    Fd d = open_or_throw(ws.dir(), O_RDONLY | O_DIRECTORY);
-    for (const auto& dev : btrfs_devices(d.get()).devices) devices.push_back(fmt::format("devid {} {}", dev.devid, dev.path));
-  }
+  const std::vector<std::string> devices = describe_btrfs_devices(ws.dir());
   std::cout << fmt::format("KERNEL    -- {}\nFS        -- {} ({})\nTARGETS   -- {}{}\nRESULTS   -- {}\n\n",
                            kernel_release(), ws.provisioning(), btrfs_profile(ws.dir()), fmt::join(targets, ", "),
                            device_path.empty() ? "" : " (device " + device_path + ")", dir.string());

@@ -62,6 +62,14 @@ BtrfsFsDevices btrfs_devices(int fd) {
   return out;
 }
 
+std::vector<std::string> describe_btrfs_devices(const fs::path& dir) {
+  Fd fd = open_or_throw(dir, O_RDONLY | O_DIRECTORY);
+  std::vector<std::string> out;
+  for (const auto& d : btrfs_devices(fd.get()).devices)
+    out.push_back(fmt::format("devid {} {} ({})", d.devid, d.path, format_size(d.total_bytes)));
+  return out;
+}
+
 BlockDiff diff_copies(const std::vector<std::span<const uint8_t>>& copies) {
   BlockDiff d;
   if (copies.empty()) return d;

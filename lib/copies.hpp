@@ -36,6 +36,10 @@ struct BtrfsFsDevices {
 // BTRFS_IOC_FS_INFO + BTRFS_IOC_DEV_INFO for every devid up to max_id.
 BtrfsFsDevices btrfs_devices(int fd);
 
+// "devid 1 /dev/loop0 (4G)" for every device of the btrfs holding `dir`,
+// for run headers and result files.
+std::vector<std::string> describe_btrfs_devices(const std::filesystem::path& dir);
+
 // One place a block lives: a copy, a raid56 data stripe element, P or Q.
 struct CopyLocation {
   std::string role;  // "copy 1", "copy 2", ..., "data 0", "P", "Q"

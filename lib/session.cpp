@@ -88,9 +88,7 @@ int run_session(const SessionConfig& cfg, std::ostream& out) {
     info.devices.clear();
     if (mi.fstype == "btrfs") {
       try {
-        Fd fd = open_or_throw(test_dir, O_RDONLY | O_DIRECTORY);
-        for (const auto& d : btrfs_devices(fd.get()).devices)
-          info.devices.push_back(fmt::format("devid {} {} ({})", d.devid, d.path, format_size(d.total_bytes)));
+        info.devices = describe_btrfs_devices(test_dir);
       } catch (const std::exception& e) {
         info.devices.push_back(std::string("unknown: ") + e.what());
       }
