@@ -150,10 +150,11 @@ int bench(const BenchCli& o) {
                            device_path.empty() ? "" : " (device " + device_path + ")", dir.string());
   opts.progress = !o.no_progress && ::isatty(STDOUT_FILENO);
   opts.gbench_json = dir / "gbench.json";
+  const std::string started = utc_timestamp();
   BenchRun run = run_benchmarks(opts, bench_targets, std::cout);
   run.label = o.label;
   run.run_id = run_id;
-  run.started = utc_timestamp();
+  run.started = started;
   run.kernel = kernel_release();
   char host[256] = {};
   ::gethostname(host, sizeof host - 1);
