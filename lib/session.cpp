@@ -3,8 +3,6 @@
 #include <sys/mount.h>
 #include <unistd.h>
 
-#include <fcntl.h>
-
 #include <fmt/format.h>
 #include <fmt/ranges.h>
 
