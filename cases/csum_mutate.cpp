@@ -9,11 +9,11 @@
 #include <fcntl.h>
 #include <unistd.h>
 
-#include "lib/check.hpp"
-#include "lib/context.hpp"
-#include "lib/copies.hpp"
-#include "lib/pattern.hpp"
-#include "lib/race.hpp"
+#include "lib/btrfs/copies.hpp"
+#include "lib/harness/check.hpp"
+#include "lib/harness/context.hpp"
+#include "lib/io/pattern.hpp"
+#include "lib/io/race.hpp"
 
 namespace dt {
 namespace {

@@ -11,10 +11,10 @@
 
 #include <cstring>
 
-#include "lib/check.hpp"
-#include "lib/context.hpp"
-#include "lib/pattern.hpp"
-#include "lib/uring.hpp"
+#include "lib/harness/check.hpp"
+#include "lib/harness/context.hpp"
+#include "lib/io/pattern.hpp"
+#include "lib/io/uring.hpp"
 
 namespace dt {
 namespace {

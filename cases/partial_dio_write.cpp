@@ -13,10 +13,10 @@
 #include <cstring>
 #include <random>
 
-#include "lib/check.hpp"
-#include "lib/context.hpp"
-#include "lib/layout.hpp"
-#include "lib/pattern.hpp"
+#include "lib/btrfs/layout.hpp"
+#include "lib/harness/check.hpp"
+#include "lib/harness/context.hpp"
+#include "lib/io/pattern.hpp"
 
 namespace dt {
 namespace {

@@ -11,7 +11,7 @@
 #include <sys/ioctl.h>
 #include <unistd.h>
 
-#include "lib/context.hpp"
+#include "lib/harness/context.hpp"
 
 namespace dt {
 namespace {

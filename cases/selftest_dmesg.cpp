@@ -4,7 +4,7 @@
 #include <fcntl.h>
 #include <unistd.h>
 
-#include "lib/context.hpp"
+#include "lib/harness/context.hpp"
 
 namespace dt {
 namespace {

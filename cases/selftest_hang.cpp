@@ -5,9 +5,9 @@
 #include <fcntl.h>
 #include <unistd.h>
 
-#include "lib/context.hpp"
-#include "lib/pattern.hpp"
-#include "lib/uffd.hpp"
+#include "lib/harness/context.hpp"
+#include "lib/io/pattern.hpp"
+#include "lib/io/uffd.hpp"
 
 namespace dt {
 namespace {

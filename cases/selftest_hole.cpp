@@ -5,9 +5,9 @@
 #include <fcntl.h>
 #include <unistd.h>
 
-#include "lib/check.hpp"
-#include "lib/context.hpp"
-#include "lib/pattern.hpp"
+#include "lib/harness/check.hpp"
+#include "lib/harness/context.hpp"
+#include "lib/io/pattern.hpp"
 
 namespace dt {
 namespace {

@@ -6,9 +6,9 @@
 #include <sys/mman.h>
 #include <unistd.h>
 
-#include "lib/check.hpp"
-#include "lib/context.hpp"
-#include "lib/pattern.hpp"
+#include "lib/harness/check.hpp"
+#include "lib/harness/context.hpp"
+#include "lib/io/pattern.hpp"
 
 namespace dt {
 namespace {

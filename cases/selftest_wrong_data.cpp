@@ -6,10 +6,10 @@
 #include <fcntl.h>
 #include <unistd.h>
 
-#include "lib/check.hpp"
-#include "lib/context.hpp"
-#include "lib/pattern.hpp"
-#include "lib/uffd.hpp"
+#include "lib/harness/check.hpp"
+#include "lib/harness/context.hpp"
+#include "lib/io/pattern.hpp"
+#include "lib/io/uffd.hpp"
 
 namespace dt {
 namespace {

@@ -13,14 +13,17 @@
 #include <memory>
 
 #include "cmd/command.hpp"
-#include "lib/bench.hpp"
-#include "lib/copies.hpp"
-#include "lib/fsinfo.hpp"
-#include "lib/iopath.hpp"
-#include "lib/registry.hpp"
-#include "lib/runner.hpp"
-#include "lib/session.hpp"
-#include "lib/sys.hpp"
+#include "lib/bench/bench.hpp"
+#include "lib/btrfs/copies.hpp"
+#include "lib/btrfs/fsinfo.hpp"
+#include "lib/harness/registry.hpp"
+#include "lib/harness/results_dir.hpp"
+#include "lib/harness/runner.hpp"
+#include "lib/harness/session.hpp"
+#include "lib/io/iopath.hpp"
+#include "lib/io/uring.hpp"
+#include "lib/sys/spellcheck.hpp"
+#include "lib/sys/sys.hpp"
 
 namespace dt {
 namespace {
@@ -128,7 +131,7 @@ int bench(const BenchCli& o) {
   }
 
   Workspace ws(choice);
-  TracefsMount tracefs;
+  ensure_tracefs();
   if (want_device && device_path.empty() && self_provisioned) {
     own_device = std::make_unique<ScratchBlockDevice>(choice.scratch.base_dir, opts.file_size);
     device_path = own_device->path();

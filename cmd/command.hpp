@@ -11,8 +11,8 @@
 #include <functional>
 #include <string>
 
-#include "lib/sys.hpp"
-#include "lib/workspace.hpp"
+#include "lib/btrfs/workspace.hpp"
+#include "lib/sys/sys.hpp"
 
 namespace dt {
 

@@ -10,8 +10,8 @@
 #include <memory>
 
 #include "cmd/command.hpp"
-#include "lib/bench_report.hpp"
-#include "lib/sys.hpp"
+#include "lib/bench/bench_report.hpp"
+#include "lib/sys/sys.hpp"
 
 namespace dt {
 namespace {

@@ -6,7 +6,7 @@
 #include <memory>
 
 #include "cmd/command.hpp"
-#include "lib/registry.hpp"
+#include "lib/harness/registry.hpp"
 
 namespace dt {
 

@@ -10,9 +10,10 @@
 #include <system_error>
 
 #include "cmd/command.hpp"
-#include "lib/interrupt.hpp"
-#include "lib/registry.hpp"
-#include "lib/sys.hpp"
+#include "lib/harness/registry.hpp"
+#include "lib/sys/interrupt.hpp"
+#include "lib/sys/spellcheck.hpp"
+#include "lib/sys/sys.hpp"
 
 namespace {
 

@@ -9,11 +9,12 @@
 #include <set>
 
 #include "cmd/command.hpp"
-#include "lib/config.hpp"
-#include "lib/registry.hpp"
-#include "lib/session.hpp"
-#include "lib/workspace.hpp"
-#include "lib/sys.hpp"
+#include "lib/btrfs/workspace.hpp"
+#include "lib/harness/config.hpp"
+#include "lib/harness/registry.hpp"
+#include "lib/harness/session.hpp"
+#include "lib/sys/spellcheck.hpp"
+#include "lib/sys/sys.hpp"
 
 namespace dt {
 namespace {

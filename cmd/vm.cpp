@@ -9,8 +9,8 @@
 #include <memory>
 
 #include "cmd/command.hpp"
-#include "lib/sys.hpp"
-#include "lib/vm.hpp"
+#include "lib/sys/sys.hpp"
+#include "lib/vm/vm.hpp"
 
 namespace dt {
 namespace {

@@ -1,0 +1,446 @@
+#include "lib/bench/bench_report.hpp"
+
+#include <fmt/format.h>
+
+#include <algorithm>
+#include <map>
+#include <set>
+
+#include "lib/sys/sys.hpp"
+
+namespace dt {
+
+using nlohmann::json;
+
+namespace {
+constexpr double kMiB = 1024.0 * 1024.0, kGiB = kMiB * 1024.0;
+
+std::string title(const std::string& target) {
+  if (target == "nodatasum") return "Nodatasum";
+  if (target == "checksummed") return "Checksummed";
+  if (target == "device") return "Device";
+  return target;
+}
+std::string op_title(const std::string& op) { return op == "read" ? "Read" : op == "write" ? "Write" : op; }
+
+template <typename T>
+void push_unique(std::vector<T>* v, const T& x) {
+  if (std::find(v->begin(), v->end(), x) == v->end()) v->push_back(x);
+}
+
+// Pads a table of cells; `rules` are row indices after which a rule is drawn.
+std::string text_table(const std::vector<std::vector<std::string>>& rows, const std::set<size_t>& rules) {
+  std::vector<size_t> w;
+  for (const auto& r : rows)
+    for (size_t i = 0; i < r.size(); ++i) {
+      if (w.size() <= i) w.push_back(0);
+      w[i] = std::max(w[i], r[i].size());
+    }
+  std::string out;
+  auto rule = [&] {
+    for (size_t i = 0; i < w.size(); ++i) out += std::string(w[i] + (i ? 2 : 1), '-') + "+";
+    out += "\n";
+  };
+  for (size_t k = 0; k < rows.size(); ++k) {
+    for (size_t i = 0; i < w.size(); ++i) {
+      const std::string& c = i < rows[k].size() ? rows[k][i] : "";
+      out += i == 0 ? fmt::format("{:<{}} |", c, w[i]) : fmt::format(" {:>{}} |", c, w[i]);
+    }
+    out += "\n";
+    if (rules.count(k)) rule();
+  }
+  return out;
+}
+
+std::string mib(double v) { return fmt::format("{:.1f} MiB/s", v); }
+
+std::string diff_cell(const CellComparison& c) {
+  const char* mark = c.regression ? " !" : c.significant ? " *" : !c.testable ? " ?" : "";
+  return fmt::format("{:+.1f} %{}", c.diff_pct, mark);
+}
+
+std::string legend(const Comparison& c) {
+  return fmt::format(
+      "MiB/s: median of the repetitions. Diff: change of the median against {}.\n"
+      "  *  significant (two-sided Mann-Whitney U on the repetitions, p < {})\n"
+      "  !  significant and slower by more than {} % (exit status 1)\n"
+      "  ?  too few repetitions for any difference to be significant\n"
+      "     no mark: not significant\n",
+      c.labels.empty() ? "the first run" : c.labels[0], c.alpha, c.threshold_pct);
+}
+
+const CellComparison* find_cmp(const Comparison& c, const std::string& target, const std::string& engine,
+                               const std::string& op, const std::string& label) {
+  for (const auto& x : c.cells)
+    if (x.target == target && x.engine == engine && x.op == op && x.label == label) return &x;
+  return nullptr;
+}
+
+std::vector<std::string> all_targets(const std::vector<BenchRun>& runs) {
+  std::vector<std::string> t;
+  for (const auto& r : runs)
+    for (const auto& x : r.targets()) push_unique(&t, x);
+  return t;
+}
+std::vector<std::string> all_engines(const std::vector<BenchRun>& runs) {
+  std::vector<std::string> t;
+  for (const auto& r : runs)
+    for (const auto& x : r.engines()) push_unique(&t, x);
+  return t;
+}
+
+std::string run_header(const BenchRun& r, const std::string& label) {
+  const json& c = r.config;
+  return fmt::format("{}: kernel {}, {} blocks over a {} file, {} repetitions{}", label, r.kernel,
+                     format_size(c.value("block_size", 0ull)), format_size(c.value("file_size", 0ull)),
+                     c.value("repetitions", 0u),
+                     c.value("iodepth", 1u) > 1 ? fmt::format(", io_uring queue depth {}", c.value("iodepth", 1u)) : "");
+}
+
+// Rows of one engine's comparison table.
+std::vector<std::vector<std::string>> engine_rows(const std::vector<BenchRun>& runs, const Comparison& c,
+                                                  const std::string& engine, const std::vector<std::string>& targets,
+                                                  std::set<size_t>* rules, bool markdown) {
+  std::vector<std::vector<std::string>> rows;
+  std::vector<std::string> head = {markdown ? engine : ""};
+  for (const auto& t : targets) head.push_back(title(t));
+  rows.push_back(head);
+  rules->insert(0);
+  for (const std::string op : {"read", "write"}) {
+    for (size_t i = 0; i < runs.size(); ++i) {
+      std::vector<std::string> row = {fmt::format("{} ({})", op_title(op), c.labels[i])};
+      for (const auto& t : targets) {
+        const BenchCell* cell = runs[i].find(t, engine, op);
+        row.push_back(cell ? mib(summarize(cell->mib_per_s()).median) : "-");
+      }
+      rows.push_back(row);
+      if (i == 0) continue;
+      std::vector<std::string> diff = {runs.size() > 2 ? fmt::format("Diff ({})", c.labels[i]) : "Diff"};
+      for (const auto& t : targets) {
+        const CellComparison* x = find_cmp(c, t, engine, op, c.labels[i]);
+        diff.push_back(x ? diff_cell(*x) : "-");
+      }
+      rows.push_back(diff);
+    }
+    rules->insert(rows.size() - 1);
+  }
+  return rows;
+}
+}  // namespace
+
+std::vector<double> BenchCell::mib_per_s() const {
+  std::vector<double> v;
+  for (double s : seconds) v.push_back(s > 0 ? static_cast<double>(bytes) / kMiB / s : 0);
+  return v;
+}
+
+std::vector<double> BenchCell::cpu_s_per_gib() const {
+  std::vector<double> v;
+  for (double s : cpu_seconds) v.push_back(bytes ? s / (static_cast<double>(bytes) / kGiB) : 0);
+  return v;
+}
+
+const BenchCell* BenchRun::find(const std::string& target, const std::string& engine, const std::string& op) const {
+  for (const auto& c : cells)
+    if (c.target == target && c.engine == engine && c.op == op) return &c;
+  return nullptr;
+}
+
+std::vector<std::string> BenchRun::targets() const {
+  std::vector<std::string> v;
+  for (const auto& c : cells) push_unique(&v, c.target);
+  return v;
+}
+
+std::vector<std::string> BenchRun::engines() const {
+  std::vector<std::string> v;
+  for (const auto& c : cells) push_unique(&v, c.engine);
+  return v;
+}
+
+json bench_to_json(const BenchRun& run) {
+  json cells = json::array();
+  for (const auto& c : run.cells) {
+    Summary s = summarize(c.mib_per_s());
+    Summary cpu = summarize(c.cpu_s_per_gib());
+    cells.push_back({{"target", c.target},
+                     {"engine", c.engine},
+                     {"op", c.op},
+                     {"bytes", c.bytes},
+                     {"seconds", c.seconds},
+                     {"cpu_seconds", c.cpu_seconds},
+                     {"thread_cpu_seconds", c.thread_cpu_seconds},
+                     {"path", c.path},
+                     {"path_detail", c.path_detail},
+                     {"mib_per_s", {{"median", s.median}, {"min", s.min}, {"max", s.max}, {"cv", s.cv}}},
+                     {"cpu_s_per_gib_median", cpu.median}});
+  }
+  return {{"kind", "diotorture-bench"}, {"version", 1},       {"label", run.label},
+          {"run_id", run.run_id},       {"started", run.started}, {"hostname", run.hostname},
+          {"kernel", run.kernel},       {"config", run.config},   {"filesystem", run.filesystem},
+          {"cells", cells}};
+}
+
+BenchRun bench_from_json(const json& j, const std::string& source) {
+  auto bad = [&](const std::string& what) {
+    return SetupError(fmt::format("{} is not a diotorture bench result ({}); give a bench.json written by "
+                                  "'diotorture bench'",
+                                  source, what));
+  };
+  if (!j.is_object() || j.value("kind", "") != "diotorture-bench") throw bad("no \"kind\": \"diotorture-bench\"");
+  if (j.value("version", 0) != 1) throw bad(fmt::format("version {}, this tool reads 1", j.value("version", 0)));
+  BenchRun r;
+  try {
+    r.label = j.at("label").get<std::string>();
+    r.run_id = j.value("run_id", "");
+    r.started = j.value("started", "");
+    r.hostname = j.value("hostname", "");
+    r.kernel = j.value("kernel", "");
+    r.config = j.value("config", json::object());
+    r.filesystem = j.value("filesystem", json::object());
+    for (const auto& c : j.at("cells")) {
+      BenchCell b;
+      b.target = c.at("target").get<std::string>();
+      b.engine = c.at("engine").get<std::string>();
+      b.op = c.at("op").get<std::string>();
+      b.bytes = c.at("bytes").get<uint64_t>();
+      b.seconds = c.at("seconds").get<std::vector<double>>();
+      b.cpu_seconds = c.value("cpu_seconds", std::vector<double>{});
+      b.thread_cpu_seconds = c.value("thread_cpu_seconds", std::vector<double>{});
+      b.path = c.value("path", "");
+      b.path_detail = c.value("path_detail", "");
+      if (b.seconds.empty()) throw bad(fmt::format("cell {} {} {} has no repetitions", b.target, b.engine, b.op));
+      r.cells.push_back(std::move(b));
+    }
+  } catch (const json::exception& e) {
+    throw bad(e.what());
+  }
+  return r;
+}
+
+int Comparison::exit_code() const {
+  return std::any_of(cells.begin(), cells.end(), [](const CellComparison& c) { return c.regression; }) ? 1 : 0;
+}
+
+Comparison compare_runs(const std::vector<BenchRun>& runs, double threshold_pct, double alpha) {
+  Comparison c;
+  c.threshold_pct = threshold_pct;
+  c.alpha = alpha;
+  std::map<std::string, int> seen;
+  for (const auto& r : runs) {
+    std::string l = r.label.empty() ? "unlabelled" : r.label;
+    if (int n = ++seen[l]; n > 1) l += fmt::format("#{}", n);
+    c.labels.push_back(l);
+  }
+  if (runs.size() < 2) return c;
+  const BenchRun& base = runs[0];
+  for (size_t i = 1; i < runs.size(); ++i) {
+    for (const char* key : {"machine", "block_size", "file_size", "iodepth", "fixed_buffers", "fixed_files"}) {
+      if (base.config.value(key, json()) != runs[i].config.value(key, json()))
+        c.notes.push_back(fmt::format("{} differs: {} has {}, {} has {}", key, c.labels[0],
+                                      base.config.value(key, json()).dump(), c.labels[i],
+                                      runs[i].config.value(key, json()).dump()));
+    }
+    for (const auto& cell : runs[i].cells) {
+      const BenchCell* b = base.find(cell.target, cell.engine, cell.op);
+      if (!b) continue;
+      CellComparison x{cell.target, cell.engine, cell.op, c.labels[i]};
+      const auto bs = b->mib_per_s(), os = cell.mib_per_s();
+      x.base = summarize(bs);
+      x.other = summarize(os);
+      x.diff_pct = x.base.median > 0 ? (x.other.median - x.base.median) / x.base.median * 100 : 0;
+      x.test = mann_whitney_u(bs, os);
+      // A test that cannot reach alpha is reported as such, never as "no change".
+      x.testable = min_two_sided_p(bs.size(), os.size()) < alpha;
+      x.significant = x.testable && x.test.p < alpha;
+      x.regression = x.significant && x.diff_pct < -threshold_pct;
+      if (b->path != cell.path && !b->path.empty() && !cell.path.empty())
+        c.notes.push_back(fmt::format("{} {} {}: the path differs: {} {}, {} {}", cell.target, cell.engine, cell.op,
+                                      c.labels[0], b->path, c.labels[i], cell.path));
+      c.cells.push_back(std::move(x));
+    }
+  }
+  return c;
+}
+
+std::string render_text(const std::vector<BenchRun>& runs, const Comparison& c) {
+  std::string out;
+  for (size_t i = 0; i < runs.size(); ++i) out += run_header(runs[i], c.labels[i]) + "\n";
+  const auto targets = all_targets(runs);
+  for (const auto& e : all_engines(runs)) {
+    out += fmt::format("\nengine {}\n", e);
+    std::set<size_t> rules;
+    auto rows = engine_rows(runs, c, e, targets, &rules, false);
+    out += text_table(rows, rules);
+  }
+  out += "\n" + legend(c);
+  for (const auto& n : c.notes) out += "note: " + n + "\n";
+  return out;
+}
+
+std::string render_markdown(const std::vector<BenchRun>& runs, const Comparison& c) {
+  std::string out;
+  for (size_t i = 0; i < runs.size(); ++i)
+    out += "- " + run_header(runs[i], "**" + c.labels[i] + "**") + "\n";
+  const auto targets = all_targets(runs);
+  for (const auto& e : all_engines(runs)) {
+    std::set<size_t> rules;
+    auto rows = engine_rows(runs, c, e, targets, &rules, true);
+    out += "\n";
+    for (size_t k = 0; k < rows.size(); ++k) {
+      std::string line = "|";
+      for (size_t i = 0; i < rows[k].size(); ++i) {
+        const bool diff = rows[k][0].rfind("Diff", 0) == 0;
+        line += " " + (diff && i == 0 ? "**" + rows[k][i] + "**" : rows[k][i]) + " |";
+      }
+      out += line + "\n";
+      if (k == 0) {
+        out += "|---|";
+        for (size_t i = 1; i < rows[0].size(); ++i) out += "---:|";
+        out += "\n";
+      }
+    }
+  }
+  out += "\n" + legend(c);
+  for (const auto& n : c.notes) out += "\n> note: " + n + "\n";
+  return out;
+}
+
+std::string render_json(const std::vector<BenchRun>& runs, const Comparison& c) {
+  json cells = json::array();
+  for (const auto& x : c.cells) {
+    cells.push_back({{"target", x.target},
+                     {"engine", x.engine},
+                     {"op", x.op},
+                     {"baseline", c.labels[0]},
+                     {"label", x.label},
+                     {"baseline_median_mib_s", x.base.median},
+                     {"median_mib_s", x.other.median},
+                     {"diff_pct", x.diff_pct},
+                     {"u", x.test.u},
+                     {"p", x.test.p},
+                     {"exact", x.test.exact},
+                     {"testable", x.testable},
+                     {"significant", x.significant},
+                     {"regression", x.regression}});
+  }
+  json runs_j = json::array();
+  for (size_t i = 0; i < runs.size(); ++i)
+    runs_j.push_back({{"label", c.labels[i]}, {"kernel", runs[i].kernel}, {"run_id", runs[i].run_id}});
+  return json{{"alpha", c.alpha},
+              {"threshold_pct", c.threshold_pct},
+              {"runs", runs_j},
+              {"cells", cells},
+              {"notes", c.notes},
+              {"exit_code", c.exit_code()}}
+             .dump(2) +
+         "\n";
+}
+
+std::string render_svg(const std::vector<BenchRun>& runs, const Comparison& c) {
+  // Grouped bars: one panel per engine and operation, one group per target,
+  // one bar per run (median), a whisker from min to max.
+  const auto targets = all_targets(runs);
+  const auto engines = all_engines(runs);
+  const char* colors[] = {"#4e79a7", "#f28e2b", "#59a14f", "#e15759", "#76b7b2", "#edc948"};
+  double top = 0;
+  for (const auto& r : runs)
+    for (const auto& cell : r.cells) top = std::max(top, summarize(cell.mib_per_s()).max);
+  if (top <= 0) top = 1;
+  const int bar = 22, gap = 14, panel_h = 200, left = 70, legend_h = 24 + 18 * static_cast<int>(runs.size());
+  // Wide enough for the longest target name under its bars.
+  const int group_w = std::max(static_cast<int>(runs.size()) * bar + gap, 84);
+  const int panel_w = static_cast<int>(targets.size()) * group_w + gap;
+  const int panels = static_cast<int>(engines.size()) * 2;
+  const int width = left + panels * (panel_w + 20) + 20, height = panel_h + 90 + legend_h;
+  std::string s = fmt::format(
+      "<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"{}\" height=\"{}\" font-family=\"sans-serif\" "
+      "font-size=\"11\">\n<rect width=\"100%\" height=\"100%\" fill=\"white\"/>\n",
+      width, height);
+  const int y0 = 30, y1 = y0 + panel_h;
+  auto y_of = [&](double v) { return y1 - v / top * panel_h; };
+  for (int k = 0; k <= 4; ++k) {
+    const double v = top * k / 4;
+    s += fmt::format("<line x1=\"{}\" y1=\"{:.1f}\" x2=\"{}\" y2=\"{:.1f}\" stroke=\"#ddd\"/>\n", left, y_of(v),
+                     width - 20, y_of(v));
+    s += fmt::format("<text x=\"{}\" y=\"{:.1f}\" text-anchor=\"end\">{:.0f}</text>\n", left - 4, y_of(v) + 4, v);
+  }
+  s += fmt::format("<text x=\"12\" y=\"{}\" transform=\"rotate(-90 12 {})\" text-anchor=\"middle\">MiB/s "
+                   "(median, min-max)</text>\n",
+                   (y0 + y1) / 2, (y0 + y1) / 2);
+  int x = left + 10;
+  for (const auto& e : engines) {
+    for (const std::string op : {"read", "write"}) {
+      s += fmt::format("<text x=\"{}\" y=\"{}\" text-anchor=\"middle\" font-weight=\"bold\">{} {}</text>\n",
+                       x + panel_w / 2, y0 - 10, op_title(op), e);
+      int gx = x + gap / 2;
+      for (const auto& t : targets) {
+        for (size_t i = 0; i < runs.size(); ++i) {
+          const BenchCell* cell = runs[i].find(t, e, op);
+          if (!cell) continue;
+          Summary m = summarize(cell->mib_per_s());
+          const int bx = gx + (group_w - gap - static_cast<int>(runs.size()) * bar) / 2 + static_cast<int>(i) * bar;
+          s += fmt::format("<rect x=\"{}\" y=\"{:.1f}\" width=\"{}\" height=\"{:.1f}\" fill=\"{}\"><title>{} {} {} "
+                           "{}: {:.1f} MiB/s</title></rect>\n",
+                           bx, y_of(m.median), bar - 2, y1 - y_of(m.median), colors[i % 6], c.labels[i], t, e, op,
+                           m.median);
+          s += fmt::format("<line x1=\"{0}\" x2=\"{0}\" y1=\"{1:.1f}\" y2=\"{2:.1f}\" stroke=\"black\"/>\n",
+                           bx + (bar - 2) / 2, y_of(m.min), y_of(m.max));
+        }
+        for (size_t i = 1; i < runs.size(); ++i)
+          if (const CellComparison* cc = find_cmp(c, t, e, op, c.labels[i]))
+            s += fmt::format("<text x=\"{}\" y=\"{}\" text-anchor=\"middle\" font-size=\"9\">{}</text>\n",
+                             gx + group_w / 2 - gap / 2, y1 + 28 + 11 * static_cast<int>(i - 1), diff_cell(*cc));
+        s += fmt::format("<text x=\"{}\" y=\"{}\" text-anchor=\"middle\">{}</text>\n", gx + group_w / 2 - gap / 2,
+                         y1 + 15, title(t));
+        gx += group_w;
+      }
+      x += panel_w + 20;
+    }
+  }
+  int ly = y1 + 40 + 11 * static_cast<int>(runs.size());
+  for (size_t i = 0; i < runs.size(); ++i, ly += 18) {
+    s += fmt::format("<rect x=\"{}\" y=\"{}\" width=\"12\" height=\"12\" fill=\"{}\"/>\n", left, ly, colors[i % 6]);
+    s += fmt::format("<text x=\"{}\" y=\"{}\">{} (kernel {})</text>\n", left + 18, ly + 10, c.labels[i],
+                     runs[i].kernel);
+  }
+  s += "</svg>\n";
+  return s;
+}
+
+std::string render_run(const BenchRun& run) {
+  std::string out = run_header(run, run.label.empty() ? "unlabelled" : run.label) + "\n";
+  const auto targets = run.targets();
+  for (const auto& e : run.engines()) {
+    out += fmt::format("\nengine {}\n", e);
+    std::vector<std::vector<std::string>> rows;
+    std::set<size_t> rules;
+    std::vector<std::string> head = {""};
+    for (const auto& t : targets) head.push_back(title(t));
+    rows.push_back(head);
+    rules.insert(0);
+    for (const std::string op : {"read", "write"}) {
+      std::vector<std::string> med = {op_title(op) + " median"}, range = {"  min-max"}, cv = {"  CV"},
+                               cpu = {"  CPU s/GiB"}, path = {"  path"};
+      for (const auto& t : targets) {
+        const BenchCell* c = run.find(t, e, op);
+        if (!c) {
+          for (auto* r : {&med, &range, &cv, &cpu, &path}) r->push_back("-");
+          continue;
+        }
+        Summary m = summarize(c->mib_per_s());
+        med.push_back(mib(m.median));
+        range.push_back(fmt::format("{:.0f}-{:.0f}", m.min, m.max));
+        cv.push_back(fmt::format("{:.1f} %", m.cv * 100));
+        cpu.push_back(fmt::format("{:.3f}", summarize(c->cpu_s_per_gib()).median));
+        path.push_back(c->path);
+      }
+      for (auto* r : {&med, &range, &cv, &cpu, &path}) rows.push_back(*r);
+      rules.insert(rows.size() - 1);
+    }
+    out += text_table(rows, rules);
+  }
+  return out;
+}
+
+}  // namespace dt

@@ -1,0 +1,136 @@
+#include "lib/bench/bench_report.hpp"
+
+#include <gtest/gtest.h>
+
+#include "lib/sys/sys.hpp"
+
+namespace dt {
+namespace {
+
+constexpr uint64_t kGiB = 1ull << 30;
+
+// A run whose cells move 1 GiB per repetition at the given MiB/s.
+BenchRun run(const std::string& label, std::vector<double> read_mib, std::vector<double> write_mib) {
+  BenchRun r;
+  r.label = label;
+  r.kernel = "6.18.0-" + label;
+  r.config = {{"block_size", 1 << 20}, {"file_size", kGiB}, {"repetitions", read_mib.size()}, {"iodepth", 1}};
+  for (const std::string target : {"nodatasum", "device"}) {
+    for (const std::string op : {"read", "write"}) {
+      BenchCell c{target, "psync", op, kGiB};
+      for (double m : op == "read" ? read_mib : write_mib) {
+        c.seconds.push_back(1024.0 / m);
+        c.cpu_seconds.push_back(0.25);
+      }
+      c.path = target == "device" ? "block device" : "direct";
+      r.cells.push_back(c);
+    }
+  }
+  return r;
+}
+
+TEST(BenchReport, JsonRoundTrip) {
+  BenchRun a = run("vanilla", {2000, 2100, 1900}, {1000, 1010, 990});
+  a.run_id = "2026-11-21T10-00-00";
+  BenchRun b = bench_from_json(bench_to_json(a), "a.json");
+  EXPECT_EQ(b.label, "vanilla");
+  EXPECT_EQ(b.run_id, a.run_id);
+  EXPECT_EQ(b.kernel, a.kernel);
+  EXPECT_EQ(b.config, a.config);
+  ASSERT_EQ(b.cells.size(), a.cells.size());
+  EXPECT_EQ(b.cells[1].op, "write");
+  EXPECT_EQ(b.cells[1].seconds, a.cells[1].seconds);
+  EXPECT_EQ(b.cells[3].path, "block device");
+  EXPECT_NEAR(b.cells[0].mib_per_s()[1], 2100, 1e-9);
+  EXPECT_NEAR(b.cells[0].cpu_s_per_gib()[0], 0.25, 1e-12);
+}
+
+TEST(BenchReport, RejectsForeignJson) {
+  EXPECT_THROW(bench_from_json(nlohmann::json{{"kind", "fio"}}, "x.json"), SetupError);
+  auto j = bench_to_json(run("a", {1}, {1}));
+  j["cells"][0].erase("seconds");
+  EXPECT_THROW(bench_from_json(j, "x.json"), SetupError);
+  j = bench_to_json(run("a", {1}, {1}));
+  j["version"] = 2;
+  try {
+    bench_from_json(j, "x.json");
+    FAIL();
+  } catch (const SetupError& e) {
+    EXPECT_NE(std::string(e.what()).find("x.json is not a diotorture bench result (version 2"), std::string::npos);
+  }
+}
+
+TEST(BenchReport, SignificantRegressionBeyondThresholdExitsOne) {
+  // Patched reads are 20 % slower in every repetition: U = 25 of 25, p = 2/252.
+  BenchRun a = run("vanilla", {2000, 2010, 1990, 2005, 1995}, {1000, 1010, 990, 1005, 995});
+  BenchRun b = run("patched", {1600, 1610, 1590, 1605, 1595}, {1000, 1011, 989, 1004, 996});
+  Comparison c = compare_runs({a, b}, 5, 0.05);
+  const CellComparison* read = nullptr;
+  const CellComparison* write = nullptr;
+  for (const auto& x : c.cells) {
+    if (x.target == "nodatasum" && x.op == "read") read = &x;
+    if (x.target == "nodatasum" && x.op == "write") write = &x;
+  }
+  ASSERT_TRUE(read && write);
+  EXPECT_NEAR(read->diff_pct, -20, 1e-9);
+  EXPECT_TRUE(read->significant);
+  EXPECT_TRUE(read->regression);
+  EXPECT_NEAR(read->test.p, 2.0 / 252, 1e-12);
+  EXPECT_FALSE(write->significant);
+  EXPECT_FALSE(write->regression);
+  EXPECT_EQ(c.exit_code(), 1);
+  // The same change within the threshold is significant but not a regression.
+  EXPECT_EQ(compare_runs({a, b}, 25, 0.05).exit_code(), 0);
+  // Faster is never a regression.
+  EXPECT_EQ(compare_runs({b, a}, 5, 0.05).exit_code(), 0);
+}
+
+TEST(BenchReport, SingleRepetitionIsNeverSignificant) {
+  Comparison c = compare_runs({run("a", {2000}, {1000}), run("b", {1000}, {500})}, 5, 0.05);
+  ASSERT_FALSE(c.cells.empty());
+  for (const auto& x : c.cells) {
+    EXPECT_FALSE(x.testable);
+    EXPECT_FALSE(x.significant);
+    EXPECT_FALSE(x.regression);
+  }
+  EXPECT_EQ(c.exit_code(), 0);
+  EXPECT_NE(render_text({run("a", {2000}, {1000}), run("b", {1000}, {500})}, c).find("-50.0 % ?"), std::string::npos);
+}
+
+TEST(BenchReport, TextTableHasTheSeedShape) {
+  std::vector<BenchRun> runs = {run("vanilla", {2000, 2010, 1990, 2005, 1995}, {1000, 1010, 990, 1005, 995}),
+                                run("patched", {1600, 1610, 1590, 1605, 1595}, {1000, 1011, 989, 1004, 996})};
+  Comparison c = compare_runs(runs, 5, 0.05);
+  std::string t = render_text(runs, c);
+  EXPECT_NE(t.find("engine psync\n                |    Nodatasum |       Device |\n"), std::string::npos) << t;
+  EXPECT_NE(t.find("Read (vanilla)  | 2000.0 MiB/s | 2000.0 MiB/s |\n"
+                   "Read (patched)  | 1600.0 MiB/s | 1600.0 MiB/s |\n"
+                   "Diff            |    -20.0 % ! |    -20.0 % ! |\n"),
+            std::string::npos)
+      << t;
+  EXPECT_NE(t.find("Write (vanilla) | 1000.0 MiB/s | 1000.0 MiB/s |\n"), std::string::npos) << t;
+  EXPECT_NE(t.find("Mann-Whitney U"), std::string::npos);
+  std::string md = render_markdown(runs, c);
+  EXPECT_NE(md.find("| psync | Nodatasum | Device |\n|---|---:|---:|\n| Read (vanilla) | 2000.0 MiB/s |"),
+            std::string::npos)
+      << md;
+  EXPECT_NE(md.find("| **Diff** | -20.0 % ! |"), std::string::npos) << md;
+  auto j = nlohmann::json::parse(render_json(runs, c));
+  EXPECT_EQ(j["exit_code"], 1);
+  EXPECT_EQ(j["cells"][0]["baseline"], "vanilla");
+  std::string svg = render_svg(runs, c);
+  EXPECT_EQ(svg.rfind("<svg", 0), 0u);
+  EXPECT_NE(svg.find("patched nodatasum psync read: 1600.0 MiB/s"), std::string::npos);
+}
+
+TEST(BenchReport, DuplicateLabelsAndConfigDifferencesAreNamed) {
+  BenchRun a = run("x", {1, 2, 3}, {1, 2, 3}), b = run("x", {1, 2, 3}, {1, 2, 3});
+  b.config["block_size"] = 4096;
+  Comparison c = compare_runs({a, b}, 5, 0.05);
+  EXPECT_EQ(c.labels, (std::vector<std::string>{"x", "x#2"}));
+  ASSERT_FALSE(c.notes.empty());
+  EXPECT_NE(c.notes[0].find("block_size differs"), std::string::npos);
+}
+
+}  // namespace
+}  // namespace dt

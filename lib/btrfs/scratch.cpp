@@ -1,0 +1,318 @@
+#include "lib/btrfs/scratch.hpp"
+
+#include <fcntl.h>
+#include <linux/btrfs.h>
+#include <linux/loop.h>
+#include <sys/stat.h>
+#include <sys/sysmacros.h>
+#include <sys/ioctl.h>
+#include <sys/mount.h>
+#include <unistd.h>
+
+#include <fmt/format.h>
+#include <fmt/ranges.h>
+
+#include <algorithm>
+#include <cerrno>
+#include <chrono>
+#include <cstring>
+#include <map>
+#include <thread>
+
+#include "lib/btrfs/fsinfo.hpp"
+#include "lib/sys/interrupt.hpp"
+
+namespace dt {
+namespace fs = std::filesystem;
+
+LoopDevice::LoopDevice(const fs::path& image) {
+  Fd backing = open_or_throw(image, O_RDWR);
+  Fd ctl(::open("/dev/loop-control", O_RDWR | O_CLOEXEC));
+  if (!ctl) throw SetupError(fmt::format("cannot open /dev/loop-control ({}); load the loop module or pass --test-dir",
+                                         std::strerror(errno)));
+  // Another process may take the device between GET_FREE and CONFIGURE: retry.
+  for (int attempt = 0; attempt < 16; ++attempt) {
+    int n = ::ioctl(ctl.get(), LOOP_CTL_GET_FREE);
+    if (n < 0) throw_errno("LOOP_CTL_GET_FREE");
+    std::string dev = fmt::format("/dev/loop{}", n);
+    Fd fd(::open(dev.c_str(), O_RDWR | O_CLOEXEC));
+    if (!fd) throw_errno("open " + dev);
+    loop_config cfg{};
+    cfg.fd = static_cast<uint32_t>(backing.get());
+    cfg.block_size = 4096;
+    cfg.info.lo_flags = LO_FLAGS_AUTOCLEAR | LO_FLAGS_DIRECT_IO;
+    std::snprintf(reinterpret_cast<char*>(cfg.info.lo_file_name), LO_NAME_SIZE, "%s", image.c_str());
+    if (::ioctl(fd.get(), LOOP_CONFIGURE, &cfg) == 0) {
+      fd_ = std::move(fd);
+      path_ = dev;
+      return;
+    }
+    if (errno == EINVAL) {
+      // The backing filesystem cannot do direct I/O: go buffered.
+      cfg.info.lo_flags = LO_FLAGS_AUTOCLEAR;
+      if (::ioctl(fd.get(), LOOP_CONFIGURE, &cfg) == 0) {
+        fd_ = std::move(fd);
+        path_ = dev;
+        return;
+      }
+    }
+    if (errno != EBUSY) throw_errno("LOOP_CONFIGURE " + dev);
+  }
+  throw SetupError("no free loop device after 16 attempts; detach unused ones (losetup -D) and retry");
+}
+
+LoopDevice::~LoopDevice() { detach(); }
+
+void LoopDevice::detach() {
+  if (!fd_) return;
+  // EBUSY while a lazily-detached mount still holds it: autoclear finishes later.
+  ::ioctl(fd_.get(), LOOP_CLR_FD, 0);
+  fd_.reset();
+}
+
+
+const std::vector<ProfileSpec>& profile_specs() {
+  // Loop counts give every profile more than its minimum where that changes
+  // the placement (raid10 over 4 devices really stripes; raid5 over 3 rotates
+  // parity). Metadata follows the data's redundancy; raid5/6 get raid1/raid1c3
+  // metadata as the btrfs documentation recommends.
+  static const std::vector<ProfileSpec> specs = {
+      {"single", 1, 1, "dup"},     {"dup", 1, 1, "dup"},        {"raid0", 2, 2, "raid1"},
+      {"raid1", 2, 2, "raid1"},    {"raid1c3", 3, 3, "raid1c3"}, {"raid1c4", 4, 4, "raid1c4"},
+      {"raid10", 4, 2, "raid10"},  {"raid5", 3, 2, "raid1"},    {"raid6", 4, 3, "raid1c3"},
+  };
+  return specs;
+}
+
+const ProfileSpec* find_profile(const std::string& name) {
+  for (const auto& p : profile_specs())
+    if (p.name == name) return &p;
+  return nullptr;
+}
+
+std::string probe_device_contents(const std::string& dev) {
+  std::string out;
+  int rc = run_command({"blkid", "-p", "-o", "export", dev}, &out);
+  if (rc == 2) return "";  // blkid: nothing recognised
+  if (rc == 127) throw SetupError("blkid not found; install util-linux (apt-get install -y util-linux)");
+  if (rc != 0) return fmt::format("signatures blkid cannot tell apart ({})", trim(out));
+  std::map<std::string, std::string> kv;
+  for (const auto& line : split(out, '\n')) {
+    auto eq = line.find('=');
+    if (eq != std::string::npos) kv[line.substr(0, eq)] = line.substr(eq + 1);
+  }
+  std::string what;
+  if (kv.count("PTTYPE")) what = fmt::format("a {} partition table", kv["PTTYPE"]);
+  if (kv.count("TYPE")) {
+    const std::string& t = kv["TYPE"];
+    std::string s = (t == "swap" ? "swap space" : fmt::format("a {} {}", t, kv.count("USAGE") && kv["USAGE"] != "filesystem" ? kv["USAGE"] : "filesystem"));
+    std::string ids;
+    if (kv.count("LABEL")) ids += "LABEL=" + kv["LABEL"];
+    if (kv.count("UUID")) ids += (ids.empty() ? "" : " ") + std::string("UUID=") + kv["UUID"];
+    if (!ids.empty()) s += " (" + ids + ")";
+    what += (what.empty() ? "" : " and ") + s;
+  }
+  return what.empty() ? fmt::format("signatures ({})", trim(out)) : what;
+}
+
+namespace {
+// Why `dev` (rdev) is busy, for the error message.
+std::string who_holds(const std::string& dev, dev_t rdev) {
+  const std::string sys = fmt::format("/sys/dev/block/{}:{}", major(rdev), minor(rdev));
+  std::error_code ec;
+  const std::string name = fs::canonical(sys, ec).filename().string();
+  std::string mi = read_file_or_empty("/proc/self/mountinfo");
+  for (const auto& line : split(mi, '\n')) {
+    auto f = split(line, ' ');
+    auto dash = std::find(f.begin(), f.end(), "-");
+    if (dash == f.end() || dash + 2 >= f.end() || f.size() < 5) continue;
+    std::string src = *(dash + 2);
+    if (src == dev || (!name.empty() && src == "/dev/" + name)) return "it is mounted on " + f[4];
+  }
+  for (const auto& d : fs::directory_iterator("/sys/fs/btrfs", ec))
+    if (!name.empty() && fs::exists(d.path() / "devices" / name))
+      return fmt::format("it is a device of the mounted btrfs {}", d.path().filename().string());
+  for (const auto& line : split(read_file_or_empty("/proc/swaps"), '\n'))
+    if (line.rfind(dev + " ", 0) == 0 || (!name.empty() && line.rfind("/dev/" + name + " ", 0) == 0))
+      return "it is in use as swap";
+  std::string holders;
+  for (const auto& h : fs::directory_iterator(sys + "/holders", ec)) holders += " " + h.path().filename().string();
+  if (!holders.empty()) return "it is held by" + holders;
+  return "another user has it open exclusively";
+}
+}  // namespace
+
+void check_scratch_device(const std::string& dev, bool force_mkfs, const std::string& source) {
+  struct stat st {};
+  if (::stat(dev.c_str(), &st) != 0)
+    throw SetupError(fmt::format("scratch device {} (from {}) does not exist; name existing block devices", dev, source));
+  if (!S_ISBLK(st.st_mode))
+    throw SetupError(fmt::format("scratch device {} (from {}) is not a block device; name whole block devices "
+                                 "(attach an image file with losetup first)", dev, source));
+  // O_EXCL on a block device fails with EBUSY while it is mounted, a member of
+  // a mounted btrfs, swap, or held by another driver. In use is refused even
+  // with --force-mkfs: formatting it would destroy live data.
+  auto refuse_busy = [&](const std::string& d, dev_t rdev) {
+    Fd fd(::open(d.c_str(), O_RDONLY | O_EXCL | O_CLOEXEC));
+    if (!fd && errno == EBUSY)
+      throw SetupError(fmt::format("refusing scratch device {} (from {}): {}; unmount it or take it out of the pool "
+                                   "(--force-mkfs never formats a device in use)",
+                                   d, source, who_holds(d, rdev)));
+    if (!fd) throw SetupError(fmt::format("cannot open scratch device {} ({})", d, std::strerror(errno)));
+  };
+  refuse_busy(dev, st.st_rdev);
+  // A whole disk can be claimed while one of its partitions is mounted.
+  std::error_code ec;
+  const std::string sys = fmt::format("/sys/dev/block/{}:{}", major(st.st_rdev), minor(st.st_rdev));
+  for (const auto& p : fs::directory_iterator(sys, ec)) {
+    if (!fs::exists(p.path() / "partition")) continue;
+    const std::string part = "/dev/" + p.path().filename().string();
+    struct stat pst {};
+    if (::stat(part.c_str(), &pst) == 0) refuse_busy(part, pst.st_rdev);
+  }
+  const std::string contents = probe_device_contents(dev);
+  if (!contents.empty() && !force_mkfs)
+    throw SetupError(fmt::format("refusing scratch device {} (from {}): it holds {}; pass --force-mkfs to erase it, "
+                                 "or name a blank device",
+                                 dev, source, contents));
+}
+
+ScratchBlockDevice::ScratchBlockDevice(const fs::path& base_dir, uint64_t size) {
+  std::string tmpl = (base_dir / "diotorture.XXXXXX").string();
+  if (!::mkdtemp(tmpl.data()))
+    throw SetupError(fmt::format("cannot create a scratch directory under {} ({}); set TMPDIR to a writable disk",
+                                 base_dir.string(), std::strerror(errno)));
+  dir_ = tmpl;
+  image_ = dir_ / "device.img";
+  try {
+    Fd img = open_or_throw(image_, O_RDWR | O_CREAT | O_EXCL, 0600);
+    if (::ftruncate(img.get(), static_cast<off_t>(size)) != 0) throw_errno("ftruncate " + image_.string());
+    loop_ = std::make_unique<LoopDevice>(image_);
+  } catch (...) {
+    std::error_code ec;
+    fs::remove_all(dir_, ec);
+    throw;
+  }
+}
+
+ScratchBlockDevice::~ScratchBlockDevice() {
+  loop_.reset();
+  std::error_code ec;
+  fs::remove_all(dir_, ec);
+}
+
+ScratchFs::ScratchFs(const ScratchOptions& opts) : opts_(opts) {
+  const ProfileSpec* spec = opts.profile.empty() ? nullptr : find_profile(opts.profile);
+  if (!opts.profile.empty() && !spec) throw SetupError(fmt::format("unknown profile '{}'", opts.profile));
+  if (!opts.pool.empty()) {
+    // Refuse before touching anything: one bad device stops the whole run.
+    if (spec && opts.pool.size() < spec->min_devices)
+      throw SetupError(fmt::format("profile {} needs at least {} devices but the scratch pool ({}) has {}; add devices",
+                                   spec->name, spec->min_devices, opts.pool_source, opts.pool.size()));
+    for (const auto& d : opts.pool) check_scratch_device(d, opts.force_mkfs, opts.pool_source);
+  }
+  std::string tmpl = (opts.base_dir / "diotorture.XXXXXX").string();
+  if (!::mkdtemp(tmpl.data()))
+    throw SetupError(fmt::format("cannot create a scratch directory under {} ({}); set TMPDIR to a writable disk",
+                                 opts.base_dir.string(), std::strerror(errno)));
+  dir_ = tmpl;
+  try {
+    mnt_ = opts.mount_point.empty() ? dir_ / "mnt" : opts.mount_point;
+    if (opts.mount_point.empty()) fs::create_directory(mnt_);
+    else if (!fs::is_directory(mnt_))
+      throw SetupError(fmt::format("SCRATCH_MNT {} is not a directory; create it or unset it", mnt_.string()));
+    if (opts.pool.empty()) {
+      const unsigned n = spec ? spec->loop_devices : 1;
+      for (unsigned i = 0; i < n; ++i) {
+        images_.push_back(dir_ / fmt::format("scratch{}.img", i));
+        Fd img = open_or_throw(images_.back(), O_RDWR | O_CREAT | O_EXCL, 0600);
+        if (::ftruncate(img.get(), static_cast<off_t>(opts.image_size)) != 0)
+          throw_errno("ftruncate " + images_.back().string());
+      }
+      for (const auto& img : images_) {
+        throw_if_interrupted();
+        loops_.push_back(std::make_unique<LoopDevice>(img));
+        devices_.push_back(loops_.back()->path());
+      }
+    } else {
+      devices_ = opts.pool;
+    }
+    // Our own loop devices are blank and may be forced; a pool device only
+    // when the user said so (mkfs.btrfs then repeats the check itself).
+    std::vector<std::string> argv = {"mkfs.btrfs", "-q", "-L", "diotorture"};
+    if (opts.pool.empty() || opts.force_mkfs) argv.push_back("-f");
+    if (spec) argv.insert(argv.end(), {"-d", spec->name, "-m", spec->metadata});
+    argv.insert(argv.end(), opts.mkfs_args.begin(), opts.mkfs_args.end());
+    argv.insert(argv.end(), devices_.begin(), devices_.end());
+    std::string out;
+    throw_if_interrupted();
+    int rc = run_command(argv, &out);
+    if (rc == 127) throw SetupError("mkfs.btrfs not found; install btrfs-progs (apt-get install -y btrfs-progs)");
+    if (rc != 0) throw SetupError(fmt::format("mkfs.btrfs {} failed ({}): {}", fmt::join(devices_, " "), rc, trim(out)));
+    throw_if_interrupted();
+    // Name every device, so the mount does not depend on a udev scan.
+    std::string mopts;
+    for (size_t i = 1; i < devices_.size(); ++i) mopts += (mopts.empty() ? "" : ",") + ("device=" + devices_[i]);
+    if (!opts.mount_options.empty()) mopts += (mopts.empty() ? "" : ",") + opts.mount_options;
+    if (::mount(devices_[0].c_str(), mnt_.c_str(), "btrfs", 0, mopts.empty() ? nullptr : mopts.c_str()) != 0)
+      throw SetupError(fmt::format("mount {} on {} failed: {}; check --mount-options", devices_[0], mnt_.string(),
+                                   std::strerror(errno)));
+    mounted_ = true;
+  } catch (...) {
+    teardown();
+    throw;
+  }
+}
+
+ScratchFs::~ScratchFs() { teardown(); }
+
+std::string ScratchFs::describe() const {
+  const std::string prof = opts_.profile.empty() ? "" : opts_.profile + " ";
+  const std::string opts = opts_.mount_options.empty() ? "" : ", -o " + opts_.mount_options;
+  if (!opts_.pool.empty())
+    return fmt::format("{}btrfs on scratch pool {} from {} at {}{}", prof, fmt::join(devices_, " "),
+                       opts_.pool_source, mnt_.string(), opts);
+  return fmt::format("{}loop btrfs {} on {} ({} sparse image{} in {}{})", prof, fmt::join(devices_, " "),
+                     mnt_.string(), format_size(opts_.image_size), images_.size() == 1 ? "" : "s each",
+                     dir_.string(), opts);
+}
+
+void ScratchFs::abandon() {
+  if (mounted_) {
+    ::umount2(mnt_.c_str(), MNT_DETACH);
+    mounted_ = false;
+  }
+  teardown();
+}
+
+void ScratchFs::teardown() {
+  if (mounted_) {
+    // A just-killed child may still hold files for a moment.
+    for (int i = 0; i < 50 && ::umount2(mnt_.c_str(), 0) != 0 && errno == EBUSY; ++i)
+      std::this_thread::sleep_for(std::chrono::milliseconds(100));
+    if (::umount2(mnt_.c_str(), 0) != 0 && errno != EINVAL) ::umount2(mnt_.c_str(), MNT_DETACH);
+    mounted_ = false;
+  }
+  // mkfs registered the devices with btrfs; forget them so a later
+  // filesystem on the same loop numbers is not confused with this one.
+  if (Fd ctl(::open("/dev/btrfs-control", O_RDWR | O_CLOEXEC)); ctl) {
+    for (const auto& d : devices_) {
+      btrfs_ioctl_vol_args va{};
+      std::snprintf(va.name, sizeof va.name, "%s", d.c_str());
+      ::ioctl(ctl.get(), BTRFS_IOC_FORGET_DEV, &va);
+    }
+  }
+  devices_.clear();
+  loops_.clear();
+  std::error_code ec;
+  if (!dir_.empty()) {
+    // The loop devices keep the unlinked images alive until autoclear releases them.
+    for (const auto& img : images_) fs::remove(img, ec);
+    images_.clear();
+    if (opts_.mount_point.empty()) fs::remove(mnt_, ec);
+    fs::remove(dir_, ec);
+    dir_.clear();
+  }
+}
+
+}  // namespace dt

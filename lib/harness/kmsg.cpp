@@ -1,0 +1,84 @@
+#include "lib/harness/kmsg.hpp"
+
+#include <fcntl.h>
+#include <unistd.h>
+
+#include <cerrno>
+
+namespace dt {
+namespace {
+const char* const kSignatures[] = {
+    "kernel BUG at",
+    "BUG:",
+    "WARNING:",
+    "Oops",
+    "general protection fault",
+    "UBSAN:",
+    "KASAN:",
+    "Internal error",
+    "possible recursive locking detected",
+    "possible circular locking dependency",
+    "inconsistent lock state",
+    "suspicious RCU usage",
+    "csum failed",
+    "checksum error",
+};
+constexpr const char* kMarkerPrefix = "diotorture: ";
+}  // namespace
+
+std::vector<KmsgFinding> scan_kernel_log(const std::vector<std::string>& lines) {
+  std::vector<KmsgFinding> out;
+  for (const auto& l : lines) {
+    if (l.rfind(kMarkerPrefix, 0) == 0) continue;
+    if (l.find("INFO: task ") != std::string::npos && l.find("blocked for more than") != std::string::npos) {
+      out.push_back({"INFO: task ... blocked for more than", l});
+      continue;
+    }
+    for (const char* sig : kSignatures) {
+      if (l.find(sig) != std::string::npos) {
+        out.push_back({sig, l});
+        break;
+      }
+    }
+  }
+  return out;
+}
+
+std::string kmsg_record_text(const std::string& record) {
+  auto semi = record.find(';');
+  std::string text = semi == std::string::npos ? record : record.substr(semi + 1);
+  // Continuation lines (" KEY=value" dictionary entries) follow the first newline.
+  auto nl = text.find('\n');
+  if (nl != std::string::npos) text.resize(nl);
+  return text;
+}
+
+KmsgWatch::KmsgWatch(const std::string& marker) {
+  int fd = ::open("/dev/kmsg", O_RDWR | O_NONBLOCK | O_CLOEXEC);
+  if (fd < 0) return;
+  fd_.reset(fd);
+  ::lseek(fd, 0, SEEK_END);
+  std::string m = kMarkerPrefix + marker + "\n";
+  (void)!::write(fd, m.data(), m.size());
+}
+
+std::vector<std::string> KmsgWatch::collect() {
+  std::vector<std::string> out;
+  if (!fd_) return out;
+  char buf[8192];
+  for (;;) {
+    ssize_t n = ::read(fd_.get(), buf, sizeof buf);
+    if (n < 0) {
+      if (errno == EPIPE) continue;  // records overwritten under us; keep reading newer ones
+      if (errno == EINTR) continue;
+      break;  // EAGAIN: nothing more
+    }
+    if (n == 0) break;
+    std::string text = kmsg_record_text(std::string(buf, static_cast<size_t>(n)));
+    if (text.rfind(kMarkerPrefix, 0) == 0) continue;
+    out.push_back(std::move(text));
+  }
+  return out;
+}
+
+}  // namespace dt

@@ -1,0 +1,36 @@
+#include "lib/harness/kmsg.hpp"
+
+#include <gtest/gtest.h>
+
+namespace dt {
+namespace {
+
+TEST(Kmsg, FindsTheSignaturesThatFailACase) {
+  std::vector<std::string> lines = {
+      "loop1: detected capacity change",
+      "BTRFS info (device loop1): first mount of filesystem",
+      "WARNING: CPU: 1 PID: 12 at fs/btrfs/inode.c:123 btrfs_foo+0x1/0x2",
+      "INFO: task mmap-rw-fault:12176 blocked for more than 120 seconds.",
+      "BTRFS warning (device loop1): csum failed root 5 ino 257 off 0 csum 0x1 expected csum 0x2 mirror 1",
+      "BUG: KASAN: use-after-free in foo",
+      "WARNING: possible circular locking dependency detected",
+      "UBSAN: shift-out-of-bounds in fs/btrfs/x.c:1:2",
+  };
+  auto f = scan_kernel_log(lines);
+  ASSERT_EQ(6u, f.size());
+  EXPECT_EQ("WARNING:", f[0].signature);
+  EXPECT_EQ("INFO: task ... blocked for more than", f[1].signature);
+  EXPECT_EQ("csum failed", f[2].signature);
+  EXPECT_EQ("BUG:", f[3].signature);
+}
+
+TEST(Kmsg, IgnoresOurMarkersAndQuietLogs) {
+  EXPECT_TRUE(scan_kernel_log({"diotorture: begin run WARNING: in a case name", "EXT4-fs mounted"}).empty());
+}
+
+TEST(Kmsg, RecordTextDropsHeaderAndDictionary) {
+  EXPECT_EQ("hello world", kmsg_record_text("6,1234,5678,-;hello world\n SUBSYSTEM=block\n"));
+}
+
+}  // namespace
+}  // namespace dt

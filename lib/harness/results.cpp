@@ -1,0 +1,231 @@
+#include "lib/harness/results.hpp"
+
+#include <fmt/format.h>
+#include <fmt/ranges.h>
+
+namespace dt {
+
+using nlohmann::json;
+
+const char* status_name(Status s) {
+  switch (s) {
+    case Status::Pass: return "pass";
+    case Status::Fail: return "fail";
+    case Status::NotRun: return "notrun";
+    case Status::Hang: return "hang";
+  }
+  return "?";
+}
+
+std::string path_line(const CaseResult& r) {
+  if (r.paths.empty()) return "path: no direct I/O recorded";
+  std::string s = "path:";
+  bool first = true;
+  for (const auto& [key, verdicts] : r.paths) {
+    s += first ? " " : "; ";
+    first = false;
+    s += key;
+    for (const auto& [v, n] : verdicts) s += fmt::format(" {} {}", n, v);
+  }
+  return s;
+}
+
+std::string layout_line(const CaseResult& r) {
+  unsigned ok = 0, bad = 0, extents = 0, holes = 0, prealloc = 0;
+  for (const auto& l : r.layouts) {
+    (l.value("ok", false) ? ok : bad)++;
+    extents += l.value("data_extents", 0u);
+    holes += l.value("holes", 0u);
+    prealloc += l.value("prealloc_extents", 0u);
+  }
+  if (r.layouts.empty()) return "layout: none recorded";
+  return fmt::format("layout: {} file{} verified{} ({} data extents, {} prealloc, {} holes)", ok, ok == 1 ? "" : "s",
+                     bad ? fmt::format(", {} NOT as built", bad) : "", extents, prealloc, holes);
+}
+
+static json case_json(const CaseResult& r) {
+  json paths = json::object();
+  for (const auto& [k, v] : r.paths) paths[k] = v;
+  return json{{"id", r.id},
+              {"status", status_name(r.status)},
+              {"reason", r.reason},
+              {"duration_s", r.duration_s},
+              {"failures", r.failures},
+              {"skipped", r.skips},
+              {"notes", r.notes},
+              {"variants", r.variants},
+              {"layout", {{"summary", layout_line(r)}, {"files", r.layouts}}},
+              {"path", {{"summary", path_line(r)}, {"by_key", paths}}},
+              {"metrics", r.metrics},
+              {"kernel_log", r.kernel_log_findings},
+              {"stuck_in_d_state", r.stuck_in_d_state}};
+}
+
+std::string summary_json(const RunInfo& info, const std::vector<CaseResult>& results) {
+  json j{{"run_id", info.run_id},
+         {"hostname", info.hostname},
+         {"started", info.started},
+         {"kernel", info.kernel},
+         {"btrfs_progs", info.btrfs_progs},
+         {"test_dir", info.test_dir},
+         {"provisioning", info.provisioning},
+         {"fstype", info.fstype},
+         {"profile", info.profile},
+         {"devices", info.devices},
+         {"mount_options", info.mount_options},
+         {"seed", info.seed},
+         {"selected", info.selected},
+         {"exit_code", exit_code(results)},
+         {"cases", json::array()}};
+  for (const auto& r : results) j["cases"].push_back(case_json(r));
+  return j.dump(2) + "\n";
+}
+
+std::string xml_escape(const std::string& s) {
+  std::string o;
+  for (char c : s) {
+    switch (c) {
+      case '&': o += "&amp;"; break;
+      case '<': o += "&lt;"; break;
+      case '>': o += "&gt;"; break;
+      case '"': o += "&quot;"; break;
+      case '\'': o += "&apos;"; break;
+      default:
+        // XML 1.0 forbids most control characters.
+        if (static_cast<unsigned char>(c) < 0x20 && c != '\n' && c != '\t' && c != '\r') o += '?';
+        else o += c;
+    }
+  }
+  return o;
+}
+
+std::string junit_xml(const RunInfo& info, const std::vector<CaseResult>& results) {
+  unsigned failures = 0, errors = 0, skipped = 0;
+  double total = 0;
+  for (const auto& r : results) {
+    failures += r.status == Status::Fail;
+    errors += r.status == Status::Hang;
+    skipped += r.status == Status::NotRun;
+    total += r.duration_s;
+  }
+  std::string x = "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n";
+  x += fmt::format(
+      "<testsuite name=\"diotorture\" tests=\"{}\" failures=\"{}\" errors=\"{}\" skipped=\"{}\" time=\"{:.3f}\" "
+      "timestamp=\"{}\" hostname=\"{}\">\n",
+      results.size(), failures, errors, skipped, total, xml_escape(info.started), xml_escape(info.hostname));
+  x += "  <properties>\n";
+  for (const auto& [k, v] : std::initializer_list<std::pair<const char*, std::string>>{
+           {"kernel", info.kernel},
+           {"btrfs_progs", info.btrfs_progs},
+           {"test_dir", info.test_dir},
+           {"profile", info.profile},
+           {"devices", fmt::format("{}", fmt::join(info.devices, "; "))},
+           {"mount_options", info.mount_options}})
+    x += fmt::format("    <property name=\"{}\" value=\"{}\"/>\n", k, xml_escape(v));
+  x += "  </properties>\n";
+  for (const auto& r : results) {
+    x += fmt::format("  <testcase classname=\"diotorture\" name=\"{}\" time=\"{:.3f}\">\n", xml_escape(r.id),
+                     r.duration_s);
+    switch (r.status) {
+      case Status::Fail:
+        x += fmt::format("    <failure message=\"{}\"/>\n", xml_escape(r.reason));
+        break;
+      case Status::Hang:
+        x += fmt::format("    <error type=\"hang\" message=\"{}\"/>\n", xml_escape(r.reason));
+        break;
+      case Status::NotRun:
+        x += fmt::format("    <skipped message=\"{}\"/>\n", xml_escape(r.reason));
+        break;
+      case Status::Pass:
+        break;
+    }
+    x += fmt::format("    <system-out>{}\n{}</system-out>\n", xml_escape(layout_line(r)), xml_escape(path_line(r)));
+    x += "  </testcase>\n";
+  }
+  x += "</testsuite>\n";
+  return x;
+}
+
+std::string check_log(const RunInfo& info, const std::vector<CaseResult>& results) {
+  std::string s = fmt::format("run {} started {}\nkernel {}, {}\ntest dir {} ({}; {}; {})\n", info.run_id, info.started,
+                              info.kernel, info.btrfs_progs, info.test_dir, info.provisioning, info.profile,
+                              info.mount_options);
+  for (const auto& r : results) {
+    s += fmt::format("{:<28} {:<6} {:>7.1f}s{}\n", r.id, status_name(r.status), r.duration_s,
+                     r.reason.empty() ? "" : "  " + r.reason);
+    s += fmt::format("    {}\n    {}\n", layout_line(r), path_line(r));
+  }
+  s += run_summary(results);
+  return s;
+}
+
+std::string run_summary(const std::vector<CaseResult>& results) {
+  std::vector<std::string> failed, notrun, hung;
+  for (const auto& r : results) {
+    if (r.status == Status::Fail || r.status == Status::Hang) failed.push_back(r.id);
+    if (r.status == Status::NotRun) notrun.push_back(r.id);
+    if (r.status == Status::Hang) hung.push_back(r.id);
+  }
+  auto join = [](const std::vector<std::string>& v) {
+    std::string s;
+    for (const auto& x : v) s += (s.empty() ? "" : " ") + x;
+    return s;
+  };
+  std::string s;
+  if (!notrun.empty()) s += "Not run: " + join(notrun) + "\n";
+  if (!hung.empty()) s += "Hung: " + join(hung) + "\n";
+  size_t ran = results.size() - notrun.size();
+  if (failed.empty()) {
+    s += fmt::format("Passed all {} cases\n", ran);
+  } else {
+    s += "Failures: " + join(failed) + "\n";
+    s += fmt::format("Failed {} of {} cases\n", failed.size(), ran);
+  }
+  return s;
+}
+
+int exit_code(const std::vector<CaseResult>& results) {
+  int code = 0;
+  for (const auto& r : results) {
+    if (r.status == Status::Hang) return 3;
+    if (r.status == Status::Fail) code = 1;
+  }
+  return code;
+}
+
+void apply_event(CaseResult* r, const std::string& line) {
+  auto j = nlohmann::json::parse(line, nullptr, false);
+  if (j.is_discarded() || !j.is_object()) return;
+  const std::string type = j.value("type", "");
+  if (type == "fail") {
+    std::string msg = j.value("msg", "");
+    if (r->failures.size() < 200) r->failures.push_back(msg);
+    if (r->reason.empty()) r->reason = msg;
+    r->status = Status::Fail;
+  } else if (type == "notrun") {
+    if (r->status == Status::Pass) {
+      r->status = Status::NotRun;
+      r->reason = j.value("reason", "");
+    }
+  } else if (type == "note") {
+    if (r->notes.size() < 50) r->notes.push_back(j.value("msg", ""));
+  } else if (type == "skip") {
+    r->skips.push_back(j.value("what", "") + ": " + j.value("reason", ""));
+  } else if (type == "layout") {
+    j.erase("type");
+    r->layouts.push_back(j);
+  } else if (type == "path") {
+    r->paths[j.value("key", "?")][j.value("verdict", "?")]++;
+  } else if (type == "variant") {
+    r->variants[j.value("name", "?")] = j.value("checksummed", true) ? "checksummed" : "no checksums";
+  } else if (type == "metric") {
+    auto& m = r->metrics[j.value("name", "?")];
+    if (m.is_null()) m = {{"unit", j.value("unit", "")}, {"count", 0}, {"max", 0.0}, {"sum", 0.0}};
+    double v = j.value("value", 0.0);
+    m["count"] = m["count"].get<unsigned>() + 1;
+    m["sum"] = m["sum"].get<double>() + v;
+    m["max"] = std::max(m["max"].get<double>(), v);
+  }
+}
+
+}  // namespace dt

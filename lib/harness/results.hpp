@@ -1,0 +1,65 @@
+// Plain result structs, filled by the runner, and separate writers for
+// summary.json, junit.xml and the fstests-like check.log and console summary.
+#pragma once
+
+#include <map>
+#include <string>
+#include <vector>
+
+#include <nlohmann/json.hpp>
+
+namespace dt {
+
+enum class Status { Pass, Fail, NotRun, Hang };
+const char* status_name(Status s);
+
+struct CaseResult {
+  std::string id;
+  Status status = Status::Pass;
+  std::string reason;             // first failure, notrun reason, or hang description
+  std::vector<std::string> failures;
+  std::vector<std::string> skips;
+  std::vector<std::string> notes;  // facts shown beside the verdict
+  double duration_s = 0;
+  nlohmann::json layouts = nlohmann::json::array();
+  // path key ("nocow write") -> verdict ("direct") -> count
+  std::map<std::string, std::map<std::string, unsigned>> paths;
+  std::map<std::string, std::string> variants;  // name -> "checksummed"/"no checksums"
+  nlohmann::json metrics = nlohmann::json::object();
+  std::vector<std::string> kernel_log_findings;
+  bool stuck_in_d_state = false;
+};
+
+struct RunInfo {
+  std::string run_id;
+  std::string started;  // ISO 8601
+  std::string hostname;
+  std::string kernel;
+  std::string btrfs_progs;
+  std::string test_dir;
+  std::string provisioning;  // "self-provisioned loop btrfs ..." or "--test-dir"
+  std::string fstype;
+  std::string profile;
+  std::vector<std::string> devices;  // "devid 1 /dev/loop0 (4.0 GiB)"
+  std::string mount_options;
+  unsigned long long seed = 0;
+  std::vector<std::string> selected;
+};
+
+// One line such as "path: nocow write 12 direct; datasum write 12 buffered".
+std::string path_line(const CaseResult& r);
+std::string layout_line(const CaseResult& r);
+
+std::string summary_json(const RunInfo& info, const std::vector<CaseResult>& results);
+std::string junit_xml(const RunInfo& info, const std::vector<CaseResult>& results);
+std::string check_log(const RunInfo& info, const std::vector<CaseResult>& results);
+// "Passed all 4 cases" or "Failures: a b\nFailed 2 of 4 cases" (+ notrun/hang lines).
+std::string run_summary(const std::vector<CaseResult>& results);
+// 0 all passed or not run, 1 a failure, 3 a hang (hang wins: it is the worse news).
+int exit_code(const std::vector<CaseResult>& results);
+std::string xml_escape(const std::string& s);
+
+// Pure: folds one JSON event line from a case into its result.
+void apply_event(CaseResult* r, const std::string& json_line);
+
+}  // namespace dt

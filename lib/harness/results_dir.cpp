@@ -1,0 +1,41 @@
+#include "lib/harness/results_dir.hpp"
+
+#include <fmt/format.h>
+
+#include <ctime>
+
+namespace dt {
+namespace fs = std::filesystem;
+
+namespace {
+std::string utc_now(const char* fmt_str) {
+  std::time_t t = std::time(nullptr);
+  std::tm tm{};
+  gmtime_r(&t, &tm);
+  char buf[64];
+  std::strftime(buf, sizeof buf, fmt_str, &tm);
+  return buf;
+}
+
+
+}  // namespace
+
+void point_latest(const fs::path& root, const std::string& run_id) {
+  std::error_code ec;
+  fs::path tmp = root / ".latest.tmp";
+  fs::remove(tmp, ec);
+  fs::create_directory_symlink(run_id, tmp, ec);
+  if (!ec) fs::rename(tmp, root / "latest", ec);
+}
+
+std::string utc_timestamp() { return utc_now("%Y-%m-%dT%H:%M:%SZ"); }
+
+
+std::string make_run_id(const fs::path& results_root) {
+  std::string base = utc_now("%Y-%m-%dT%H-%M-%S");
+  std::string id = base;
+  for (int n = 2; fs::exists(results_root / id); ++n) id = fmt::format("{}-{}", base, n);
+  return id;
+}
+
+}  // namespace dt

@@ -1,0 +1,77 @@
+#include "lib/harness/results.hpp"
+
+#include <gtest/gtest.h>
+
+#include "lib/harness/runner.hpp"
+
+namespace dt {
+namespace {
+
+CaseResult make(const char* id, Status s, const char* reason = "") {
+  CaseResult r;
+  r.id = id;
+  r.status = s;
+  r.reason = reason;
+  return r;
+}
+
+TEST(ExitCode, HangBeatsFailBeatsPass) {
+  EXPECT_EQ(0, exit_code({make("a", Status::Pass), make("b", Status::NotRun)}));
+  EXPECT_EQ(1, exit_code({make("a", Status::Pass), make("b", Status::Fail)}));
+  EXPECT_EQ(3, exit_code({make("a", Status::Fail), make("b", Status::Hang)}));
+  EXPECT_EQ(0, exit_code({}));
+}
+
+TEST(RunSummary, FstestsWording) {
+  EXPECT_EQ("Passed all 2 cases\n", run_summary({make("a", Status::Pass), make("b", Status::Pass)}));
+  EXPECT_EQ("Not run: c\nHung: b\nFailures: a b\nFailed 2 of 3 cases\n",
+            run_summary({make("a", Status::Fail), make("b", Status::Hang), make("c", Status::NotRun),
+                         make("d", Status::Pass)}));
+}
+
+TEST(Junit, CountsAndEscapes) {
+  RunInfo info;
+  info.kernel = "6.18";
+  info.hostname = "ci-host";
+  std::string x = junit_xml(info, {make("a", Status::Fail, "short read <4096> & \"more\""), make("b", Status::Hang),
+                                   make("c", Status::NotRun, "no uffd")});
+  EXPECT_NE(std::string::npos, x.find("tests=\"3\" failures=\"1\" errors=\"1\" skipped=\"1\""));
+  EXPECT_NE(std::string::npos, x.find("short read &lt;4096&gt; &amp; &quot;more&quot;"));
+  EXPECT_NE(std::string::npos, x.find("<error type=\"hang\""));
+  EXPECT_NE(std::string::npos, x.find("<skipped message=\"no uffd\"/>"));
+  EXPECT_NE(std::string::npos, x.find("hostname=\"ci-host\""));
+  EXPECT_NE(std::string::npos, x.find("<property name=\"kernel\" value=\"6.18\"/>"));
+}
+
+TEST(SummaryJson, RoundTripsCaseFields) {
+  RunInfo info;
+  info.run_id = "r1";
+  info.kernel = "6.18.44";
+  CaseResult r = make("nowait-multi-extent-read", Status::Pass);
+  apply_event(&r, R"({"type":"layout","file":"f","summary":"s","ok":true,"data_extents":4,"holes":1})");
+  apply_event(&r, R"({"type":"path","key":"nocow read","verdict":"direct"})");
+  apply_event(&r, R"({"type":"path","key":"nocow read","verdict":"direct"})");
+  apply_event(&r, R"({"type":"path","key":"datasum write","verdict":"buffered"})");
+  auto j = nlohmann::json::parse(summary_json(info, {r}));
+  EXPECT_EQ("6.18.44", j["kernel"]);
+  EXPECT_EQ(0, j["exit_code"]);
+  const auto& c = j["cases"][0];
+  EXPECT_EQ("pass", c["status"]);
+  EXPECT_EQ(2, c["path"]["by_key"]["nocow read"]["direct"]);
+  EXPECT_EQ("path: datasum write 1 buffered; nocow read 2 direct", c["path"]["summary"]);
+  EXPECT_EQ(4, c["layout"]["files"][0]["data_extents"]);
+}
+
+TEST(ApplyEvent, FailAndNotrun) {
+  CaseResult r = make("x", Status::Pass);
+  apply_event(&r, R"({"type":"notrun","reason":"no io_uring"})");
+  EXPECT_EQ(Status::NotRun, r.status);
+  apply_event(&r, R"({"type":"fail","msg":"short read"})");
+  EXPECT_EQ(Status::Fail, r.status);
+  apply_event(&r, "not json");
+  EXPECT_EQ("no io_uring", r.reason);  // first reason stays
+  EXPECT_EQ(1u, r.failures.size());
+}
+
+}  // namespace
+}  // namespace dt

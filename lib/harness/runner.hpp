@@ -1,0 +1,33 @@
+// Runs one case in a forked child under a watchdog. The runner, not the case,
+// owns the timeout, the kernel-log check, the per-case files and the verdict.
+#pragma once
+
+#include <filesystem>
+#include <optional>
+#include <string>
+
+#include "lib/harness/context.hpp"
+#include "lib/harness/registry.hpp"
+#include "lib/harness/results.hpp"
+
+namespace dt {
+
+struct RunnerOptions {
+  std::optional<unsigned> timeout_s;  // overrides every case's default
+  RunParams params;
+  std::string run_id;
+};
+
+// Writes <results_dir>/<id>.full, and <id>.dmesg / <id>.stacks when there is
+// something to show; each file is complete (atomically renamed) on return.
+// Throws Interrupted after killing the child if the user interrupts.
+CaseResult run_case(const CaseInfo& info, const std::filesystem::path& test_dir,
+                    const std::filesystem::path& results_dir, const RunnerOptions& opts);
+
+// Per-task state, wchan and kernel stack of a process, for a hang report.
+std::string task_stacks(pid_t pid);
+// The state letter of a process ('R', 'S', 'D', ...), '?' if it is gone.
+char process_state(pid_t pid);
+
+
+}  // namespace dt

@@ -1,0 +1,42 @@
+// io_uring for the cases: a ring that cleans up, one-shot submission, and the
+// shared rule that EINVAL/EOPNOTSUPP/ENOSYS from a feature mean "this kernel
+// lacks it" (a skipped sub-variant), never a case failure.
+#pragma once
+
+#include <liburing.h>
+
+#include <functional>
+#include <string>
+
+namespace dt {
+
+class Context;
+
+class Ring {
+ public:
+  explicit Ring(unsigned entries);
+  ~Ring();
+  Ring(const Ring&) = delete;
+  Ring& operator=(const Ring&) = delete;
+  io_uring* get() { return &ring_; }
+  bool supports(int opcode) const;
+
+  // Prepares one SQE with `prep`, submits, waits; returns cqe->res.
+  int run_one(const std::function<void(io_uring_sqe*)>& prep);
+  // Submits everything queued, then waits for `n` completions, calling
+  // on_cqe(user_data, res) for each.
+  void submit_and_reap(unsigned n, const std::function<void(uint64_t, int)>& on_cqe);
+
+ private:
+  io_uring ring_{};
+  io_uring_probe* probe_ = nullptr;
+};
+
+// True (and the sub-variant is recorded as skipped) when err says the kernel
+// does not support what was asked. err is a positive errno.
+bool skip_if_unsupported(Context& ctx, const std::string& what, int err);
+
+// Is io_uring usable here? "" if yes, else why not (kernel.io_uring_disabled, ENOSYS, ...).
+std::string io_uring_unavailable_reason();
+
+}  // namespace dt

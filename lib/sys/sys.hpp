@@ -1,0 +1,122 @@
+// Thin RAII wrappers over the system calls every part of diotorture uses.
+#pragma once
+
+#include <sys/types.h>
+
+#include <cstddef>
+#include <cstdint>
+#include <filesystem>
+#include <stdexcept>
+#include <string>
+#include <utility>
+#include <string_view>
+#include <vector>
+
+namespace dt {
+
+// A problem with the user's input or the machine's set-up: printed as one
+// line, exit status 2. The message names the problem and the fix.
+class SetupError : public std::runtime_error {
+ public:
+  using std::runtime_error::runtime_error;
+};
+
+// The user asked us to stop (SIGINT/SIGTERM/SIGHUP); unwinding undoes provisioning.
+class Interrupted : public std::runtime_error {
+ public:
+  Interrupted() : std::runtime_error("interrupted") {}
+};
+
+// "<what>: <strerror(errno)>" as a std::system_error.
+[[noreturn]] void throw_errno(const std::string& what);
+[[noreturn]] void throw_errno(const std::string& what, int err);
+
+class Fd {
+ public:
+  Fd() = default;
+  explicit Fd(int fd) : fd_(fd) {}
+  Fd(const Fd&) = delete;
+  Fd& operator=(const Fd&) = delete;
+  Fd(Fd&& o) noexcept : fd_(o.release()) {}
+  Fd& operator=(Fd&& o) noexcept;
+  ~Fd() { reset(); }
+  int get() const { return fd_; }
+  explicit operator bool() const { return fd_ >= 0; }
+  int release() { int f = fd_; fd_ = -1; return f; }
+  void reset(int fd = -1);
+
+ private:
+  int fd_ = -1;
+};
+
+// open(2) that throws with the path in the message.
+Fd open_or_throw(const std::filesystem::path& p, int flags, mode_t mode = 0644);
+
+// An mmap(2) region, unmapped on destruction.
+class Mapping {
+ public:
+  Mapping() = default;
+  Mapping(void* addr, size_t len) : addr_(static_cast<char*>(addr)), len_(len) {}
+  Mapping(const Mapping&) = delete;
+  Mapping& operator=(const Mapping&) = delete;
+  Mapping(Mapping&& o) noexcept : addr_(o.addr_), len_(o.len_) { o.addr_ = nullptr; o.len_ = 0; }
+  Mapping& operator=(Mapping&& o) noexcept;
+  ~Mapping();
+  char* data() const { return addr_; }
+  size_t size() const { return len_; }
+
+  // Fresh anonymous private memory: no page is populated until touched.
+  static Mapping anonymous(size_t len);
+  static Mapping file(int fd, size_t len, off_t off, int prot, int flags);
+
+ private:
+  char* addr_ = nullptr;
+  size_t len_ = 0;
+};
+
+// An aligned heap buffer suitable for O_DIRECT.
+class AlignedBuffer {
+ public:
+  explicit AlignedBuffer(size_t len, size_t align = 4096);
+  AlignedBuffer(const AlignedBuffer&) = delete;
+  AlignedBuffer& operator=(const AlignedBuffer&) = delete;
+  AlignedBuffer(AlignedBuffer&& o) noexcept : p_(std::exchange(o.p_, nullptr)), len_(std::exchange(o.len_, 0)) {}
+  ~AlignedBuffer();
+  uint8_t* bytes() const { return reinterpret_cast<uint8_t*>(p_); }
+  char* data() const { return p_; }
+  size_t size() const { return len_; }
+
+ private:
+  char* p_ = nullptr;
+  size_t len_ = 0;
+};
+
+void write_all(int fd, std::string_view data);
+std::string read_file(const std::filesystem::path& p);
+// Reads the whole file, or returns "" when it cannot be read (for /proc files
+// of tasks that may vanish).
+std::string read_file_or_empty(const std::filesystem::path& p);
+// Single-line sysfs/procfs write.
+void write_proc(const std::filesystem::path& p, std::string_view value);
+
+// temp + fsync + rename + fsync(dir): a reader sees the old file or the new
+// one, never a torn one, even after a crash of the tool or the kernel.
+void write_file_atomic(const std::filesystem::path& p, std::string_view data);
+
+// Runs argv to completion (stdin /dev/null), returns exit status; stdout and
+// stderr are captured into *out. Honours pending interrupts.
+int run_command(const std::vector<std::string>& argv, std::string* out);
+
+size_t page_size();
+std::string kernel_release();
+std::string trim(std::string_view s);
+std::vector<std::string> split(std::string_view s, char sep);
+
+// Parses "4096", "4k", "64K", "1m", "2G" (binary units).
+bool parse_size(std::string_view s, uint64_t* out);
+std::string format_size(uint64_t bytes);
+
+// The inode number of an open file.
+uint64_t inode_of(int fd);
+
+}  // namespace dt

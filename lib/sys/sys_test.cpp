@@ -1,0 +1,39 @@
+#include "lib/sys/sys.hpp"
+
+#include <gtest/gtest.h>
+
+namespace dt {
+namespace {
+
+TEST(ParseSize, UnitsAndRejects) {
+  uint64_t v = 0;
+  EXPECT_TRUE(parse_size("4096", &v));
+  EXPECT_EQ(4096u, v);
+  EXPECT_TRUE(parse_size("64k", &v));
+  EXPECT_EQ(65536u, v);
+  EXPECT_TRUE(parse_size("8M", &v));
+  EXPECT_EQ(8u << 20, v);
+  EXPECT_TRUE(parse_size("4G", &v));
+  EXPECT_EQ(4ull << 30, v);
+  EXPECT_TRUE(parse_size("0x5000", &v));
+  EXPECT_EQ(0x5000u, v);
+  EXPECT_TRUE(parse_size("0XfFfF", &v));
+  EXPECT_EQ(0xffffu, v);
+  for (const char* bad : {"", "abc", "-1", "4x", "1.5M", "99999999999999999999", "17179869184G", "0x", "0x5g",
+                          "0x10000000000000000"})
+    EXPECT_FALSE(parse_size(bad, &v)) << bad;
+}
+
+TEST(FormatSize, LargestExactUnit) {
+  EXPECT_EQ("4K", format_size(4096));
+  EXPECT_EQ("1M", format_size(1 << 20));
+  EXPECT_EQ("1536K", format_size(1536 << 10));
+  EXPECT_EQ("100", format_size(100));
+}
+
+TEST(Split, TrimsFields) {
+  EXPECT_EQ((std::vector<std::string>{"a", "b", ""}), split(" a , b ,", ','));
+}
+
+}  // namespace
+}  // namespace dt

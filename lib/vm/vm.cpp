@@ -1,0 +1,336 @@
+#include "lib/vm/vm.hpp"
+
+#include <fcntl.h>
+#include <signal.h>
+#include <sys/mount.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <fmt/format.h>
+#include <fmt/ranges.h>
+#include <nlohmann/json.hpp>
+
+#include <algorithm>
+#include <chrono>
+#include <set>
+#include <thread>
+
+#include "lib/btrfs/scratch.hpp"
+#include "lib/harness/results_dir.hpp"
+#include "lib/sys/interrupt.hpp"
+#include "lib/sys/sys.hpp"
+#include "lib/vm/initramfs.hpp"
+
+namespace dt {
+namespace fs = std::filesystem;
+using Clock = std::chrono::steady_clock;
+
+std::string shell_quote(const std::string& s) {
+  std::string q = "'";
+  for (char c : s) q += c == '\'' ? std::string("'\\''") : std::string(1, c);
+  return q + "'";
+}
+
+std::string guest_init_script(const std::vector<std::string>& args, unsigned disks) {
+  // The subcommand writes its results on the results disk; everything it
+  // prints goes to the console and to output.txt beside the results.
+  std::string cmd = "/bin/diotorture " + shell_quote(args.at(0));
+  if (args[0] == "run" || args[0] == "bench") cmd += " --results /results/runs";
+  for (size_t i = 1; i < args.size(); ++i) cmd += " " + shell_quote(args[i]);
+  std::string pool;
+  for (unsigned i = 0; i < disks; ++i) pool += fmt::format("{}/dev/vd{}", i ? " " : "", static_cast<char>('b' + i));
+  return fmt::format(R"SH(#!/bin/busybox sh
+/bin/busybox --install -s /bin
+export PATH=/usr/sbin:/usr/bin:/sbin:/bin
+mount -t proc proc /proc
+mount -t sysfs sysfs /sys
+mount -t devtmpfs devtmpfs /dev
+mount -t tmpfs tmpfs /tmp
+mount -t tmpfs tmpfs /var/tmp
+if [ -f /etc/modules-order ]; then
+  for m in $(cat /etc/modules-order); do insmod /lib/modules/$m || echo "diotorture-vm: insmod $m failed"; done
+fi
+echo "diotorture-vm: guest up, kernel $(uname -r)"
+i=0
+while [ ! -b /dev/vda ] && [ $i -lt 100 ]; do sleep 0.1; i=$((i+1)); done
+if mkfs.btrfs -q -f -L dt-results /dev/vda >/dev/null 2>&1 && mount /dev/vda /results; then
+  export SCRATCH_DEV_POOL={}
+  export TMPDIR=/var/tmp
+  cd /results
+  ({}; echo $? >/results/exit-status) 2>&1 | tee /results/output.txt
+  sync
+  cd /
+  umount /results
+else
+  echo "diotorture-vm: the results disk could not be formatted and mounted"
+fi
+echo "diotorture-vm: done"
+poweroff -f
+)SH",
+                     shell_quote(pool), cmd);
+}
+
+namespace {
+
+struct Qemu {
+  pid_t pid = -1;
+  fs::path console, stderr_file;
+};
+
+Qemu start_qemu(const std::vector<std::string>& argv, const fs::path& console, const fs::path& err) {
+  Qemu q{-1, console, err};
+  std::error_code ec;
+  fs::remove(console, ec);
+  q.pid = ::fork();
+  if (q.pid < 0) throw_errno("fork");
+  if (q.pid == 0) {
+    ::setpgid(0, 0);
+    int devnull = ::open("/dev/null", O_RDWR);
+    int efd = ::open(err.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
+    ::dup2(devnull, 0);
+    ::dup2(devnull, 1);
+    ::dup2(efd, 2);
+    std::vector<char*> a;
+    for (const auto& s : argv) a.push_back(const_cast<char*>(s.c_str()));
+    a.push_back(nullptr);
+    ::execvp(a[0], a.data());
+    ::_exit(127);
+  }
+  return q;
+}
+
+// Waits for exit, the deadline, or `until` (polled every 200 ms); returns
+// true if qemu exited (and *status has its wait status).
+template <typename F>
+bool wait_qemu(const Qemu& q, Clock::time_point deadline, int* status, F until) {
+  while (Clock::now() < deadline) {
+    pid_t r = ::waitpid(q.pid, status, WNOHANG);
+    if (r == q.pid) return true;
+    if (until()) return false;
+    throw_if_interrupted();
+    std::this_thread::sleep_for(std::chrono::milliseconds(200));
+  }
+  return false;
+}
+
+void kill_qemu(const Qemu& q) {
+  ::kill(-q.pid, SIGKILL);
+  ::kill(q.pid, SIGKILL);
+  int st = 0;
+  ::waitpid(q.pid, &st, 0);
+}
+
+bool kvm_usable() {
+  Fd fd(::open("/dev/kvm", O_RDWR | O_CLOEXEC));
+  return static_cast<bool>(fd);
+}
+
+void make_sparse(const fs::path& p, uint64_t size) {
+  Fd fd = open_or_throw(p, O_RDWR | O_CREAT | O_TRUNC, 0600);
+  if (::ftruncate(fd.get(), static_cast<off_t>(size)) != 0) throw_errno("ftruncate " + p.string());
+}
+
+// The case that was running when the guest stopped: selected but not reported.
+std::string running_case(const fs::path& run_dir) {
+  auto j = nlohmann::json::parse(read_file_or_empty(run_dir / "summary.json"), nullptr, false);
+  if (j.is_discarded()) return "";
+  std::set<std::string> done;
+  for (const auto& c : j.value("cases", nlohmann::json::array())) done.insert(c.value("id", ""));
+  for (const auto& id : j.value("selected", nlohmann::json::array()))
+    if (!done.count(id.get<std::string>())) return id.get<std::string>();
+  return "";
+}
+
+}  // namespace
+
+int run_vm(const VmOptions& o, std::ostream& out) {
+  if (o.args.empty()) throw SetupError("no subcommand for the guest; add one after --, e.g. -- run -g quick");
+  if (o.args[0] != "run" && o.args[0] != "bench" && o.args[0] != "list")
+    throw SetupError(fmt::format("the guest runs run, bench or list, not '{}'", o.args[0]));
+  if (!fs::is_regular_file(o.kernel))
+    throw SetupError(fmt::format("--kernel {} is not a file; give a bzImage/vmlinuz", o.kernel.string()));
+  const std::string release = bzimage_release(o.kernel);
+  if (release.empty()) throw SetupError(fmt::format("--kernel {} is not a bzImage (no HdrS header)", o.kernel.string()));
+  if (!o.modules.empty() && o.modules.filename() != release)
+    out << fmt::format("warning: --modules is for {}, the kernel says {}\n", o.modules.filename().string(), release);
+  std::string qemu_bin = "qemu-system-x86_64";
+  if (std::string v; run_command({qemu_bin, "--version"}, &v) != 0)
+    throw SetupError("qemu-system-x86_64 not found; install it (apt-get install -y qemu-system-x86)");
+  if (!fs::exists("/bin/busybox"))
+    throw SetupError("/bin/busybox not found; install busybox-static (apt-get install -y busybox-static)");
+
+  std::string tmpl = "/var/tmp/diotorture-vm.XXXXXX";
+  if (const char* t = std::getenv("TMPDIR"); t && *t) tmpl = std::string(t) + "/diotorture-vm.XXXXXX";
+  if (!::mkdtemp(tmpl.data())) throw_errno("mkdtemp " + tmpl);
+  const fs::path work = tmpl;
+  struct Cleanup {
+    fs::path dir;
+    ~Cleanup() {
+      std::error_code ec;
+      fs::remove_all(dir, ec);
+    }
+  } cleanup{work};
+
+  // The initramfs: busybox, this binary, mkfs.btrfs, blkid, and modules.
+  InitramfsSpec spec;
+  spec.binaries = {"/bin/busybox"};
+  spec.placed_binaries = {{fs::canonical("/proc/self/exe").string(), "/bin/diotorture"}};
+  for (const char* tool : {"mkfs.btrfs", "blkid"}) {
+    std::string path;
+    if (run_command({"sh", "-c", std::string("command -v ") + tool}, &path) == 0) spec.binaries.push_back(trim(path));
+  }
+  spec.modules_dir = o.modules;
+  spec.modules = {"virtio_pci", "virtio_blk", "btrfs", "loop"};
+  spec.init_script = guest_init_script(o.args, o.disks);
+  std::vector<std::string> order;
+  std::string img = build_initramfs(spec, &order);
+  write_file_atomic(work / "initramfs.cpio", img);
+
+  const fs::path results_img = work / "results.img";
+  make_sparse(results_img, 1ull << 30);
+  std::vector<std::string> drives = {"-drive", fmt::format("file={},format=raw,if=virtio", results_img.string())};
+  for (unsigned i = 0; i < o.disks; ++i) {
+    const fs::path d = work / fmt::format("scratch{}.img", i);
+    make_sparse(d, o.disk_size);
+    drives.insert(drives.end(), {"-drive", fmt::format("file={},format=raw,if=virtio,cache=unsafe", d.string())});
+  }
+  auto qemu_argv = [&](const std::string& accel) {
+    std::vector<std::string> a = {qemu_bin,  "-accel",     accel,       "-m",         fmt::format("{}M", o.mem >> 20),
+                                  "-smp",    std::to_string(o.cpus),    "-kernel",    o.kernel.string(),
+                                  "-initrd", (work / "initramfs.cpio").string(),      "-append",
+                                  "console=ttyS0 panic=-1 rdinit=/init loglevel=4 dt.accel=" + accel,   "-display", "none",
+                                  "-serial", "file:" + (work / "console.log").string(), "-monitor", "none",
+                                  "-no-reboot"};
+    if (accel == "tcg") a.insert(a.end(), {"-cpu", "max"});
+    else a.insert(a.end(), {"-cpu", "host"});
+    a.insert(a.end(), drives.begin(), drives.end());
+    return a;
+  };
+  auto console = [&] { return read_file_or_empty(work / "console.log"); };
+
+  // KVM only if it really boots: a nested PVM host fails with an emulation
+  // error early in boot, so probe and fall back to TCG.
+  std::string accel = o.accel == "auto" ? (kvm_usable() ? "kvm" : "tcg") : o.accel;
+  std::string accel_why = o.accel == "auto" && accel == "tcg" ? "no usable /dev/kvm" : "asked for";
+  Qemu q;
+  int status = 0;
+  bool exited = false;
+  auto t0 = Clock::now();
+  if (accel == "kvm") {
+    q = start_qemu(qemu_argv("kvm"), work / "console.log", work / "qemu.err");
+    // A working KVM guest prints its first console line well within a second.
+    exited = wait_qemu(q, Clock::now() + std::chrono::seconds(10), &status, [&] {
+      return console().find("diotorture-vm: guest up") != std::string::npos ||
+             read_file_or_empty(q.stderr_file).find("KVM internal error") != std::string::npos;
+    });
+    const bool up = console().find("diotorture-vm: guest up") != std::string::npos;
+    if (!up && o.accel == "auto") {
+      std::string err = trim(read_file_or_empty(q.stderr_file));
+      if (!exited) kill_qemu(q);
+      accel = "tcg";
+      accel_why = fmt::format("KVM did not boot the guest ({})", err.empty() ? "no console output in 10 s"
+                                                                              : err.substr(0, err.find('\n')));
+      exited = false;
+    } else {
+      accel_why = up ? "KVM boots the guest" : "asked for; the guest has not printed its first line yet";
+    }
+  }
+  if (accel == "tcg" && q.pid < 0) t0 = Clock::now();
+  out << fmt::format("VM        -- {} on qemu, accelerator {} ({}){}\n", release, accel == "kvm" ? "KVM" : "TCG",
+                     accel_why, accel == "tcg" ? "; TCG timings are not comparable with the host's" : "");
+  out << fmt::format("MODULES   -- {}\n", order.empty() ? "none (all built in)" : fmt::format("{}", fmt::join(order, " ")));
+  out << fmt::format("GUEST     -- diotorture {}\n", fmt::join(o.args, " ")) << std::flush;
+  if (accel == "tcg") {
+    q = start_qemu(qemu_argv("tcg"), work / "console.log", work / "qemu.err");
+    t0 = Clock::now();
+  }
+  const auto deadline = t0 + std::chrono::seconds(o.timeout_s);
+  bool timed_out = false;
+  if (!exited) {
+    try {
+      exited = wait_qemu(q, deadline, &status, [] { return false; });
+    } catch (...) {
+      kill_qemu(q);
+      throw;
+    }
+    if (!exited) {
+      timed_out = true;
+      kill_qemu(q);
+    }
+  }
+  const double secs = std::chrono::duration<double>(Clock::now() - t0).count();
+  const std::string con = console();
+
+  // Bring the results disk back: mount it (rw: a killed guest may leave a
+  // log to replay) and copy every run directory into our results root.
+  fs::create_directories(o.results_root);
+  std::vector<std::string> run_dirs;
+  std::string output, exit_status;
+  {
+    LoopDevice loop(results_img);
+    const fs::path mnt = work / "results-mnt";
+    fs::create_directories(mnt);
+    if (::mount(loop.path().c_str(), mnt.c_str(), "btrfs", 0, nullptr) == 0) {
+      std::error_code ec;
+      for (const auto& d : fs::directory_iterator(mnt / "runs", ec)) {
+        if (!d.is_directory() || d.is_symlink()) continue;
+        std::string name = d.path().filename().string();
+        fs::path dst = o.results_root / name;
+        for (int n = 2; fs::exists(dst); ++n) dst = o.results_root / fmt::format("{}-{}", name, n);
+        fs::copy(d.path(), dst, fs::copy_options::recursive);
+        run_dirs.push_back(dst.filename().string());
+      }
+      output = read_file_or_empty(mnt / "output.txt");
+      exit_status = trim(read_file_or_empty(mnt / "exit-status"));
+      ::umount2(mnt.c_str(), 0);
+    }
+    loop.detach();
+  }
+  std::sort(run_dirs.begin(), run_dirs.end());
+  fs::path keep_dir;
+  if (!run_dirs.empty()) {
+    keep_dir = o.results_root / run_dirs.back();
+  } else {
+    keep_dir = o.results_root / ("vm-" + make_run_id(o.results_root));
+    fs::create_directories(keep_dir);
+    run_dirs.push_back(keep_dir.filename().string());
+  }
+  point_latest(o.results_root, keep_dir.filename().string());
+  write_file_atomic(keep_dir / "console.log", con);
+  const bool panicked = con.find("Kernel panic") != std::string::npos;
+  const bool finished = con.find("diotorture-vm: done") != std::string::npos;
+  nlohmann::json vm = {{"kernel", release},
+                       {"kernel_image", fs::absolute(o.kernel).string()},
+                       {"modules", order},
+                       {"accelerator", accel},
+                       {"accelerator_reason", accel_why},
+                       {"seconds", secs},
+                       {"timed_out", timed_out},
+                       {"kernel_panic", panicked},
+                       {"finished", finished},
+                       {"guest_args", o.args},
+                       {"qemu_stderr", read_file_or_empty(work / "qemu.err")}};
+  write_file_atomic(keep_dir / "vm.json", vm.dump(2) + "\n");
+
+  out << "\n" << output;
+  if (!finished || timed_out || panicked || exit_status.empty()) {
+    std::string why = timed_out ? fmt::format("the guest did not finish within {} s and was killed", o.timeout_s)
+                      : panicked ? "the guest kernel panicked"
+                                 : "the guest stopped without finishing";
+    std::string running = running_case(keep_dir);
+    out << fmt::format("\nVM: {}{}; serial console saved in {}\n", why,
+                       running.empty() ? "" : fmt::format(" while case {} was running", running),
+                       (keep_dir / "console.log").string());
+    return 3;
+  }
+  out << fmt::format("\nVM: guest finished in {:.0f} s ({}); console in {}\n", secs, accel == "kvm" ? "KVM" : "TCG",
+                     (keep_dir / "console.log").string());
+  int rc = 3;
+  try {
+    rc = std::stoi(exit_status);
+  } catch (const std::exception&) {
+  }
+  return rc;
+}
+
+}  // namespace dt
