@@ -101,9 +101,11 @@ void run(Context& ctx) {
 
 const CaseRegistrar reg({
     .id = "csum-mutate",
-    .groups = {"auto", "quick", "mirror", "uring", "seed002"},
+    .groups = {"auto", "quick", "csum", "mirror", "mutate", "uring"},
     .description = "buffers changed during direct writes to a checksummed file: reads must not EIO, scrub clean",
-    .requires_mask = kNeedsIoUring,
+    .fixed_by = {{"968f19c5b1b7", "btrfs: always fallback to buffered write if the inode requires checksum"}},
+    .fstests = {"generic/761"},
+    .needs = {Need::IoUring, Need::Datasum},
     .params = race_params("4m"),
     .timeout_s = 300,
     .fn = run,

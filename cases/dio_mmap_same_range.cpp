@@ -103,14 +103,16 @@ void run(Context& ctx) {
 
 const CaseRegistrar reg({
     .id = "dio-mmap-same-range",
-    .groups = {"auto", "quick", "mmap", "uring", "seed003"},
+    .groups = {"auto", "quick", "mmap", "deadlock", "uring"},
     .description = "O_DIRECT read/write with the buffer mmapped onto the same file range must complete with full length",
-    .requires_mask = kNeedsIoUring,
-    .params = {{"sizes", "4k,64k,1m,8m", "I/O sizes"},
-               {"ops", "read,write", "direct read into / write from the mapping"},
-               {"engines", "psync,io_uring", "pread/pwrite or io_uring read/write"},
-               {"maps", "shared,private", "MAP_SHARED or MAP_PRIVATE mapping of the file"},
-               {"sources", "data,hole", "the range holds data or is a hole"}},
+    .fixed_by = {{"51bd9563b678", "btrfs: fix deadlock due to page faults during direct IO reads and writes"}},
+    .fstests = {"generic/647", "generic/729"},
+    .needs = {Need::IoUring},
+    .params = {param::sizes("sizes", "4k,64k,1m,8m", "I/O sizes", 4096, 64 << 20),
+               param::choices("ops", "read,write", "direct read into / write from the mapping", {"read", "write"}),
+               param::choices("engines", "psync,io_uring", "pread/pwrite or io_uring read/write", {"psync", "io_uring"}),
+               param::choices("maps", "shared,private", "MAP_SHARED or MAP_PRIVATE mapping of the file", {"shared", "private"}),
+               param::choices("sources", "data,hole", "the range holds data or is a hole", {"data", "hole"})},
     .timeout_s = 180,
     .fn = run,
 });

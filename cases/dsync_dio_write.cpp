@@ -19,6 +19,9 @@
 namespace dt {
 namespace {
 
+constexpr const char* kMethods =
+    "odsync-pwrite,osync-pwrite,pwritev2-dsync,uring-rwf-dsync,uring-odsync-fd,uring-linked-fsync";
+
 int open_flags(const std::string& method) {
   int f = O_RDWR | O_CREAT | O_DIRECT;
   if (method == "odsync-pwrite" || method == "uring-odsync-fd") f |= O_DSYNC;
@@ -116,15 +119,15 @@ void run(Context& ctx) {
 
 const CaseRegistrar reg({
     .id = "dsync-dio-write",
-    .groups = {"auto", "quick", "uring", "dsync", "seed004"},
+    .groups = {"auto", "quick", "dsync", "deadlock", "uring"},
     .description = "O_DSYNC/O_SYNC/RWF_DSYNC direct writes (psync and io_uring, linked fsync, qd>1) must complete",
-    .requires_mask = kNeedsIoUring,
-    .params = {{"methods", "odsync-pwrite,osync-pwrite,pwritev2-dsync,uring-rwf-dsync,uring-odsync-fd,uring-linked-fsync",
-                "how the synchronous write is issued"},
-               {"modes", "append,overwrite", "extend the file, or overwrite synced data"},
-               {"block-size", "64k", "size of each write"},
-               {"blocks", "32", "writes per file"},
-               {"queue-depth", "8", "io_uring writes in flight"}},
+    .fstests = {"generic/609"},
+    .needs = {Need::IoUring},
+    .params = {param::choices("methods", kMethods, "how the synchronous write is issued", split(kMethods, ',')),
+               param::choices("modes", "append,overwrite", "extend the file, or overwrite synced data", {"append", "overwrite"}),
+               param::size("block-size", "64k", "size of each write", 4096, 16 << 20),
+               param::count("blocks", "32", "writes per file", 1, 4096),
+               param::count("queue-depth", "8", "io_uring writes in flight", 1, 1024)},
     .timeout_s = 180,
     .fn = run,
 });

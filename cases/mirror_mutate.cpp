@@ -21,21 +21,13 @@ namespace {
 void run(Context& ctx) {
   CopyReader reader(ctx.work_dir());
   const std::string profile = reader.data_profile();
-  if (reader.min_data_copies() < 2 && !reader.data_has_parity())
-    ctx.notrun(fmt::format("data profile {} keeps one copy of each block and no parity, so there is nothing to "
-                           "compare; run with --profile raid1 (or dup, raid1c3, raid1c4, raid10, raid5, raid6)",
-                           profile));
   ctx.log("data profile {} on {} device(s); copies per block {}{}", profile, reader.devices().devices.size(),
           reader.min_data_copies(), reader.data_has_parity() ? ", with parity" : "");
 
-  const auto dir = ctx.work_dir() / "nocow";
-  std::filesystem::create_directories(dir);
-  set_nocow(dir);
+  const auto dir = nocow_dir(ctx.work_dir());
   const uint64_t size = ctx.param_u64("file-size");
   const auto path = dir / "mirror";
   Fd fd = open_or_throw(path, O_RDWR | O_CREAT | O_TRUNC | O_DIRECT);
-  const bool checksummed = !has_nocow(fd.get()) && !mount_info_for(dir).has_option("nodatasum");
-  if (checksummed) ctx.notrun("files in a chattr +C directory still get data checksums here; the race needs nodatasum");
   prefill(fd.get(), size, ctx.seed());
   report_written_layout(ctx, "mirror", fd.get(), 0, size);
   if (report_copy_comparison(ctx, "after the synced prefill", reader.compare(fd.get(), 0, size)) != 0) return;
@@ -70,9 +62,10 @@ void run(Context& ctx) {
 
 const CaseRegistrar reg({
     .id = "mirror-mutate",
-    .groups = {"auto", "mirror", "uring", "seed002"},
+    .groups = {"auto", "mirror", "raid", "mutate", "uring"},
     .description = "buffers changed during NOCOW direct writes: every RAID copy (and raid5/6 parity) must agree",
-    .requires_mask = kNeedsIoUring,
+    .fixed_by = {{"7c2830f00c3e", "btrfs: fallback to buffered IO if the data profile has duplication"}},
+    .needs = {Need::IoUring, Need::DataCopies, Need::Nodatasum},
     .params = race_params("8m"),
     .timeout_s = 300,
     .fn = run,

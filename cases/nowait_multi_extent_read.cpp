@@ -20,6 +20,8 @@
 namespace dt {
 namespace {
 
+constexpr const char* kMethods = "readv,read,read-fixed,readv-async,preadv2-nowait";
+
 // Which pages of the fresh buffer are faulted in before the read.
 void touch(const Mapping& m, const std::string& how, uint64_t seed) {
   const size_t ps = page_size(), pages = m.size() / ps;
@@ -112,14 +114,18 @@ void run(Context& ctx) {
 
 const CaseRegistrar reg({
     .id = "nowait-multi-extent-read",
-    .groups = {"auto", "quick", "uring", "seed000"},
+    .groups = {"auto", "quick", "nowait", "read", "uring"},
     .description = "io_uring/RWF_NOWAIT O_DIRECT read across separate extents, holes and prealloc must not be short",
-    .requires_mask = kNeedsIoUring,
-    .params = {{"extents", "2,4,16", "verified separate extents per file"},
-               {"mixes", "data,hole,prealloc", "data only, or with a hole / prealloc extent in the middle"},
-               {"extent-size", "4k", "size of each extent"},
-               {"methods", "readv,read,read-fixed,readv-async,preadv2-nowait", "how the read is submitted"},
-               {"touch", "first,alternate", "buffer pages faulted in before the read: first, alternate, random, all"}},
+    .fixed_by = {{"ca93e44bfb5f", "btrfs: fallback to blocking mode when doing async dio over multiple extents"}},
+    .fstests = {"generic/678"},
+    .needs = {Need::IoUring},
+    .params = {param::counts("extents", "2,4,16", "verified separate extents per file", 2, 256),
+               param::choices("mixes", "data,hole,prealloc", "data only, or with a hole / prealloc extent in the middle",
+                               {"data", "hole", "prealloc"}),
+               param::size("extent-size", "4k", "size of each extent", 4096, 1 << 20),
+               param::choices("methods", kMethods, "how the read is submitted", split(kMethods, ',')),
+               param::choices("touch", "first,alternate", "buffer pages faulted in before the read",
+                               {"none", "first", "alternate", "random", "all"})},
     .timeout_s = 120,
     .fn = run,
 });

@@ -21,6 +21,8 @@
 namespace dt {
 namespace {
 
+constexpr const char* kFaults = "none,first,half,alternate,random";
+
 // True if page p of n must fault during the write (not pre-faulted).
 bool faults(const std::string& pattern, size_t p, size_t n, std::mt19937_64& rng) {
   if (pattern == "none") return false;
@@ -85,11 +87,14 @@ void run(Context& ctx) {
 
 const CaseRegistrar reg({
     .id = "partial-dio-write",
-    .groups = {"auto", "quick", "mmap", "seed001"},
+    .groups = {"auto", "quick", "mmap", "fault", "write"},
     .description = "O_DIRECT write from a faulting mmap source must leave no hole or zeros (partial bios)",
-    .params = {{"sizes", "1m,4m,8m", "write sizes"},
-               {"sources", "other-file,same-file", "source: mmap of another file, or of another range of the target"},
-               {"faults", "none,first,half,alternate,random", "which source pages fault during the write"}},
+    .fixed_by = {{"b73a6fd1b1ef", "btrfs: split partial dio bios before submit"}},
+    .fstests = {"generic/708"},
+    .params = {param::sizes("sizes", "1m,4m,8m", "write sizes", 4096, 64 << 20),
+               param::choices("sources", "other-file,same-file", "source: mmap of another file, or of another range of the target",
+                               {"other-file", "same-file"}),
+               param::choices("faults", kFaults, "which source pages fault during the write", split(kFaults, ','))},
     .timeout_s = 180,
     .fn = run,
 });

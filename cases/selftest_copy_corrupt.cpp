@@ -24,17 +24,10 @@ constexpr uint32_t kFlipAt = 17, kFlipLen = 100;
 
 void run(Context& ctx) {
   CopyReader reader(ctx.work_dir());
-  if (reader.min_data_copies() < 2 && !reader.data_has_parity())
-    ctx.notrun(fmt::format("data profile {} has one copy and no parity; run with --profile raid1 (or raid5...)",
-                           reader.data_profile()));
   const uint32_t bs = reader.devices().sectorsize;
   const uint64_t size = ctx.param_u64("file-size"), block = ctx.param_u64("block");
   if (block % bs || block >= size) throw SetupError("selftest-copy-corrupt: block must be a sector inside the file");
-  const auto dir = ctx.work_dir() / "nocow";
-  std::filesystem::create_directories(dir);
-  set_nocow(dir);
-  Fd fd = open_or_throw(dir / "corrupt", O_RDWR | O_CREAT | O_TRUNC | O_DIRECT);
-  if (!has_nocow(fd.get())) ctx.notrun("chattr +C did not take; the self-test needs a nodatasum file");
+  Fd fd = open_or_throw(nocow_dir(ctx.work_dir()) / "corrupt", O_RDWR | O_CREAT | O_TRUNC | O_DIRECT);
   prefill(fd.get(), size, ctx.seed());
   report_written_layout(ctx, "corrupt", fd.get(), 0, size);
   ::syncfs(fd.get());
@@ -80,9 +73,11 @@ const CaseRegistrar reg({
     .id = "selftest-copy-corrupt",
     .groups = {"selftest-mirror"},
     .description = "Harness self-test (expect FAIL naming one block on one copy): flips bytes of one copy on its device",
-    .params = {{"file-size", "1m", "bytes written"},
-               {"block", "0x5000", "file offset of the block to corrupt"},
-               {"target", "last", "which copy: 1, 2, ... (mirrors), data, P, Q (raid5/6), or last"}},
+    .needs = {Need::DataCopies, Need::Nodatasum},
+    .params = {param::size("file-size", "1m", "bytes written", 64 << 10, 64 << 20),
+               param::size("block", "0x5000", "file offset of the block to corrupt", 0, 64 << 20),
+               param::choice("target", "last", "which copy: 1, 2, ... (mirrors), data, P, Q (raid5/6), or last",
+                              {"last", "1", "2", "3", "4", "data", "P", "Q"})},
     .timeout_s = 60,
     .fn = run,
 });

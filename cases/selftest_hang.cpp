@@ -33,7 +33,7 @@ const CaseRegistrar reg({
     .id = "selftest-hang",
     .groups = {"selftest"},
     .description = "Harness self-test (expect HANG): read blocks in handle_userfault; watchdog must fire",
-    .requires_mask = kNeedsUserfaultfd,
+    .needs = {Need::Userfaultfd},
     .timeout_s = 5,
     .fn = run,
 });

@@ -37,8 +37,8 @@ const CaseRegistrar reg({
     .id = "selftest-wrong-data",
     .groups = {"selftest"},
     .description = "Harness self-test (expect FAIL at bad-page*4K): one source page served wrong via userfaultfd",
-    .requires_mask = kNeedsUserfaultfd,
-    .params = {{"pages", "64", "pages written"}, {"bad-page", "3", "the page whose fault is served with wrong data"}},
+    .needs = {Need::Userfaultfd},
+    .params = {param::count("pages", "64", "pages written", 1, 4096), param::count("bad-page", "3", "the page whose fault is served with wrong data", 0, 4095)},
     .timeout_s = 60,
     .fn = run,
 });

@@ -1,11 +1,9 @@
-// diotorture list [-g GROUP]: id, groups, description, requirements, parameters.
-#include <fmt/format.h>
-#include <fmt/ranges.h>
-
+// diotorture list [-g GROUP] [-v] [--format text|markdown]: the registry.
 #include <iostream>
 #include <memory>
 
 #include "cmd/command.hpp"
+#include "lib/harness/case_list.hpp"
 #include "lib/harness/registry.hpp"
 
 namespace dt {
@@ -13,22 +11,20 @@ namespace dt {
 Action setup_list(CLI::App& sub) {
   auto groups = std::make_shared<std::vector<std::string>>();
   auto verbose = std::make_shared<bool>(false);
+  auto format = std::make_shared<std::string>("text");
   sub.add_option("-g,--group", *groups, "Only cases in this group (repeatable)");
-  sub.add_flag("-v,--verbose", *verbose, "Also list each case's parameters and defaults");
-  return [groups, verbose] {
+  sub.add_flag("-v,--verbose", *verbose, "Also list each case's fix, fstests tests, filesystem and parameters");
+  sub.add_option("--format", *format, "text, or markdown (the README's case table)")
+      ->check(CLI::IsMember({"text", "markdown"}));
+  return [groups, verbose, format] {
     SelectionRequest req;
     req.groups = *groups;
     if (req.groups.empty()) {
       // Everything, including the selftest group that `run` leaves out by default.
       for (const auto& c : all_cases()) req.ids.push_back(c.id);
     }
-    for (const CaseInfo* c : select_cases(all_cases(), req)) {
-      std::cout << fmt::format("{:<28} {}\n    groups: {}; requires: {}; timeout {}s\n", c->id, c->description,
-                               fmt::join(c->groups, ","), describe_requirements(c->requires_mask), c->timeout_s);
-      if (*verbose)
-        for (const auto& p : c->params)
-          std::cout << fmt::format("    -p {}={}  {}\n", p.name, p.default_value, p.help);
-    }
+    const auto cases = select_cases(all_cases(), req);
+    std::cout << (*format == "markdown" ? case_list_markdown(cases) : case_list_text(cases, *verbose));
     return 0;
   };
 }

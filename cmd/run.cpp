@@ -63,6 +63,12 @@ int run(const RunOptions& o) {
     }
     if (key == "variant" && value != "datasum" && value != "nocow")
       throw SetupError(fmt::format("-p variant={}: give datasum or nocow", value));
+    // Every value is checked against each selected case that declares it,
+    // before anything runs: a bad value is the user's to fix, not a case FAIL.
+    for (const CaseInfo* c : cfg.cases)
+      for (const auto& p : c->params)
+        if (p.name == key)
+          if (std::string err = param_error(p, value); !err.empty()) throw SetupError(fmt::format("{} ({})", err, c->id));
     cfg.runner.params.overrides[key] = value;
   }
 

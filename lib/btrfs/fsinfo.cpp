@@ -112,6 +112,19 @@ bool has_nocow(int fd) {
   return flags & FS_NOCOW_FL;
 }
 
+fs::path nocow_dir(const fs::path& parent) {
+  fs::path dir = parent / "nocow";
+  fs::create_directories(dir);
+  set_nocow(dir);
+  return dir;
+}
+
+bool data_checksummed(int fd) {
+  if (has_nocow(fd)) return false;
+  const MountInfo mi = mount_info_for(fs::read_symlink(fmt::format("/proc/self/fd/{}", fd)));
+  return mi.fstype == "btrfs" && !mi.has_option("nodatasum") && !mi.has_option("nodatacow");
+}
+
 std::string btrfs_profile(const fs::path& dir) {
   Fd fd(::open(dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC));
   if (!fd) return {};

@@ -26,6 +26,12 @@ MountInfo mount_info_for(const std::filesystem::path& path);
 
 void set_nocow(const std::filesystem::path& dir);
 bool has_nocow(int fd);
+// <parent>/nocow, created if needed and marked chattr +C, so that the files
+// made in it are NOCOW (on btrfs: no data checksums, overwritten in place).
+std::filesystem::path nocow_dir(const std::filesystem::path& parent);
+// The one definition of "do this file's data blocks carry checksums?": only
+// on btrfs, never for a NOCOW file, and not on a nodatasum or nodatacow mount.
+bool data_checksummed(int fd);
 
 // "data raid1, metadata dup, system dup" via BTRFS_IOC_SPACE_INFO; "" if not btrfs.
 std::string btrfs_profile(const std::filesystem::path& dir);

@@ -54,17 +54,21 @@ uint64_t Context::param_u64(const std::string& name) const {
 
 std::vector<Variant> Context::variants() {
   std::vector<Variant> out;
-  const MountInfo mi = mount_info_for(work_dir_);
+  // NOCOW (chattr +C) is btrfs's; a control run on another filesystem runs
+  // the default variant only, and says so.
+  const std::string fstype = mount_info_for(work_dir_).fstype;
   for (const char* name : {"datasum", "nocow"}) {
-    Variant v{name, work_dir_ / name, true};
+    if (std::string(name) == "nocow" && fstype != "btrfs") {
+      note(fmt::format("{} has no NOCOW files (chattr +C): the nocow variant did not run", fstype));
+      continue;
+    }
+    Variant v{name, std::string(name) == "nocow" ? nocow_dir(work_dir_) : work_dir_ / name, true};
     std::filesystem::create_directories(v.dir);
-    if (v.name == "nocow") set_nocow(v.dir);
-    // What files created here really get: the NOCOW flag is inherited from
-    // the directory; nodatasum/nodatacow mount options turn checksums off too.
+    // What files created here really get, asked of a real file.
     std::filesystem::path probe = v.dir / ".probe";
     {
       Fd fd = open_or_throw(probe, O_RDWR | O_CREAT | O_TRUNC);
-      v.checksummed = !has_nocow(fd.get()) && !mi.has_option("nodatasum") && !mi.has_option("nodatacow");
+      v.checksummed = data_checksummed(fd.get());
     }
     std::filesystem::remove(probe);
     log("variant {}: {} ({})", v.name, v.checksummed ? "data checksums on" : "no data checksums",

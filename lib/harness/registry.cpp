@@ -1,6 +1,7 @@
 #include "lib/harness/registry.hpp"
 
 #include <fmt/format.h>
+#include <fmt/ranges.h>
 
 #include <algorithm>
 #include <cstdio>
@@ -20,11 +21,85 @@ bool g_sorted = false;
 
 }  // namespace
 
-std::string describe_requirements(unsigned mask) {
-  std::string s = "root, O_DIRECT";
-  if (mask & kNeedsIoUring) s += ", io_uring";
-  if (mask & kNeedsUserfaultfd) s += ", userfaultfd";
-  return s;
+std::string FsSpec::describe() const {
+  std::vector<std::string> parts;
+  if (!mkfs_args.empty()) parts.push_back(fmt::format("mkfs {}", fmt::join(mkfs_args, " ")));
+  if (!mount_options.empty()) parts.push_back("-o " + mount_options);
+  if (size) parts.push_back(format_size(size));
+  if (!profile.empty()) parts.push_back(profile);
+  if (min_devices) parts.push_back(fmt::format("{}+ devices", min_devices));
+  return parts.empty() ? "the run's filesystem" : fmt::format("{}", fmt::join(parts, ", "));
+}
+
+std::string describe_allowed(const ParamSpec& p) {
+  auto range = [&](const char* what) {
+    const std::string hi = p.max == UINT64_MAX ? "any" : format_size(p.max);
+    std::string s = fmt::format("{} from {} to {}", what, format_size(p.min), hi);
+    if (p.multiple_of > 1) s += fmt::format(", multiples of {}", format_size(p.multiple_of));
+    return s;
+  };
+  switch (p.type) {
+    case ParamType::Choices: return fmt::format("a comma-separated list of {}", fmt::join(p.choices, ", "));
+    case ParamType::Choice: return fmt::format("one of {}", fmt::join(p.choices, ", "));
+    case ParamType::Sizes: return range("comma-separated sizes");
+    case ParamType::Size: return range("a size");
+    case ParamType::Counts: return fmt::format("comma-separated whole numbers from {} to {}", p.min, p.max);
+    case ParamType::Count: return fmt::format("a whole number from {} to {}", p.min, p.max);
+  }
+  return "?";
+}
+
+std::string param_error(const ParamSpec& p, const std::string& value) {
+  const bool list = p.type == ParamType::Choices || p.type == ParamType::Sizes || p.type == ParamType::Counts;
+  std::vector<std::string> items = list ? split(value, ',') : std::vector<std::string>{value};
+  auto bad = [&](const std::string& item) {
+    return fmt::format("-p {}={}: '{}' is not allowed; give {}", p.name, value, item, describe_allowed(p));
+  };
+  if (items.empty() || value.empty()) return bad(value);
+  for (const std::string& raw : items) {
+    const std::string item = trim(raw);
+    if (item.empty()) return bad(raw);
+    if (p.type == ParamType::Choices || p.type == ParamType::Choice) {
+      if (std::find(p.choices.begin(), p.choices.end(), item) == p.choices.end()) return bad(item);
+      continue;
+    }
+    uint64_t v = 0;
+    const bool sizes = p.type == ParamType::Sizes || p.type == ParamType::Size;
+    const bool parsed = sizes ? parse_size(item, &v) : item.find_first_not_of("0123456789") == std::string::npos &&
+                                                            item.size() < 20 && parse_size(item, &v);
+    if (!parsed || v < p.min || v > p.max || (sizes && p.multiple_of > 1 && v % p.multiple_of)) return bad(item);
+  }
+  return {};
+}
+
+namespace param {
+ParamSpec choices(std::string name, std::string def, std::string help, std::vector<std::string> allowed) {
+  return {std::move(name), std::move(def), std::move(help), ParamType::Choices, std::move(allowed)};
+}
+ParamSpec choice(std::string name, std::string def, std::string help, std::vector<std::string> allowed) {
+  return {std::move(name), std::move(def), std::move(help), ParamType::Choice, std::move(allowed)};
+}
+ParamSpec sizes(std::string name, std::string def, std::string help, uint64_t min, uint64_t max,
+                uint64_t multiple_of) {
+  return {std::move(name), std::move(def), std::move(help), ParamType::Sizes, {}, min, max, multiple_of};
+}
+ParamSpec size(std::string name, std::string def, std::string help, uint64_t min, uint64_t max,
+               uint64_t multiple_of) {
+  return {std::move(name), std::move(def), std::move(help), ParamType::Size, {}, min, max, multiple_of};
+}
+ParamSpec counts(std::string name, std::string def, std::string help, uint64_t min, uint64_t max) {
+  return {std::move(name), std::move(def), std::move(help), ParamType::Counts, {}, min, max};
+}
+ParamSpec count(std::string name, std::string def, std::string help, uint64_t min, uint64_t max) {
+  return {std::move(name), std::move(def), std::move(help), ParamType::Count, {}, min, max};
+}
+}  // namespace param
+
+std::string fix_hint(const CaseInfo& c) {
+  if (c.fixed_by.empty()) return {};
+  std::vector<std::string> fixes;
+  for (const auto& k : c.fixed_by) fixes.push_back(k.hash + " " + k.subject);
+  return fmt::format("fixed upstream by {}: is it in this kernel?", fmt::join(fixes, " and "));
 }
 
 CaseRegistrar::CaseRegistrar(CaseInfo info) {
@@ -32,6 +107,14 @@ CaseRegistrar::CaseRegistrar(CaseInfo info) {
   for (const auto& c : reg) {
     if (c.id == info.id) {
       std::fprintf(stderr, "diotorture: duplicate case id '%s'\n", info.id.c_str());
+      std::abort();
+    }
+  }
+  // A default that its own declaration refuses is a bug in the case: say so
+  // at start-up, before anything runs.
+  for (const auto& p : info.params) {
+    if (std::string err = param_error(p, p.default_value); !err.empty()) {
+      std::fprintf(stderr, "diotorture: case '%s' declares a bad default: %s\n", info.id.c_str(), err.c_str());
       std::abort();
     }
   }

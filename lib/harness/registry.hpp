@@ -3,6 +3,7 @@
 // order problem), sorted by id, and a duplicate id aborts at start-up.
 #pragma once
 
+#include <cstdint>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -11,29 +12,100 @@ namespace dt {
 
 class Context;
 
-// What a case needs from the machine; checked by the runner before the case
-// starts, so cases never test for it themselves.
-enum Requirement : unsigned {
-  kNeedsIoUring = 1u << 0,
-  kNeedsUserfaultfd = 1u << 1,
+// A kernel commit, as fstests' _fixed_by_kernel_commit names one: the
+// 12-character hash and the subject line.
+struct KernelCommit {
+  std::string hash;
+  std::string subject;
 };
-std::string describe_requirements(unsigned mask);
+
+// What a case needs, declared like fstests' _require_* and checked by the
+// runner before the case starts, in one place (lib/harness/require), with one
+// policy: an unmet need makes the case "not run" with the reason.
+enum class Need {
+  IoUring,      // io_uring_setup works (kernel.io_uring_disabled is not 2)
+  Userfaultfd,  // userfaultfd(2) works for this process
+  Kprobes,      // kprobe events can be created in tracefs
+  Btrfs,        // the test directory is on btrfs (not a --allow-fs control run)
+  DataCopies,   // the data profile keeps more than one copy or parity (dup, raid1*, raid10, raid5/6)
+  Datasum,      // files in the default directory get data checksums
+  Nodatasum,    // a chattr +C file gets no data checksums
+  Compression,  // files can be compressed (btrfs property compression)
+  Reflink,      // FICLONERANGE works
+};
+
+// The scratch filesystem a case needs made its own way. A case that declares
+// one gets it freshly made for it (on loop images or the user's scratch pool);
+// on a --test-dir run such a case does not run, and says why.
+struct FsSpec {
+  std::vector<std::string> mkfs_args;  // added to mkfs.btrfs, e.g. {"--csum", "xxhash"}
+  std::string mount_options;           // e.g. "compress-force=zstd"
+  uint64_t size = 0;                   // bytes per device; 0: the run's --scratch-size
+  std::string profile;                 // data profile; "": the run's
+  unsigned min_devices = 0;            // more devices than the profile alone needs
+  bool empty() const { return mkfs_args.empty() && mount_options.empty() && !size && profile.empty() && !min_devices; }
+  std::string describe() const;  // "mkfs --csum xxhash, -o compress-force=zstd, 1G, raid1"
+};
+
+// How a -p value is read and checked. Every value is validated before the
+// first case starts, so a bad one is a usage error (exit 2), never a case
+// FAIL that looks like a kernel bug.
+enum class ParamType {
+  Choices,  // comma-separated words, each one of `choices`
+  Choice,   // one word of `choices`
+  Sizes,    // comma-separated sizes ("4k,64k,1m"), each within [min, max]
+  Size,     // one size within [min, max]
+  Counts,   // comma-separated whole numbers within [min, max]
+  Count,    // one whole number within [min, max]
+};
 
 struct ParamSpec {
   std::string name;
   std::string default_value;
   std::string help;
+  ParamType type = ParamType::Choices;
+  std::vector<std::string> choices;  // Choices, Choice
+  uint64_t min = 0, max = UINT64_MAX;  // Sizes, Size, Counts, Count
+  uint64_t multiple_of = 1;            // Sizes, Size: e.g. 4096 for O_DIRECT lengths
 };
+
+// Declaring parameters reads like their meaning:
+//   param::sizes("block-sizes", "4k,64k,1m", "size of each write", 4096, 16 << 20)
+namespace param {
+ParamSpec choices(std::string name, std::string def, std::string help, std::vector<std::string> allowed);
+ParamSpec choice(std::string name, std::string def, std::string help, std::vector<std::string> allowed);
+// Sizes default to multiples of 4 KiB: direct I/O lengths and offsets need it.
+ParamSpec sizes(std::string name, std::string def, std::string help, uint64_t min, uint64_t max,
+                uint64_t multiple_of = 4096);
+ParamSpec size(std::string name, std::string def, std::string help, uint64_t min, uint64_t max,
+               uint64_t multiple_of = 4096);
+ParamSpec counts(std::string name, std::string def, std::string help, uint64_t min, uint64_t max);
+ParamSpec count(std::string name, std::string def, std::string help, uint64_t min, uint64_t max);
+}  // namespace param
+
+// "" if `value` is valid for `spec`, else what is wrong and what is allowed.
+std::string param_error(const ParamSpec& spec, const std::string& value);
+// The allowed values of a parameter, for help text and error messages.
+std::string describe_allowed(const ParamSpec& spec);
 
 struct CaseInfo {
   std::string id;
-  std::vector<std::string> groups;
-  std::string description;  // one line
-  unsigned requires_mask = 0;
+  std::vector<std::string> groups;  // topics: nowait, append, mmap, dsync, mirror, csum, ...
+  std::string description;          // one line
+  std::vector<KernelCommit> fixed_by;      // the fix(es) this case checks for
+  std::vector<KernelCommit> regressed_by;  // the commit that introduced the bug, when known
+  std::vector<std::string> fstests;        // fstests tests of the same bug ("generic/678")
+  std::vector<Need> needs;
+  FsSpec fs;  // empty: the run's shared filesystem serves
   std::vector<ParamSpec> params;
   unsigned timeout_s = 120;  // watchdog default; --timeout overrides
   void (*fn)(Context&) = nullptr;
 };
+
+// The hint a FAIL line carries, as fstests prints one: "fixed upstream by
+// b73a6fd1b1ef btrfs: split partial dio bios before submit: is it in this
+// kernel?"; "" for a case with no known fix.
+std::string fix_hint(const CaseInfo& c);
 
 struct CaseRegistrar {
   explicit CaseRegistrar(CaseInfo info);

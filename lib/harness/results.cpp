@@ -58,6 +58,8 @@ static json case_json(const CaseResult& r) {
               {"path", {{"summary", path_line(r)}, {"by_key", paths}}},
               {"metrics", r.metrics},
               {"kernel_log", r.kernel_log_findings},
+              {"hint", r.hint},
+              {"fs_check", r.fs_check},
               {"stuck_in_d_state", r.stuck_in_d_state}};
 }
 
@@ -154,6 +156,8 @@ std::string check_log(const RunInfo& info, const std::vector<CaseResult>& result
     s += fmt::format("{:<28} {:<6} {:>7.1f}s{}\n", r.id, status_name(r.status), r.duration_s,
                      r.reason.empty() ? "" : "  " + r.reason);
     s += fmt::format("    {}\n    {}\n", layout_line(r), path_line(r));
+    if (!r.fs_check.empty()) s += fmt::format("    fs check: {}\n", r.fs_check);
+    if (!r.hint.empty()) s += fmt::format("    hint: {}\n", r.hint);
   }
   s += run_summary(results);
   return s;

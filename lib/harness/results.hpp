@@ -28,6 +28,8 @@ struct CaseResult {
   nlohmann::json metrics = nlohmann::json::object();
   std::vector<std::string> kernel_log_findings;
   bool stuck_in_d_state = false;
+  std::string hint;      // FAIL/HANG of a case with a known fix: the fix to look for in this kernel
+  std::string fs_check;  // the filesystem check after the case: what ran and what it found
 };
 
 struct RunInfo {

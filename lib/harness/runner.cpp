@@ -1,5 +1,5 @@
 #include "lib/harness/runner.hpp"
-#include "lib/io/uffd.hpp"
+#include "lib/harness/require.hpp"
 
 #include <fcntl.h>
 #include <linux/userfaultfd.h>
@@ -100,7 +100,11 @@ CaseResult run_case(const CaseInfo& info, const fs::path& test_dir, const fs::pa
   Fd log = open_or_throw(full_tmp, O_WRONLY | O_CREAT | O_TRUNC | O_APPEND, 0644);
   auto logf = [&](const std::string& s) { write_all(log.get(), s + "\n"); };
   logf(fmt::format("case {}: {}", info.id, info.description));
-  logf(fmt::format("groups: {}; requires: {}", fmt::join(info.groups, ","), describe_requirements(info.requires_mask)));
+  logf(fmt::format("groups: {}; requires: {}", fmt::join(info.groups, ","), describe_needs(info.needs)));
+  for (const auto& k : info.fixed_by) logf(fmt::format("fixed by: {} {}", k.hash, k.subject));
+  for (const auto& k : info.regressed_by) logf(fmt::format("regressed by: {} {}", k.hash, k.subject));
+  if (!info.fstests.empty()) logf(fmt::format("fstests: {}", fmt::join(info.fstests, " ")));
+  if (!info.fs.empty()) logf(fmt::format("filesystem: {}", info.fs.describe()));
   std::string params;
   for (const auto& p : info.params) {
     auto it = opts.params.overrides.find(p.name);
@@ -112,6 +116,8 @@ CaseResult run_case(const CaseInfo& info, const fs::path& test_dir, const fs::pa
 
   auto finish = [&](CaseResult& res) -> CaseResult& {
     res.duration_s = std::chrono::duration<double>(Clock::now() - t0).count();
+    if (res.status == Status::Fail || res.status == Status::Hang) res.hint = fix_hint(info);
+    if (!res.hint.empty()) logf("hint: " + res.hint);
     logf(fmt::format("status {}{} after {:.2f}s", status_name(res.status),
                      res.reason.empty() ? "" : ": " + res.reason, res.duration_s));
     ::fsync(log.get());
@@ -120,19 +126,18 @@ CaseResult run_case(const CaseInfo& info, const fs::path& test_dir, const fs::pa
     return res;
   };
 
-  // Requirements the runner checks so cases never have to.
-  if (info.requires_mask & kNeedsUserfaultfd) {
-    if (auto why = userfaultfd_unavailable_reason(); !why.empty()) {
-      r.status = Status::NotRun;
-      r.reason = why;
-      return finish(r);
-    }
-  }
-
   const fs::path work = test_dir / ("diotorture-" + info.id);
   std::error_code ec;
   fs::remove_all(work, ec);
   fs::create_directories(work);
+
+  // Declared needs, checked here so cases never test for them themselves.
+  if (std::string why = unmet_needs(info, work); !why.empty()) {
+    r.status = Status::NotRun;
+    r.reason = why;
+    fs::remove_all(work, ec);
+    return finish(r);
+  }
 
   int pfd[2];
   if (::pipe2(pfd, O_CLOEXEC) != 0) throw_errno("pipe");

@@ -1,6 +1,6 @@
-#include "lib/harness/results_dir.hpp"
 #include "lib/harness/session.hpp"
-#include "lib/io/uring.hpp"
+
+#include "lib/harness/results_dir.hpp"
 
 #include <sys/mount.h>
 #include <unistd.h>
@@ -31,14 +31,6 @@ void write_results(const fs::path& dir, const RunInfo& info, const std::vector<C
 }  // namespace
 
 int run_session(const SessionConfig& cfg, std::ostream& out) {
-  for (const CaseInfo* c : cfg.cases) {
-    if (c->requires_mask & kNeedsIoUring) {
-      if (std::string why = io_uring_unavailable_reason(); !why.empty())
-        throw SetupError(fmt::format("{}, and case {} needs it; enable it (sysctl kernel.io_uring_disabled=0) or "
-                                     "leave such cases out with -x uring",
-                                     why, c->id));
-    }
-  }
   Workspace ws(cfg.fs);
   fs::path test_dir = ws.dir();
   RunInfo info;
@@ -98,6 +90,8 @@ int run_session(const SessionConfig& cfg, std::ostream& out) {
                        r.reason.empty() ? "" : "  " + r.reason);
     if (r.status != Status::NotRun) out << "    " << layout_line(r) << "\n    " << path_line(r) << "\n";
     for (const auto& n : r.notes) out << "    note: " << n << "\n";
+    if (!r.fs_check.empty()) out << "    fs check: " << r.fs_check << "\n";
+    if (!r.hint.empty()) out << "    hint: " << r.hint << "\n";
     out.flush();
     const bool stuck = r.stuck_in_d_state;
     results.push_back(std::move(r));

@@ -22,29 +22,24 @@ std::string RaceConfig::name() const {
 
 std::vector<ParamSpec> race_params(const std::string& default_file_size) {
   return {
-      {"engines", "pwrite,uring", "how the direct writes are issued: pwrite, uring"},
-      {"block-sizes", "4k,64k,1m", "size of each write"},
-      {"queue-depths", "1,8,32", "io_uring writes in flight, each from its own buffer"},
-      {"mutators", "1", "threads that keep changing the buffers (comma list)"},
-      {"file-size", default_file_size, "bytes overwritten per configuration"},
+      param::choices("engines", "pwrite,uring", "how the direct writes are issued", {"pwrite", "uring"}),
+      param::sizes("block-sizes", "4k,64k,1m", "size of each write", 4096, 16 << 20),
+      param::counts("queue-depths", "1,8,32", "io_uring writes in flight, each from its own buffer", 1, 256),
+      param::counts("mutators", "1", "threads that keep changing the buffers", 1, 64),
+      param::size("file-size", default_file_size, "bytes overwritten per configuration", 64 << 10, 1ull << 30),
   };
 }
 
+// The parameters were validated against their declarations before the run.
 std::vector<RaceConfig> race_matrix(const Context& ctx) {
   std::vector<RaceConfig> out;
   const auto sizes = ctx.param_sizes("block-sizes");
   const auto depths = ctx.param_sizes("queue-depths");
   const auto mutators = ctx.param_sizes("mutators");
   for (const auto& engine : ctx.param_list("engines")) {
-    if (engine != "pwrite" && engine != "uring")
-      throw SetupError(fmt::format("parameter engines: '{}' is not pwrite or uring", engine));
     for (uint64_t bs : sizes) {
-      if (bs == 0 || bs % 4096)
-        throw SetupError(fmt::format("parameter block-sizes: {} is not a multiple of 4k (direct I/O needs it)", bs));
       for (uint64_t m : mutators) {
-        if (m == 0 || m > 64) throw SetupError(fmt::format("parameter mutators: {} is not 1 to 64", m));
         for (uint64_t qd : depths) {
-          if (qd == 0 || qd > 256) throw SetupError(fmt::format("parameter queue-depths: {} is not 1 to 256", qd));
           if (engine == "pwrite" && qd != depths.front()) continue;
           out.push_back({engine, bs, engine == "pwrite" ? 1u : static_cast<unsigned>(qd), static_cast<unsigned>(m)});
         }
