@@ -71,10 +71,10 @@ void run(Context& ctx) {
       // Evict the (clean) cached pages so both reads come from the devices.
       ::posix_fadvise(fd.get(), 0, 0, POSIX_FADV_DONTNEED);
       size_t bad = read_back(ctx, when + " O_DIRECT read", fd.get(), size);
-      Fd buffered = open_or_throw(path, O_RDONLY);
-      ::posix_fadvise(buffered.get(), 0, 0, POSIX_FADV_DONTNEED);
-      bad += read_back(ctx, when + " buffered read", buffered.get(), size);
-      ::posix_fadvise(buffered.get(), 0, 0, POSIX_FADV_DONTNEED);
+      Fd cached = open_or_throw(path, O_RDONLY);
+      ::posix_fadvise(cached.get(), 0, 0, POSIX_FADV_DONTNEED);
+      bad += read_back(ctx, when + " buffered read", cached.get(), size);
+      ::posix_fadvise(cached.get(), 0, 0, POSIX_FADV_DONTNEED);
       ctx.log("{}: {} writes in {:.3f} s, path {}; {} unreadable blocks", when, r.writes, r.seconds, r.path.verdict,
               bad);
       if (has_copies) report_copy_comparison(ctx, when, reader.compare(fd.get(), 0, size));

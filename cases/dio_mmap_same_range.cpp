@@ -50,54 +50,44 @@ void make_source(Context& ctx, const std::filesystem::path& path, uint64_t size,
 void run(Context& ctx) {
   Ring ring(2);
   for (const Variant& v : ctx.variants()) {
-    for (uint64_t size : ctx.param_sizes("sizes")) {
-      for (const std::string& source : ctx.param_list("sources")) {
-        const bool data = source == "data";
-        AlignedBuffer want(size);
-        if (data) fill_pattern(want.data(), size, 0, ctx.seed());
-        else std::memset(want.data(), 0, size);
-        for (const std::string& map : ctx.param_list("maps")) {
-          for (const std::string& op : ctx.param_list("ops")) {
-            for (const std::string& engine : ctx.param_list("engines")) {
-              const bool write = op == "write";
-              const std::string name = fmt::format("{}/{}-{}-{}-{}-{}", v.name, op, engine, map, source,
-                                                   format_size(size));
-              const auto path = v.dir / "f";
-              make_source(ctx, path, size, data, name);
-              Fd buffered = open_or_throw(path, O_RDWR);
-              Fd direct = open_or_throw(path, O_RDWR | O_DIRECT);
-              Mapping m = Mapping::file(buffered.get(), size, 0, PROT_READ | PROT_WRITE,
-                                        map == "shared" ? MAP_SHARED : MAP_PRIVATE);
-              PathReport pr{.op = name, .write = write};
-              ctx.trace_start({direct.get()});
-              auto t0 = std::chrono::steady_clock::now();
-              int64_t res;
-              if (engine == "io_uring") {
-                res = ring.run_one([&](io_uring_sqe* s) {
-                  if (write) io_uring_prep_write(s, direct.get(), m.data(), size, 0);
-                  else io_uring_prep_read(s, direct.get(), m.data(), size, 0);
-                });
-              } else {
-                ssize_t n = write ? ::pwrite(direct.get(), m.data(), size, 0) : ::pread(direct.get(), m.data(), size, 0);
-                res = n < 0 ? -errno : n;
-              }
-              double ms = std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - t0).count();
-              ctx.trace_stop(&pr, direct.get(), 0, size);
-              ctx.log("{}: returned {} in {:.1f} ms", name, res, ms);
-              ctx.metric(fmt::format("{}_ms_max", op), ms, "ms");
-              ctx.report_path(fmt::format("{} {}", v.name, op), pr);
-              // A read lands the file's own bytes in the mapping: for both
-              // MAP_SHARED (the page cache itself) and MAP_PRIVATE (private copies).
-              if (write) check_write(ctx, name, res, size, 0);
-              else check_read(ctx, name + " (mapping after read)", res, m.data(), want.data(), size, 0, size);
-              m = Mapping();
-              // The file must still hold what it held: the write wrote the same bytes back.
-              verify_file_range(ctx, name, direct.get(), 0, want.data(), size, /*holes_are_errors=*/write);
-            }
-          }
-        }
+    ctx.for_each_combination({"sizes", "sources", "maps", "ops", "engines"}, v.name, [&](const Combination& c) {
+      const uint64_t size = c.size("sizes");
+      const bool data = c["sources"] == "data", write = c["ops"] == "write";
+      AlignedBuffer want(size);
+      if (data) fill_pattern(want.data(), size, 0, ctx.seed());
+      else std::memset(want.data(), 0, size);
+      const auto path = v.dir / "f";
+      make_source(ctx, path, size, data, c.name());
+      Fd buffered = open_or_throw(path, O_RDWR);
+      Fd direct = open_or_throw(path, O_RDWR | O_DIRECT);
+      Mapping m = Mapping::file(buffered.get(), size, 0, PROT_READ | PROT_WRITE,
+                                c["maps"] == "shared" ? MAP_SHARED : MAP_PRIVATE);
+      PathReport pr{.op = c.name(), .write = write};
+      ctx.trace_start({direct.get()});
+      auto t0 = std::chrono::steady_clock::now();
+      int64_t res;
+      if (c["engines"] == "io_uring") {
+        res = ring.run_one([&](io_uring_sqe* s) {
+          if (write) io_uring_prep_write(s, direct.get(), m.data(), size, 0);
+          else io_uring_prep_read(s, direct.get(), m.data(), size, 0);
+        });
+      } else {
+        ssize_t n = write ? ::pwrite(direct.get(), m.data(), size, 0) : ::pread(direct.get(), m.data(), size, 0);
+        res = n < 0 ? -errno : n;
       }
-    }
+      double ms = std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - t0).count();
+      ctx.trace_stop(&pr, direct.get(), 0, size);
+      ctx.log("{}: returned {} in {:.1f} ms", c.name(), res, ms);
+      ctx.metric(fmt::format("{}_ms_max", c["ops"]), ms, "ms");
+      ctx.report_path(fmt::format("{} {}", v.name, c["ops"]), pr);
+      // A read lands the file's own bytes in the mapping: for both
+      // MAP_SHARED (the page cache itself) and MAP_PRIVATE (private copies).
+      if (write) check_write(ctx, c.name(), res, size, 0);
+      else check_read(ctx, c.name() + " (mapping after read)", res, m.data(), want.data(), size, 0, size);
+      m = Mapping();
+      // The file must still hold what it held: the write wrote the same bytes back.
+      verify_file_range(ctx, c.name(), direct.get(), 0, want.data(), size, /*holes_are_errors=*/write);
+    });
   }
 }
 

@@ -74,6 +74,7 @@ const CaseRegistrar reg({
     .groups = {"selftest-mirror"},
     .description = "Harness self-test (expect FAIL naming one block on one copy): flips bytes of one copy on its device",
     .needs = {Need::DataCopies, Need::Nodatasum},
+    .skip_fs_check = true,  // it corrupts a copy on purpose and reports it itself
     .params = {param::size("file-size", "1m", "bytes written", 64 << 10, 64 << 20),
                param::size("block", "0x5000", "file offset of the block to corrupt", 0, 64 << 20),
                param::choice("target", "last", "which copy: 1, 2, ... (mirrors), data, P, Q (raid5/6), or last",

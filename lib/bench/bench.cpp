@@ -65,12 +65,12 @@ class UringEngine : public SequentialEngine {
       iov.push_back({bufs_.back().data(), bs});
     }
     if (o.fixed_buffers) {
-      if (int rc = io_uring_register_buffers(&ring_, iov.data(), static_cast<unsigned>(iov.size())); rc < 0)
-        throw std::runtime_error(fmt::format("io_uring_register_buffers: {}", errno_name(-rc)));
+      if (int err = io_uring_register_buffers(&ring_, iov.data(), static_cast<unsigned>(iov.size())); err < 0)
+        throw std::runtime_error(fmt::format("io_uring_register_buffers: {}", errno_name(-err)));
     }
     if (o.fixed_files) {
-      if (int rc = io_uring_register_files(&ring_, &fd_, 1); rc < 0)
-        throw std::runtime_error(fmt::format("io_uring_register_files: {}", errno_name(-rc)));
+      if (int err = io_uring_register_files(&ring_, &fd_, 1); err < 0)
+        throw std::runtime_error(fmt::format("io_uring_register_files: {}", errno_name(-err)));
     }
   }
   ~UringEngine() override { io_uring_queue_exit(&ring_); }

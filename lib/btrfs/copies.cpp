@@ -88,13 +88,13 @@ BlockDiff diff_copies(const std::vector<std::span<const uint8_t>>& copies) {
   for (unsigned k = 0; k < n; ++k) {
     if (k == best || same(best, k)) continue;
     d.differing.push_back(k);
-    uint32_t n = 0;
+    uint32_t differing_bytes = 0;
     for (size_t i = 0; i < ref.size(); ++i) {
       if (ref[i] == copies[k][i]) continue;
       first = std::min(first, static_cast<uint32_t>(i));
-      ++n;
+      ++differing_bytes;
     }
-    d.count = std::max(d.count, n);
+    d.count = std::max(d.count, differing_bytes);
   }
   d.first_diff = d.differing.empty() ? 0 : first;
   return d;

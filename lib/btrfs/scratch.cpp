@@ -209,6 +209,9 @@ ScratchFs::ScratchFs(const ScratchOptions& opts) : opts_(opts) {
     if (spec && opts.pool.size() < spec->min_devices)
       throw SetupError(fmt::format("profile {} needs at least {} devices but the scratch pool ({}) has {}; add devices",
                                    spec->name, spec->min_devices, opts.pool_source, opts.pool.size()));
+    if (opts.pool.size() < opts.min_devices)
+      throw SetupError(fmt::format("{} devices are needed but the scratch pool ({}) has {}; add devices",
+                                   opts.min_devices, opts.pool_source, opts.pool.size()));
     for (const auto& d : opts.pool) check_scratch_device(d, opts.force_mkfs, opts.pool_source);
   }
   std::string tmpl = (opts.base_dir / "diotorture.XXXXXX").string();
@@ -222,7 +225,7 @@ ScratchFs::ScratchFs(const ScratchOptions& opts) : opts_(opts) {
     else if (!fs::is_directory(mnt_))
       throw SetupError(fmt::format("SCRATCH_MNT {} is not a directory; create it or unset it", mnt_.string()));
     if (opts.pool.empty()) {
-      const unsigned n = spec ? spec->loop_devices : 1;
+      const unsigned n = std::max(spec ? spec->loop_devices : 1u, opts.min_devices);
       for (unsigned i = 0; i < n; ++i) {
         images_.push_back(dir_ / fmt::format("scratch{}.img", i));
         Fd img = open_or_throw(images_.back(), O_RDWR | O_CREAT | O_EXCL, 0600);
@@ -250,14 +253,7 @@ ScratchFs::ScratchFs(const ScratchOptions& opts) : opts_(opts) {
     if (rc == 127) throw SetupError("mkfs.btrfs not found; install btrfs-progs (apt-get install -y btrfs-progs)");
     if (rc != 0) throw SetupError(fmt::format("mkfs.btrfs {} failed ({}): {}", fmt::join(devices_, " "), rc, trim(out)));
     throw_if_interrupted();
-    // Name every device, so the mount does not depend on a udev scan.
-    std::string mopts;
-    for (size_t i = 1; i < devices_.size(); ++i) mopts += (mopts.empty() ? "" : ",") + ("device=" + devices_[i]);
-    if (!opts.mount_options.empty()) mopts += (mopts.empty() ? "" : ",") + opts.mount_options;
-    if (::mount(devices_[0].c_str(), mnt_.c_str(), "btrfs", 0, mopts.empty() ? nullptr : mopts.c_str()) != 0)
-      throw SetupError(fmt::format("mount {} on {} failed: {}; check --mount-options", devices_[0], mnt_.string(),
-                                   std::strerror(errno)));
-    mounted_ = true;
+    mount();
   } catch (...) {
     teardown();
     throw;
@@ -266,9 +262,68 @@ ScratchFs::ScratchFs(const ScratchOptions& opts) : opts_(opts) {
 
 ScratchFs::~ScratchFs() { teardown(); }
 
+void ScratchFs::mount() {
+  // Name every device, so the mount does not depend on a udev scan.
+  std::string mopts;
+  for (size_t i = 1; i < devices_.size(); ++i) mopts += (mopts.empty() ? "" : ",") + ("device=" + devices_[i]);
+  if (!opts_.mount_options.empty()) mopts += (mopts.empty() ? "" : ",") + opts_.mount_options;
+  if (::mount(devices_[0].c_str(), mnt_.c_str(), "btrfs", 0, mopts.empty() ? nullptr : mopts.c_str()) != 0)
+    throw SetupError(fmt::format("mount {} on {} failed: {}; check --mount-options", devices_[0], mnt_.string(),
+                                 std::strerror(errno)));
+  mounted_ = true;
+}
+
+void ScratchFs::while_unmounted(const std::function<void()>& fn) {
+  if (mounted_) {
+    if (::umount2(mnt_.c_str(), 0) != 0) throw_errno("umount " + mnt_.string());
+    mounted_ = false;
+  }
+  // umount returns while the filesystem may still be alive: files that an
+  // exited process's io_uring ring held are released asynchronously. Wait
+  // (up to 10 s) until btrfs lets go of every device.
+  for (int i = 0; i < 100; ++i) {
+    bool busy = false;
+    for (const auto& d : devices_)
+      if (Fd probe(::open(d.c_str(), O_RDONLY | O_EXCL | O_CLOEXEC)); !probe) busy = busy || errno == EBUSY;
+    if (!busy) break;
+    std::this_thread::sleep_for(std::chrono::milliseconds(100));
+  }
+  try {
+    fn();
+  } catch (...) {
+    mount();
+    throw;
+  }
+  mount();
+}
+
+ScratchOptions ScratchOptions::with(const FsSpec& spec) const {
+  ScratchOptions o = *this;
+  o.mkfs_args.insert(o.mkfs_args.end(), spec.mkfs_args.begin(), spec.mkfs_args.end());
+  if (!spec.mount_options.empty())
+    o.mount_options = o.mount_options.empty() ? spec.mount_options : o.mount_options + "," + spec.mount_options;
+  if (spec.size) o.image_size = spec.size;
+  if (!spec.profile.empty()) o.profile = spec.profile;
+  o.min_devices = std::max(o.min_devices, spec.min_devices);
+  return o;
+}
+
+std::string FsSpec::describe() const {
+  std::vector<std::string> parts;
+  if (!mkfs_args.empty()) parts.push_back(fmt::format("mkfs {}", fmt::join(mkfs_args, " ")));
+  if (!mount_options.empty()) parts.push_back("-o " + mount_options);
+  if (size) parts.push_back(format_size(size));
+  if (!profile.empty()) parts.push_back(profile);
+  if (min_devices) parts.push_back(fmt::format("{}+ devices", min_devices));
+  return parts.empty() ? "the run's filesystem" : fmt::format("{}", fmt::join(parts, ", "));
+}
+
+
+
 std::string ScratchFs::describe() const {
   const std::string prof = opts_.profile.empty() ? "" : opts_.profile + " ";
-  const std::string opts = opts_.mount_options.empty() ? "" : ", -o " + opts_.mount_options;
+  std::string opts = opts_.mount_options.empty() ? "" : ", -o " + opts_.mount_options;
+  if (!opts_.mkfs_args.empty()) opts += fmt::format(", mkfs {}", fmt::join(opts_.mkfs_args, " "));
   if (!opts_.pool.empty())
     return fmt::format("{}btrfs on scratch pool {} from {} at {}{}", prof, fmt::join(devices_, " "),
                        opts_.pool_source, mnt_.string(), opts);

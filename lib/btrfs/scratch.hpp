@@ -13,6 +13,7 @@
 
 #include <cstdint>
 #include <filesystem>
+#include <functional>
 #include <memory>
 #include <string>
 #include <vector>
@@ -31,6 +32,20 @@ struct ProfileSpec {
 const std::vector<ProfileSpec>& profile_specs();
 const ProfileSpec* find_profile(const std::string& name);
 
+// A scratch filesystem made a particular way, on top of the run's options: a
+// case that declares one gets it freshly made for it (on loop images or the
+// user's scratch pool); on a --test-dir run such a case does not run.
+struct FsSpec {
+  std::vector<std::string> mkfs_args;  // added to mkfs.btrfs, e.g. {"--csum", "xxhash"}
+  std::string mount_options;           // e.g. "compress-force=zstd"
+  uint64_t size = 0;                   // bytes per device; 0: the run's --scratch-size
+  std::string profile;                 // data profile; "": the run's
+  unsigned min_devices = 0;            // more devices than the profile alone needs
+  bool empty() const { return mkfs_args.empty() && mount_options.empty() && !size && profile.empty() && !min_devices; }
+  bool operator==(const FsSpec&) const = default;
+  std::string describe() const;  // "mkfs --csum xxhash, -o compress-force=zstd, 1G, raid1"
+};
+
 struct ScratchOptions {
   uint64_t image_size = 4ull << 30;  // per loop image
   std::filesystem::path base_dir = "/var/tmp";
@@ -41,6 +56,11 @@ struct ScratchOptions {
   std::string pool_source;                // "--scratch-dev-pool", "local.config", ...
   bool force_mkfs = false;                // format pool devices that hold a filesystem
   std::filesystem::path mount_point;      // SCRATCH_MNT; empty = a private directory
+  unsigned min_devices = 0;               // loop images: at least this many, whatever the profile needs
+
+  // These options with `spec` laid over them (mkfs arguments and mount
+  // options added, size, profile and device count replaced).
+  ScratchOptions with(const FsSpec& spec) const;
 };
 
 // What a block device holds, from a low-level probe (blkid -p): "" if blank,
@@ -99,8 +119,12 @@ class ScratchFs {
   // release the loop devices whenever they die. Nothing is waited for.
   void abandon();
   std::string describe() const;
+  // Runs fn with the filesystem unmounted (for `btrfs check`), then mounts it
+  // again with the same options. Throws SetupError if it cannot remount.
+  void while_unmounted(const std::function<void()>& fn);
 
  private:
+  void mount();
   void teardown();
 
   ScratchOptions opts_;

@@ -67,13 +67,18 @@ Workspace::Workspace(const FilesystemChoice& choice) : choice_(choice) {
     provisioning_ = "test dir from " + choice.test_dir_source;
     return;
   }
-  reprovision();
+  provision({}, false);
 }
 
-void Workspace::reprovision() {
-  if (scratch_) scratch_->abandon();
+void Workspace::reprovision() { provision(spec_, true); }
+
+void Workspace::remake(const FsSpec& spec) { provision(spec, false); }
+
+void Workspace::provision(const FsSpec& spec, bool abandon_old) {
+  if (scratch_ && abandon_old) scratch_->abandon();
   scratch_.reset();
-  scratch_ = std::make_unique<ScratchFs>(choice_.scratch);
+  spec_ = spec;
+  scratch_ = std::make_unique<ScratchFs>(choice_.scratch.with(spec));
   dir_ = scratch_->mount_point();
   provisioning_ = (scratch_->can_reprovision() ? "self-provisioned " : "formatted ") + scratch_->describe();
 }

@@ -43,12 +43,20 @@ class Workspace {
   // Null on a --test-dir.
   ScratchFs* scratch() { return scratch_.get(); }
   bool can_reprovision() const { return scratch_ && scratch_->can_reprovision(); }
-  // After a task got stuck in D state: abandon the scratch fs, make a new one.
+  // After a task got stuck in D state: abandon the scratch fs, make a new one
+  // the same way.
   void reprovision();
+  // How the current scratch filesystem was made on top of the run's options.
+  const FsSpec& spec() const { return spec_; }
+  // Tears the scratch filesystem down and makes it afresh as `spec` says.
+  void remake(const FsSpec& spec);
 
  private:
   FilesystemChoice choice_;
+  void provision(const FsSpec& spec, bool abandon_old);
+
   std::unique_ptr<ScratchFs> scratch_;
+  FsSpec spec_;
   std::filesystem::path dir_;
   std::string provisioning_;
 };

@@ -6,14 +6,12 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include <nlohmann/json.hpp>
-
 #include "lib/btrfs/fsinfo.hpp"
+#include "lib/harness/case_events.hpp"
 #include "lib/sys/sys.hpp"
 
 namespace dt {
 
-using nlohmann::json;
 
 Context::Context(const CaseInfo& info, RunParams params, std::filesystem::path work_dir, int log_fd, int event_fd)
     : info_(info), params_(std::move(params)), work_dir_(std::move(work_dir)), log_fd_(log_fd), event_fd_(event_fd) {
@@ -73,7 +71,7 @@ std::vector<Variant> Context::variants() {
     std::filesystem::remove(probe);
     log("variant {}: {} ({})", v.name, v.checksummed ? "data checksums on" : "no data checksums",
         v.name == "nocow" ? "chattr +C directory" : "default directory");
-    emit(json{{"type", "variant"}, {"name", v.name}, {"checksummed", v.checksummed}}.dump());
+    emit(event::variant(v.name, v.checksummed));
     out.push_back(v);
   }
   auto only = params_.overrides.find("variant");
@@ -83,10 +81,48 @@ std::vector<Variant> Context::variants() {
   return out;
 }
 
+const std::string& Combination::operator[](std::string_view param) const {
+  for (const auto& [k, v] : values_)
+    if (k == param) return v;
+  throw std::logic_error(fmt::format("combination {} has no parameter {}", name_, param));
+}
+
+uint64_t Combination::size(std::string_view param) const {
+  uint64_t v = 0;
+  if (!parse_size((*this)[param], &v)) throw std::logic_error(fmt::format("{}: {} is not a size", name_, param));
+  return v;
+}
+
+void Context::for_each_combination(const std::vector<std::string>& params, const std::string& prefix,
+                                   const std::function<void(const Combination&)>& body) {
+  std::vector<std::vector<std::string>> lists;
+  for (const auto& p : params) lists.push_back(param_list(p));
+  std::vector<size_t> at(params.size(), 0);
+  for (const auto& l : lists)
+    if (l.empty()) return;
+  for (;;) {
+    std::vector<std::pair<std::string, std::string>> values;
+    std::string name = prefix;
+    for (size_t i = 0; i < params.size(); ++i) {
+      values.emplace_back(params[i], lists[i][at[i]]);
+      name += fmt::format("{}{}={}", i == 0 ? (prefix.empty() ? "" : "/") : ",", params[i], lists[i][at[i]]);
+    }
+    const size_t before = failures_;
+    body(Combination(name, std::move(values)));
+    const bool ok = failures_ == before;
+    log("combination {}: {}", name, ok ? "pass" : "FAIL");
+    emit(event::combination(name, ok));
+    // Odometer order: the last parameter varies fastest.
+    size_t i = params.size();
+    while (i > 0 && ++at[i - 1] == lists[i - 1].size()) at[--i] = 0;
+    if (i == 0) return;
+  }
+}
+
 void Context::record_failure(const std::string& msg) {
   ++failures_;
   log_line("FAIL: " + msg);
-  emit(json{{"type", "fail"}, {"msg", msg}}.dump());
+  emit(event::fail(msg));
 }
 
 void Context::notrun(const std::string& reason) {
@@ -96,20 +132,17 @@ void Context::notrun(const std::string& reason) {
 
 void Context::skip(const std::string& what, const std::string& reason) {
   log_line(fmt::format("skipped {}: {}", what, reason));
-  emit(json{{"type", "skip"}, {"what", what}, {"reason", reason}}.dump());
+  emit(event::skip(what, reason));
 }
 
 bool Context::report_layout(const std::string& file, const LayoutCheck& check, const std::vector<Extent>& extents) {
   log("layout {}: {};{}", file, check.summary, describe_extents(extents));
-  emit(json{{"type", "layout"},
-            {"file", file},
-            {"summary", check.summary},
-            {"ok", check.ok},
-            {"data_extents", check.data_extents},
-            {"prealloc_extents", check.prealloc_extents},
-            {"holes", check.holes},
-            {"fiemap_extents", extents.size()}}
-           .dump());
+  emit(event::layout(file, {{"summary", check.summary},
+                            {"ok", check.ok},
+                            {"data_extents", check.data_extents},
+                            {"prealloc_extents", check.prealloc_extents},
+                            {"holes", check.holes},
+                            {"fiemap_extents", extents.size()}}));
   for (const auto& p : check.problems) fail("layout of {} not as built: {}", file, p);
   return check.ok;
 }
@@ -117,25 +150,22 @@ bool Context::report_layout(const std::string& file, const LayoutCheck& check, c
 void Context::report_path(const std::string& key, PathReport r) {
   judge_path(&r);
   log("path {} [{}]: {}: {}", key, r.op, r.verdict, r.detail);
-  emit(json{{"type", "path"},
-            {"key", key},
-            {"op", r.op},
-            {"write", r.write},
-            {"verdict", r.verdict},
-            {"dio_begin", r.counts.dio_begin},
-            {"dio_nowait", r.counts.dio_nowait},
-            {"cache_adds", r.counts.cache_adds},
-            {"dirtied", r.counts.dirtied}}
-           .dump());
+  emit(event::path(key, {{"op", r.op},
+                         {"write", r.write},
+                         {"verdict", r.verdict},
+                         {"dio_begin", r.counts.dio_begin},
+                         {"dio_nowait", r.counts.dio_nowait},
+                         {"cache_adds", r.counts.cache_adds},
+                         {"dirtied", r.counts.dirtied}}));
 }
 
 void Context::metric(const std::string& name, double value, const std::string& unit) {
-  emit(json{{"type", "metric"}, {"name", name}, {"value", value}, {"unit", unit}}.dump());
+  emit(event::metric(name, value, unit));
 }
 
 void Context::note(const std::string& msg) {
   log_line("NOTE: " + msg);
-  emit(json{{"type", "note"}, {"msg", msg}}.dump());
+  emit(event::note(msg));
 }
 
 void Context::trace_start(std::initializer_list<int> fds) {
@@ -156,10 +186,8 @@ void Context::log_line(const std::string& line) {
   (void)!::write(log_fd_, l.data(), l.size());
 }
 
-void Context::emit(const std::string& json_line) {
-  if (event_fd_ < 0) return;
-  std::string l = json_line + "\n";
-  write_all(event_fd_, l);
+void Context::emit(const std::string& event_line) {
+  if (event_fd_ >= 0) write_all(event_fd_, event_line);
 }
 
 }  // namespace dt

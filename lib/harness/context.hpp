@@ -8,8 +8,11 @@
 
 #include <cstdint>
 #include <filesystem>
+#include <functional>
 #include <map>
 #include <string>
+#include <string_view>
+#include <utility>
 #include <vector>
 
 #include "lib/btrfs/layout.hpp"
@@ -38,6 +41,23 @@ struct RunParams {
   std::map<std::string, std::string> overrides;  // -p key=value
 };
 
+// One combination of a case's declared list parameters, named as kselftest
+// names a FIXTURE_VARIANT: "nocow/size=64K,op=write,engine=io_uring".
+class Combination {
+ public:
+  Combination(std::string name, std::vector<std::pair<std::string, std::string>> values)
+      : name_(std::move(name)), values_(std::move(values)) {}
+  const std::string& name() const { return name_; }
+  // The value of a parameter in this combination, as the user gave it.
+  const std::string& operator[](std::string_view param) const;
+  // ... read as a size or count ("64k" -> 65536).
+  uint64_t size(std::string_view param) const;
+
+ private:
+  std::string name_;
+  std::vector<std::pair<std::string, std::string>> values_;
+};
+
 class Context {
  public:
   Context(const CaseInfo& info, RunParams params, std::filesystem::path work_dir, int log_fd, int event_fd);
@@ -57,8 +77,14 @@ class Context {
   uint64_t param_u64(const std::string& name) const;
 
   // Creates <work>/datasum and <work>/nocow (chattr +C) and reports what each
-  // really is. `only` restricts to one variant name ("" = both).
+  // really is; -p variant=NAME keeps one of them.
   std::vector<Variant> variants();
+
+  // Runs body once per combination of the listed (comma-list) parameters,
+  // the first varying slowest. Each combination is reported on its own in
+  // the results, as pass or fail; `prefix` (e.g. the variant) leads its name.
+  void for_each_combination(const std::vector<std::string>& params, const std::string& prefix,
+                            const std::function<void(const Combination&)>& body);
 
   template <typename... A>
   void log(fmt::format_string<A...> f, A&&... a) {
@@ -95,7 +121,7 @@ class Context {
 
  private:
   void log_line(const std::string& line);
-  void emit(const std::string& json_line);
+  void emit(const std::string& event_line);  // one line of lib/harness/case_events
 
   const CaseInfo& info_;
   RunParams params_;

@@ -21,16 +21,6 @@ bool g_sorted = false;
 
 }  // namespace
 
-std::string FsSpec::describe() const {
-  std::vector<std::string> parts;
-  if (!mkfs_args.empty()) parts.push_back(fmt::format("mkfs {}", fmt::join(mkfs_args, " ")));
-  if (!mount_options.empty()) parts.push_back("-o " + mount_options);
-  if (size) parts.push_back(format_size(size));
-  if (!profile.empty()) parts.push_back(profile);
-  if (min_devices) parts.push_back(fmt::format("{}+ devices", min_devices));
-  return parts.empty() ? "the run's filesystem" : fmt::format("{}", fmt::join(parts, ", "));
-}
-
 std::string describe_allowed(const ParamSpec& p) {
   auto range = [&](const char* what) {
     const std::string hi = p.max == UINT64_MAX ? "any" : format_size(p.max);

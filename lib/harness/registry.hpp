@@ -8,6 +8,8 @@
 #include <string_view>
 #include <vector>
 
+#include "lib/btrfs/scratch.hpp"
+
 namespace dt {
 
 class Context;
@@ -32,19 +34,6 @@ enum class Need {
   Nodatasum,    // a chattr +C file gets no data checksums
   Compression,  // files can be compressed (btrfs property compression)
   Reflink,      // FICLONERANGE works
-};
-
-// The scratch filesystem a case needs made its own way. A case that declares
-// one gets it freshly made for it (on loop images or the user's scratch pool);
-// on a --test-dir run such a case does not run, and says why.
-struct FsSpec {
-  std::vector<std::string> mkfs_args;  // added to mkfs.btrfs, e.g. {"--csum", "xxhash"}
-  std::string mount_options;           // e.g. "compress-force=zstd"
-  uint64_t size = 0;                   // bytes per device; 0: the run's --scratch-size
-  std::string profile;                 // data profile; "": the run's
-  unsigned min_devices = 0;            // more devices than the profile alone needs
-  bool empty() const { return mkfs_args.empty() && mount_options.empty() && !size && profile.empty() && !min_devices; }
-  std::string describe() const;  // "mkfs --csum xxhash, -o compress-force=zstd, 1G, raid1"
 };
 
 // How a -p value is read and checked. Every value is validated before the
@@ -97,6 +86,9 @@ struct CaseInfo {
   std::vector<std::string> fstests;        // fstests tests of the same bug ("generic/678")
   std::vector<Need> needs;
   FsSpec fs;  // empty: the run's shared filesystem serves
+  // Like fstests' _require_scratch_nocheck: the case damages its filesystem on
+  // purpose, so the check after it would only repeat what the case reports.
+  bool skip_fs_check = false;
   std::vector<ParamSpec> params;
   unsigned timeout_s = 120;  // watchdog default; --timeout overrides
   void (*fn)(Context&) = nullptr;

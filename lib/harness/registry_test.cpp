@@ -77,5 +77,42 @@ TEST(RegistryDeathTest, DuplicateIdAborts) {
       "duplicate case id 'dup'");
 }
 
+TEST(ParamError, ChoicesSizesAndCounts) {
+  const ParamSpec methods = param::choices("methods", "read", "", {"read", "readv"});
+  EXPECT_EQ("", param_error(methods, "read,readv"));
+  EXPECT_NE(std::string::npos, param_error(methods, "bogus").find("'bogus' is not allowed; give a comma-separated "
+                                                                  "list of read, readv"));
+  EXPECT_NE("", param_error(methods, ""));
+  EXPECT_NE("", param_error(methods, "read,"));
+
+  const ParamSpec sizes = param::sizes("block-sizes", "4k", "", 4096, 16 << 20);
+  EXPECT_EQ("", param_error(sizes, "4k,64k,1m"));
+  EXPECT_NE("", param_error(sizes, "3k"));        // not a multiple of 4 KiB
+  EXPECT_NE("", param_error(sizes, "0"));         // below the minimum
+  EXPECT_NE("", param_error(sizes, "32m"));       // above the maximum
+  EXPECT_NE("", param_error(sizes, "4k,lots"));   // not a size
+
+  const ParamSpec depth = param::count("queue-depth", "8", "", 1, 1024);
+  EXPECT_EQ("", param_error(depth, "1024"));
+  EXPECT_NE("", param_error(depth, "100000"));
+  EXPECT_NE("", param_error(depth, "0"));
+  EXPECT_NE("", param_error(depth, "4k"));  // a count is a plain number
+  EXPECT_NE("", param_error(depth, "1,2")); // one value, not a list
+  EXPECT_EQ("a whole number from 1 to 1024", describe_allowed(depth));
+}
+
+TEST(FixHint, NamesEveryFix) {
+  CaseInfo c{.id = "x"};
+  EXPECT_EQ("", fix_hint(c));
+  c.fixed_by = {{"b73a6fd1b1ef", "btrfs: split partial dio bios before submit"}};
+  EXPECT_EQ("fixed upstream by b73a6fd1b1ef btrfs: split partial dio bios before submit: is it in this kernel?",
+            fix_hint(c));
+}
+
+TEST(RegistryDeathTest, BadDefaultAborts) {
+  EXPECT_DEATH({ CaseRegistrar bad({.id = "bad-default", .params = {param::count("n", "0", "", 1, 9)}}); },
+               "declares a bad default");
+}
+
 }  // namespace
 }  // namespace dt

@@ -3,6 +3,8 @@
 #include <fmt/format.h>
 #include <fmt/ranges.h>
 
+#include <algorithm>
+
 namespace dt {
 
 using nlohmann::json;
@@ -43,6 +45,17 @@ std::string layout_line(const CaseResult& r) {
                      bad ? fmt::format(", {} NOT as built", bad) : "", extents, prealloc, holes);
 }
 
+std::string combination_line(const CaseResult& r) {
+  std::vector<std::string> failed;
+  for (const auto& [name, ok] : r.combinations)
+    if (!ok) failed.push_back(name);
+  if (failed.empty()) return fmt::format("combinations: {}, all passed", r.combinations.size());
+  if (failed.size() > 5) failed.resize(5), failed.push_back("...");
+  return fmt::format("combinations: {}, {} FAIL: {}", r.combinations.size(),
+                     std::count_if(r.combinations.begin(), r.combinations.end(), [](const auto& kv) { return !kv.second; }),
+                     fmt::join(failed, "; "));
+}
+
 static json case_json(const CaseResult& r) {
   json paths = json::object();
   for (const auto& [k, v] : r.paths) paths[k] = v;
@@ -54,6 +67,7 @@ static json case_json(const CaseResult& r) {
               {"skipped", r.skips},
               {"notes", r.notes},
               {"variants", r.variants},
+              {"combinations", r.combinations},
               {"layout", {{"summary", layout_line(r)}, {"files", r.layouts}}},
               {"path", {{"summary", path_line(r)}, {"by_key", paths}}},
               {"metrics", r.metrics},
@@ -195,41 +209,6 @@ int exit_code(const std::vector<CaseResult>& results) {
     if (r.status == Status::Fail) code = 1;
   }
   return code;
-}
-
-void apply_event(CaseResult* r, const std::string& line) {
-  auto j = nlohmann::json::parse(line, nullptr, false);
-  if (j.is_discarded() || !j.is_object()) return;
-  const std::string type = j.value("type", "");
-  if (type == "fail") {
-    std::string msg = j.value("msg", "");
-    if (r->failures.size() < 200) r->failures.push_back(msg);
-    if (r->reason.empty()) r->reason = msg;
-    r->status = Status::Fail;
-  } else if (type == "notrun") {
-    if (r->status == Status::Pass) {
-      r->status = Status::NotRun;
-      r->reason = j.value("reason", "");
-    }
-  } else if (type == "note") {
-    if (r->notes.size() < 50) r->notes.push_back(j.value("msg", ""));
-  } else if (type == "skip") {
-    r->skips.push_back(j.value("what", "") + ": " + j.value("reason", ""));
-  } else if (type == "layout") {
-    j.erase("type");
-    r->layouts.push_back(j);
-  } else if (type == "path") {
-    r->paths[j.value("key", "?")][j.value("verdict", "?")]++;
-  } else if (type == "variant") {
-    r->variants[j.value("name", "?")] = j.value("checksummed", true) ? "checksummed" : "no checksums";
-  } else if (type == "metric") {
-    auto& m = r->metrics[j.value("name", "?")];
-    if (m.is_null()) m = {{"unit", j.value("unit", "")}, {"count", 0}, {"max", 0.0}, {"sum", 0.0}};
-    double v = j.value("value", 0.0);
-    m["count"] = m["count"].get<unsigned>() + 1;
-    m["sum"] = m["sum"].get<double>() + v;
-    m["max"] = std::max(m["max"].get<double>(), v);
-  }
 }
 
 }  // namespace dt

@@ -25,6 +25,7 @@ struct CaseResult {
   // path key ("nocow write") -> verdict ("direct") -> count
   std::map<std::string, std::map<std::string, unsigned>> paths;
   std::map<std::string, std::string> variants;  // name -> "checksummed"/"no checksums"
+  std::map<std::string, bool> combinations;     // parameter combination -> passed
   nlohmann::json metrics = nlohmann::json::object();
   std::vector<std::string> kernel_log_findings;
   bool stuck_in_d_state = false;
@@ -51,6 +52,8 @@ struct RunInfo {
 // One line such as "path: nocow write 12 direct; datasum write 12 buffered".
 std::string path_line(const CaseResult& r);
 std::string layout_line(const CaseResult& r);
+// "combinations: 24, all passed" or "combinations: 24, 2 FAIL: a; b".
+std::string combination_line(const CaseResult& r);
 
 std::string summary_json(const RunInfo& info, const std::vector<CaseResult>& results);
 std::string junit_xml(const RunInfo& info, const std::vector<CaseResult>& results);
@@ -60,8 +63,5 @@ std::string run_summary(const std::vector<CaseResult>& results);
 // 0 all passed or not run, 1 a failure, 3 a hang (hang wins: it is the worse news).
 int exit_code(const std::vector<CaseResult>& results);
 std::string xml_escape(const std::string& s);
-
-// Pure: folds one JSON event line from a case into its result.
-void apply_event(CaseResult* r, const std::string& json_line);
 
 }  // namespace dt

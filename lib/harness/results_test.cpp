@@ -43,35 +43,5 @@ TEST(Junit, CountsAndEscapes) {
   EXPECT_NE(std::string::npos, x.find("<property name=\"kernel\" value=\"6.18\"/>"));
 }
 
-TEST(SummaryJson, RoundTripsCaseFields) {
-  RunInfo info;
-  info.run_id = "r1";
-  info.kernel = "6.18.44";
-  CaseResult r = make("nowait-multi-extent-read", Status::Pass);
-  apply_event(&r, R"({"type":"layout","file":"f","summary":"s","ok":true,"data_extents":4,"holes":1})");
-  apply_event(&r, R"({"type":"path","key":"nocow read","verdict":"direct"})");
-  apply_event(&r, R"({"type":"path","key":"nocow read","verdict":"direct"})");
-  apply_event(&r, R"({"type":"path","key":"datasum write","verdict":"buffered"})");
-  auto j = nlohmann::json::parse(summary_json(info, {r}));
-  EXPECT_EQ("6.18.44", j["kernel"]);
-  EXPECT_EQ(0, j["exit_code"]);
-  const auto& c = j["cases"][0];
-  EXPECT_EQ("pass", c["status"]);
-  EXPECT_EQ(2, c["path"]["by_key"]["nocow read"]["direct"]);
-  EXPECT_EQ("path: datasum write 1 buffered; nocow read 2 direct", c["path"]["summary"]);
-  EXPECT_EQ(4, c["layout"]["files"][0]["data_extents"]);
-}
-
-TEST(ApplyEvent, FailAndNotrun) {
-  CaseResult r = make("x", Status::Pass);
-  apply_event(&r, R"({"type":"notrun","reason":"no io_uring"})");
-  EXPECT_EQ(Status::NotRun, r.status);
-  apply_event(&r, R"({"type":"fail","msg":"short read"})");
-  EXPECT_EQ(Status::Fail, r.status);
-  apply_event(&r, "not json");
-  EXPECT_EQ("no io_uring", r.reason);  // first reason stays
-  EXPECT_EQ(1u, r.failures.size());
-}
-
 }  // namespace
 }  // namespace dt

@@ -16,6 +16,7 @@
 #include <chrono>
 #include <nlohmann/json.hpp>
 
+#include "lib/harness/case_events.hpp"
 #include "lib/harness/kmsg.hpp"
 #include "lib/sys/interrupt.hpp"
 
@@ -47,13 +48,13 @@ bool wait_exit(int pidfd, int ms) {
       try {
         info.fn(ctx);
       } catch (const NotRun& n) {
-        write_all(event_fd, nlohmann::json{{"type", "notrun"}, {"reason", n.reason}}.dump() + "\n");
+        write_all(event_fd, event::notrun(n.reason));
         code = kExitNotRun;
       }
     } catch (const std::exception& e) {
       std::string msg = fmt::format("case aborted: {}", e.what());
       std::string line = "FAIL: " + msg + "\n";
-      std::string ev = nlohmann::json{{"type", "fail"}, {"msg", msg}}.dump() + "\n";
+      std::string ev = event::fail(msg);
       (void)!::write(log_fd, line.data(), line.size());
       (void)!::write(event_fd, ev.data(), ev.size());
       code = kExitCaseError;
@@ -89,6 +90,8 @@ std::string task_stacks(pid_t pid) {
   }
   return out.empty() ? "(process already gone)\n" : out;
 }
+
+fs::path case_work_dir(const fs::path& test_dir, const std::string& id) { return test_dir / ("diotorture-" + id); }
 
 CaseResult run_case(const CaseInfo& info, const fs::path& test_dir, const fs::path& results_dir,
                     const RunnerOptions& opts) {
@@ -126,7 +129,7 @@ CaseResult run_case(const CaseInfo& info, const fs::path& test_dir, const fs::pa
     return res;
   };
 
-  const fs::path work = test_dir / ("diotorture-" + info.id);
+  const fs::path work = case_work_dir(test_dir, info.id);
   std::error_code ec;
   fs::remove_all(work, ec);
   fs::create_directories(work);
@@ -245,7 +248,6 @@ CaseResult run_case(const CaseInfo& info, const fs::path& test_dir, const fs::pa
       r.failures.push_back(msg);
     }
   }
-  if (!r.stuck_in_d_state) fs::remove_all(work, ec);
   return finish(r);
 }
 

@@ -18,6 +18,11 @@ struct RunnerOptions {
   std::string run_id;
 };
 
+// Where a case works: <test_dir>/diotorture-<id>, made empty before it runs
+// and left as it was afterwards, so the filesystem check after the case sees
+// what the case wrote; the session removes it after that.
+std::filesystem::path case_work_dir(const std::filesystem::path& test_dir, const std::string& id);
+
 // Writes <results_dir>/<id>.full, and <id>.dmesg / <id>.stacks when there is
 // something to show; each file is complete (atomically renamed) on return.
 // Throws Interrupted after killing the child if the user interrupts.

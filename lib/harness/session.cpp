@@ -13,6 +13,7 @@
 #include <memory>
 
 #include "lib/btrfs/copies.hpp"
+#include "lib/btrfs/fscheck.hpp"
 #include "lib/btrfs/fsinfo.hpp"
 #include "lib/harness/results.hpp"
 #include "lib/io/iopath.hpp"
@@ -26,6 +27,38 @@ void write_results(const fs::path& dir, const RunInfo& info, const std::vector<C
   write_file_atomic(dir / "summary.json", summary_json(info, results));
   write_file_atomic(dir / "junit.xml", junit_xml(info, results));
   write_file_atomic(dir / "check.log", check_log(info, results));
+}
+
+// Gives the case the filesystem it declares (CaseInfo::fs), or the run's own
+// again after a case that had one. "" when ready, else why the case cannot run.
+std::string prepare_filesystem(const CaseInfo& c, Workspace& ws) {
+  if (c.fs == ws.spec()) return {};
+  if (!ws.scratch())
+    return fmt::format("needs a filesystem of its own ({}), and a --test-dir is not ours to format; run without "
+                       "--test-dir (self-provisioned) or with a scratch device pool",
+                       c.fs.describe());
+  try {
+    ws.remake(c.fs);
+  } catch (const SetupError& e) {
+    return fmt::format("could not make its filesystem ({}): {}", c.fs.describe(), e.what());
+  }
+  return {};
+}
+
+// fstests' _check_scratch_fs after every case: what the checkers find fails
+// the case, with their output in <id>.fsck.
+void check_after_case(const CaseInfo& c, Workspace& ws, const fs::path& results_dir, CaseResult* r) {
+  FsCheck chk = check_filesystem(ws.dir(), ws.scratch());
+  r->fs_check = chk.summary;
+  if (chk.ok) return;
+  write_file_atomic(results_dir / (c.id + ".fsck"), chk.output);
+  const std::string msg = fmt::format("filesystem check after the case: {} (see {}.fsck)", chk.summary, c.id);
+  r->failures.push_back(msg);
+  if (r->status == Status::Pass) {
+    r->status = Status::Fail;
+    r->reason = msg;
+    r->hint = fix_hint(c);
+  }
 }
 
 }  // namespace
@@ -85,10 +118,24 @@ int run_session(const SessionConfig& cfg, std::ostream& out) {
     const CaseInfo& c = *cfg.cases[i];
     out << fmt::format("{:<28} ", c.id);
     out.flush();
-    CaseResult r = run_case(c, test_dir, dir, ropts);
+    CaseResult r;
+    if (std::string why = prepare_filesystem(c, ws); !why.empty()) {
+      r.id = c.id;
+      r.status = Status::NotRun;
+      r.reason = why;
+    } else {
+      test_dir = ws.dir();
+      r = run_case(c, test_dir, dir, ropts);
+      if (!c.fs.empty()) r.notes.push_back("ran on a filesystem of its own: " + ws.scratch()->describe());
+      if (r.status != Status::NotRun && !r.stuck_in_d_state && !c.skip_fs_check) check_after_case(c, ws, dir, &r);
+      // A stuck task may still use it; otherwise the case's files go now.
+      std::error_code ec;
+      if (!r.stuck_in_d_state) fs::remove_all(case_work_dir(test_dir, c.id), ec);
+    }
     out << fmt::format("{:<6} {:>6.1f}s{}\n", status_name(r.status), r.duration_s,
                        r.reason.empty() ? "" : "  " + r.reason);
     if (r.status != Status::NotRun) out << "    " << layout_line(r) << "\n    " << path_line(r) << "\n";
+    if (!r.combinations.empty()) out << "    " << combination_line(r) << "\n";
     for (const auto& n : r.notes) out << "    note: " << n << "\n";
     if (!r.fs_check.empty()) out << "    fs check: " << r.fs_check << "\n";
     if (!r.hint.empty()) out << "    hint: " << r.hint << "\n";
