@@ -20,6 +20,7 @@
 #include "lib/btrfs/layout.hpp"
 #include "lib/harness/check.hpp"
 #include "lib/harness/context.hpp"
+#include "lib/harness/read_matrix.hpp"
 #include "lib/io/pattern.hpp"
 #include "lib/io/read_methods.hpp"
 
@@ -97,7 +98,7 @@ LayoutCheck check(const std::string& layout, const std::vector<Extent>& ex, uint
 void run(Context& ctx) {
   const uint64_t piece = ctx.param_u64("extent-size");
   const unsigned iterations = ctx.iterations(2);
-  uint64_t eagain = 0, reads = 0;
+  NowaitReads tally;
   Ring ring(4);
   for (const Variant& v : ctx.variants()) {
     if (!v.checksummed) {
@@ -116,38 +117,12 @@ void run(Context& ctx) {
       if (!ctx.report_layout(name, check(layout, extents, p), extents)) continue;
       // The read asks for whole pages; an inline file ends inside the first.
       const size_t len = (isize + 4095) / 4096 * 4096;
-      for (const std::string& method : ctx.param_list("methods")) {
-        bool unsupported = false;
-        for (const std::string& how : ctx.param_list("touch")) {
-          for (unsigned it = 0; it < iterations && !unsupported; ++it) {
-            // The compressed range must not be cached, as in the report: the
-            // buffered fallback would then find its pages and not cut short.
-            ::posix_fadvise(fd.get(), 0, 0, POSIX_FADV_DONTNEED);
-            Mapping buf = Mapping::anonymous(len);
-            touch_pages(buf, how, ctx.seed() + it);
-            const std::string what = fmt::format("{} {} touch={} #{}", name, method, how, it);
-            PathReport pr{.op = method + " " + format_size(len)};
-            ctx.trace_start({fd.get()});
-            int64_t res = read_by_method(method, ring, fd.get(), buf.data(), len, 0);
-            ctx.trace_stop(&pr, fd.get(), 0, len);
-            ++reads;
-            if (res < 0 && skip_if_unsupported(ctx, fmt::format("{} on {}", method, v.name), static_cast<int>(-res))) {
-              unsupported = true;
-              break;
-            }
-            ctx.report_path(v.name + " read", pr);
-            if (res == -EAGAIN && may_eagain(method)) {
-              ++eagain;
-              continue;
-            }
-            check_read(ctx, what, res, buf.data(), want.data(), isize, 0, isize);
-          }
-        }
-      }
+      // The compressed range must not be cached, as in the report: the
+      // buffered fallback would then find its pages and not cut short.
+      nowait_read_matrix(ctx, ring, v.name, name, fd.get(), len, want.data(), isize, iterations, &tally, true);
     }
   }
-  ctx.log("{} reads; preadv2(RWF_NOWAIT) returned EAGAIN {} times (legal, reported, not retried)", reads, eagain);
-  ctx.metric("nowait_eagain", static_cast<double>(eagain), "reads");
+  report_nowait_reads(ctx, tally);
 }
 
 const CaseRegistrar reg({

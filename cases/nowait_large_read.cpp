@@ -13,6 +13,7 @@
 #include "lib/btrfs/layout.hpp"
 #include "lib/harness/check.hpp"
 #include "lib/harness/context.hpp"
+#include "lib/harness/read_matrix.hpp"
 #include "lib/io/pattern.hpp"
 #include "lib/io/read_methods.hpp"
 
@@ -21,7 +22,7 @@ namespace {
 
 void run(Context& ctx) {
   const unsigned iterations = ctx.iterations(1);
-  uint64_t eagain = 0, reads = 0;
+  NowaitReads tally;
   Ring ring(4);
   for (const Variant& v : ctx.variants()) {
     Fd spacer = open_or_throw(v.dir / "spacer", O_RDWR | O_CREAT | O_APPEND);
@@ -40,36 +41,11 @@ void run(Context& ctx) {
       AlignedBuffer want(size);
       fill_pattern(want.data(), size, 0, ctx.seed());
 
-      for (const std::string& method : ctx.param_list("methods")) {
-        bool unsupported = false;
-        for (const std::string& how : ctx.param_list("touch")) {
-          for (unsigned it = 0; it < iterations && !unsupported; ++it) {
-            Mapping buf = Mapping::anonymous(size);
-            touch_pages(buf, how, ctx.seed() + it);
-            const std::string what = fmt::format("{} {} touch={} #{}", name, method, how, it);
-            PathReport pr{.op = method + " " + format_size(size)};
-            ctx.trace_start({fd.get()});
-            int64_t res = read_by_method(method, ring, fd.get(), buf.data(), size, 0);
-            ctx.trace_stop(&pr, fd.get(), 0, size);
-            ++reads;
-            if (res < 0 && skip_if_unsupported(ctx, fmt::format("{} on {}", method, v.name), static_cast<int>(-res))) {
-              unsupported = true;
-              break;
-            }
-            ctx.report_path(v.name + " read", pr);
-            if (res == -EAGAIN && may_eagain(method)) {
-              ++eagain;  // what 79d3d1d12e6f answers: legal, counted, not retried
-              continue;
-            }
-            check_read(ctx, what, res, buf.data(), want.data(), size, 0, size);
-          }
-        }
-      }
+      nowait_read_matrix(ctx, ring, v.name, name, fd.get(), size, want.data(), size, iterations, &tally);
     }
   }
-  ctx.log("{} reads; preadv2(RWF_NOWAIT) returned EAGAIN {} times (legal, reported, not retried)", reads, eagain);
-  ctx.metric("nowait_eagain", static_cast<double>(eagain), "reads");
-  if (reads && eagain == reads)
+  report_nowait_reads(ctx, tally);
+  if (tally.reads && tally.eagain == tally.reads)
     ctx.note("every read was a preadv2(RWF_NOWAIT) answered with EAGAIN: no partial NOWAIT read was exercised");
 }
 

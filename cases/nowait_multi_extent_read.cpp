@@ -13,6 +13,7 @@
 #include "lib/btrfs/layout.hpp"
 #include "lib/harness/check.hpp"
 #include "lib/harness/context.hpp"
+#include "lib/harness/read_matrix.hpp"
 #include "lib/io/pattern.hpp"
 #include "lib/io/read_methods.hpp"
 #include "lib/io/uring.hpp"
@@ -23,7 +24,7 @@ namespace {
 void run(Context& ctx) {
   const uint64_t piece = ctx.param_u64("extent-size");
   const unsigned iterations = ctx.iterations(3);
-  uint64_t eagain = 0, reads = 0;
+  NowaitReads tally;
   Ring ring(4);
   for (const Variant& v : ctx.variants()) {
     Fd spacer = open_or_throw(v.dir / "spacer", O_RDWR | O_CREAT | O_APPEND);
@@ -44,39 +45,11 @@ void run(Context& ctx) {
           if (spec.pieces[i] == Piece::Data) fill_pattern(want.data() + i * piece, piece, i * piece, ctx.seed());
           else std::memset(want.data() + i * piece, 0, piece);
         }
-        for (const std::string& method : ctx.param_list("methods")) {
-          bool unsupported = false;
-          for (const std::string& how : ctx.param_list("touch")) {
-            for (unsigned it = 0; it < iterations && !unsupported; ++it) {
-              Mapping buf = Mapping::anonymous(len);
-              touch_pages(buf, how, ctx.seed() + it);
-              const std::string what = fmt::format("{} {} touch={} #{}", name, method, how, it);
-              PathReport pr{.op = method + " " + format_size(len)};
-              ctx.trace_start({fd.get()});
-              int64_t res = read_by_method(method, ring, fd.get(), buf.data(), len, 0);
-              ctx.trace_stop(&pr, fd.get(), 0, len);
-              ++reads;
-              if (res < 0 && skip_if_unsupported(ctx, fmt::format("{} on {}", method, v.name), static_cast<int>(-res))) {
-                unsupported = true;
-                break;
-              }
-              if (res == -EAGAIN && may_eagain(method)) {
-                // Legal: the kernel may refuse a NOWAIT read it cannot do without blocking
-                // (ca93e44 makes multi-extent NOWAIT reads do exactly that).
-                ++eagain;
-                ctx.report_path(v.name + " read", pr);
-                continue;
-              }
-              check_read(ctx, what, res, buf.data(), want.data(), len, 0, len);
-              ctx.report_path(v.name + " read", pr);
-            }
-          }
-        }
+        nowait_read_matrix(ctx, ring, v.name, name, fd.get(), len, want.data(), len, iterations, &tally);
       }
     }
   }
-  ctx.log("{} reads; preadv2(RWF_NOWAIT) returned EAGAIN {} times (legal, reported, not retried)", reads, eagain);
-  ctx.metric("nowait_eagain", static_cast<double>(eagain), "reads");
+  report_nowait_reads(ctx, tally);
 }
 
 const CaseRegistrar reg({
