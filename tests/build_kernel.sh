@@ -62,17 +62,28 @@ if [ ! -d "$tree/fs/btrfs" ]; then
 fi
 
 work=$CACHE/build/$variant
-rm -rf "$work" && mkdir -p "$work" && cp -a "$tree/fs" "$work/"
-for fix in "$@"; do
-  (cd "$work" && patch -p1 -s < "$HERE/kernel-reverts/$fix.patch")
-done
-make -s -C "$headers" M="$work/fs/btrfs" -j"$(nproc)" modules >"$work/build.log" 2>&1 ||
-  { tail -20 "$work/build.log" >&2; echo "build_kernel.sh: btrfs did not build; see $work/build.log" >&2; exit 1; }
+if [ ! -f "$work/fs/btrfs/btrfs.ko" ] || [ "$(cat "$work/patches" 2>/dev/null)" != "$want$ver $pkgver" ]; then
+  rm -rf "$work" && mkdir -p "$work" && cp -a "$tree/fs" "$work/"
+  for fix in "$@"; do
+    (cd "$work" && patch -p1 -s < "$HERE/kernel-reverts/$fix.patch")
+  done
+  make -s -C "$headers" M="$work/fs/btrfs" -j"$(nproc)" modules >"$work/build.log" 2>&1 ||
+    { tail -20 "$work/build.log" >&2; echo "build_kernel.sh: btrfs did not build; see $work/build.log" >&2; exit 1; }
+  printf '%s' "$want$ver $pkgver" > "$work/patches"
+fi
 
 rm -rf "$out.tmp" && mkdir -p "$out.tmp/lib/modules"
 cp -al "$modules" "$out.tmp/lib/modules/$ver"
-ko=$out.tmp/lib/modules/$ver/kernel/fs/btrfs/btrfs.ko.xz
-rm -f "$ko" && xz -c --check=crc32 "$work/fs/btrfs/btrfs.ko" > "$ko"
+# Replace the packaged module (btrfs.ko, or btrfs.ko.xz on kernels that
+# compress modules) under the same name: modules.dep names it. Unlink it
+# first: it is a hard link into the package's own tree.
+ko=$(ls "$out.tmp/lib/modules/$ver"/kernel/fs/btrfs/btrfs.ko* | head -1)
+rm -f "$ko"
+strip --strip-debug -o "$work/btrfs.stripped.ko" "$work/fs/btrfs/btrfs.ko"
+case $ko in
+  *.xz) xz -c --check=crc32 "$work/btrfs.stripped.ko" > "$ko" ;;
+  *) cp "$work/btrfs.stripped.ko" "$ko" ;;
+esac
 printf '%s' "$want$ver $pkgver" > "$out.tmp/patches"
 rm -rf "$out" && mv "$out.tmp" "$out"
 echo "$kernel $out/lib/modules/$ver"
