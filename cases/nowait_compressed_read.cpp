@@ -78,11 +78,12 @@ std::vector<char> build(const std::filesystem::path& path, const std::string& la
 // or one inline extent.
 LayoutCheck check(const std::string& layout, const std::vector<Extent>& ex, uint64_t piece) {
   LayoutCheck c;
-  c.summary = describe_extents(ex);
+  std::string kinds;
   for (const Extent& e : ex)
-    c.summary += fmt::format("; {:#x}: {}", e.logical, e.flags & FIEMAP_EXTENT_DATA_INLINE ? "inline"
-                                                       : e.flags & FIEMAP_EXTENT_ENCODED   ? "encoded (compressed)"
-                                                                                           : "plain");
+    kinds += fmt::format("{}{:#x} {}", kinds.empty() ? "" : ", ", e.logical,
+                         e.flags & FIEMAP_EXTENT_DATA_INLINE ? "inline"
+                         : e.flags & FIEMAP_EXTENT_ENCODED   ? "encoded (compressed)"
+                                                             : "plain");
   if (layout == "inline") {
     c.ok = ex.size() == 1 && (ex[0].flags & FIEMAP_EXTENT_DATA_INLINE);
     if (!c.ok) c.problems.push_back("expected one inline extent (FIEMAP_EXTENT_DATA_INLINE)");
@@ -92,6 +93,7 @@ LayoutCheck check(const std::string& layout, const std::vector<Extent>& ex, uint
     if (!c.ok) c.problems.push_back("expected a plain extent at 0 and an encoded (compressed) extent after it");
     c.data_extents = static_cast<unsigned>(ex.size());
   }
+  c.summary = fmt::format("{}: {}{}", layout, kinds.empty() ? "no extents" : kinds, c.ok ? ", verified" : "");
   return c;
 }
 

@@ -103,12 +103,18 @@ void run(Context& ctx) {
           }
           const auto ex = fiemap(f.get());
           LayoutCheck c;
-          c.summary = describe_extents(ex);
           c.ok = scenario == "hole-beyond-eof" ? ex.empty()
                  : !ex.empty() && (scenario != "prealloc-beyond-eof" || ex[0].unwritten()) &&
                        ((scenario != "after-snapshot" && scenario != "after-reflink") ||
                         (ex[0].flags & FIEMAP_EXTENT_SHARED));
           if (!c.ok) c.problems.push_back("not the extent state the scenario needs (shared / prealloc / none)");
+          c.data_extents = static_cast<unsigned>(ex.size());
+          c.summary = fmt::format("{}: {}{}", scenario,
+                                  scenario == "hole-beyond-eof"       ? "no extent"
+                                  : scenario == "prealloc-beyond-eof" ? "unwritten (prealloc) extent beyond EOF"
+                                  : scenario == "overwrite"           ? "written extent"
+                                                                      : "extent shared (FIEMAP_EXTENT_SHARED)",
+                                  c.ok ? ", verified" : "");
           if (!ctx.report_layout(name, c, ex)) continue;
         }
         Fd fd = open_or_throw(path, O_RDWR | O_DIRECT);
