@@ -85,11 +85,10 @@ int run(const RunOptions& o) {
     cfg.runner.params.overrides[key] = value;
   }
 
-  load_known_failures(o.known_failures, o.strict, &cfg);
-
   if (::geteuid() != 0)
     throw SetupError("diotorture run needs root (it mounts filesystems, attaches loop devices and reads /dev/kmsg); "
                      "rerun it as root");
+  load_known_failures(o.known_failures, o.strict, &cfg);
   cfg.fs = choose_filesystem(o.fs);
   cfg.results_root = o.results;
   return run_session(cfg, std::cout);

@@ -56,13 +56,13 @@ void apply_known_failures(CaseResult* r, const std::vector<KnownFailure>& list, 
 }
 
 fs::path known_failures_file(const std::string& flag) {
+  std::error_code ec;
   if (!flag.empty()) {
-    if (!fs::is_regular_file(flag))
+    if (!fs::is_regular_file(flag, ec))
       throw SetupError(fmt::format("--known-failures {}: no such file; give the path of a known-failures list", flag));
     return flag;
   }
-  if (fs::is_regular_file("known-failures.txt")) return "known-failures.txt";
-  std::error_code ec;
+  if (fs::is_regular_file("known-failures.txt", ec)) return "known-failures.txt";
   const fs::path exe = fs::read_symlink("/proc/self/exe", ec);
   if (!ec) {
     const fs::path shipped = exe.parent_path().parent_path() / "known-failures.txt";
