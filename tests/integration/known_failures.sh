@@ -43,4 +43,4 @@ expect_usage_error "no case has that id" "an entry naming no case" \
 expect_usage_error "--known-failures $WORK/none: no such file" "a missing list" \
   "$DT" run selftest-short-read --known-failures "$WORK/none"
 rm -f "$KF"
-exit $FAILED
+finish
