@@ -130,23 +130,52 @@ void run(Context& ctx) {
   }
 }
 
+std::vector<ParamSpec> params() {
+  return {param::choices("methods", kMethods, "how the write extends the file", split(kMethods, ',')),
+          param::sizes("sizes", "4k,1m", "write size", 4096, 64 << 20),
+          param::sizes("initial-sizes", "0,64k", "file size before the write", 0, 64 << 20),
+          param::choices("touch", "none,half", "buffer pages faulted in before the write: none, or the first half",
+                         {"none", "half"})};
+}
+
+const std::vector<KernelCommit> kFixes = {
+    {"939b656bc8ab", "btrfs: fix corruption after buffer fault in during direct IO append write"},
+    {"ff66fe666233", "btrfs: fix incorrect buffered IO fallback for append direct writes"},
+    {"(id unknown)", "btrfs: fix false IO failure after falling back to buffered write"}};
+
 const CaseRegistrar reg({
     .id = "append-unfaulted-buffer",
     .groups = {"auto", "quick", "append", "fault", "write", "uring"},
     .description = "O_APPEND/RWF_APPEND/extending O_DIRECT write from an unfaulted buffer: exact size, no hole, no EIO",
-    .fixed_by = {{"939b656bc8ab", "btrfs: fix corruption after buffer fault in during direct IO append write"},
-                 {"ff66fe666233", "btrfs: fix incorrect buffered IO fallback for append direct writes"},
-                 {"(id unknown)", "btrfs: fix false IO failure after falling back to buffered write"}},
+    .fixed_by = kFixes,
     .regressed_by = {{"8184620ae212", "btrfs: fix lost file sync on direct IO write with nowait and dsync iocb"}},
     .fstests = {"generic/362"},
     .needs = {Need::IoUring},
-    .params = {param::choices("methods", kMethods, "how the write extends the file", split(kMethods, ',')),
-               param::sizes("sizes", "4k,1m", "write size", 4096, 64 << 20),
-               param::sizes("initial-sizes", "0,64k", "file size before the write", 0, 64 << 20),
-               param::choices("touch", "none,half", "buffer pages faulted in before the write: none, or the first half",
-                               {"none", "half"})},
+    .params = params(),
     .timeout_s = 120,
     .fn = run,
+});
+
+// generic/362 as fstests also runs it, on a filesystem mounted nodatasum:
+// the default directory's files then take the direct path too.
+const CaseRegistrar nodatasum_reg({
+    .id = "append-unfaulted-buffer-nodatasum",
+    .groups = {"auto", "append", "fault", "write", "uring"},
+    .description = "append-unfaulted-buffer on a filesystem mounted nodatasum (generic/362 -o nodatasum)",
+    .fixed_by = kFixes,
+    .fstests = {"generic/362"},
+    .needs = {Need::IoUring},
+    .fs = FsSpec{.mount_options = "nodatasum"},
+    .params = params(),
+    .timeout_s = 120,
+    .fn =
+        [](Context& ctx) {
+          // Until every run provisions a case's own filesystem, say so rather
+          // than run the checksummed scenario again under this name.
+          if (!mount_info_for(ctx.work_dir()).has_option("nodatasum"))
+            ctx.notrun("needs a filesystem mounted nodatasum: run it with --mount-options nodatasum");
+          run(ctx);
+        },
 });
 
 }  // namespace
