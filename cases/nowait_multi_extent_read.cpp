@@ -6,7 +6,6 @@
 // extents"), fstests generic/678. The read buffer is a fresh anonymous
 // mapping with only some pages touched, exactly as in the reproducer.
 #include <fcntl.h>
-#include <sys/uio.h>
 #include <unistd.h>
 
 #include <cstring>
@@ -14,49 +13,18 @@
 #include "lib/btrfs/layout.hpp"
 #include "lib/harness/check.hpp"
 #include "lib/harness/context.hpp"
+#include "lib/harness/read_matrix.hpp"
 #include "lib/io/pattern.hpp"
+#include "lib/io/read_methods.hpp"
 #include "lib/io/uring.hpp"
 
 namespace dt {
 namespace {
 
-constexpr const char* kMethods = "readv,read,read-fixed,readv-async,preadv2-nowait";
-
-// Which pages of the fresh buffer are faulted in before the read.
-void touch(const Mapping& m, const std::string& how, uint64_t seed) {
-  const size_t ps = page_size(), pages = m.size() / ps;
-  for (size_t p = 0; p < pages; ++p) {
-    bool t = how == "all" || (how == "first" && p == 0) || (how == "alternate" && p % 2 == 0) ||
-             (how == "random" && ((seed >> (p % 64)) ^ p) % 3 == 0);
-    if (t) m.data()[p * ps] = 1;
-  }
-}
-
-// One read of [0, len) by `method` into buf; returns bytes or -errno.
-int64_t do_read(const std::string& method, Ring& ring, int fd, char* buf, size_t len) {
-  iovec iov{buf, len};
-  if (method == "preadv2-nowait") {
-    ssize_t n = ::preadv2(fd, &iov, 1, 0, RWF_NOWAIT);
-    return n < 0 ? -errno : n;
-  }
-  if (method == "read-fixed") {
-    int rc = io_uring_register_buffers(ring.get(), &iov, 1);
-    if (rc < 0) return rc;
-    int res = ring.run_one([&](io_uring_sqe* s) { io_uring_prep_read_fixed(s, fd, buf, len, 0, 0); });
-    io_uring_unregister_buffers(ring.get());
-    return res;
-  }
-  return ring.run_one([&](io_uring_sqe* s) {
-    if (method == "read") io_uring_prep_read(s, fd, buf, len, 0);
-    else io_uring_prep_readv(s, fd, &iov, 1, 0);
-    if (method == "readv-async") s->flags |= IOSQE_ASYNC;
-  });
-}
-
 void run(Context& ctx) {
   const uint64_t piece = ctx.param_u64("extent-size");
   const unsigned iterations = ctx.iterations(3);
-  uint64_t eagain = 0, reads = 0;
+  NowaitReads tally;
   Ring ring(4);
   for (const Variant& v : ctx.variants()) {
     Fd spacer = open_or_throw(v.dir / "spacer", O_RDWR | O_CREAT | O_APPEND);
@@ -77,39 +45,11 @@ void run(Context& ctx) {
           if (spec.pieces[i] == Piece::Data) fill_pattern(want.data() + i * piece, piece, i * piece, ctx.seed());
           else std::memset(want.data() + i * piece, 0, piece);
         }
-        for (const std::string& method : ctx.param_list("methods")) {
-          bool unsupported = false;
-          for (const std::string& how : ctx.param_list("touch")) {
-            for (unsigned it = 0; it < iterations && !unsupported; ++it) {
-              Mapping buf = Mapping::anonymous(len);
-              touch(buf, how, ctx.seed() + it);
-              const std::string what = fmt::format("{} {} touch={} #{}", name, method, how, it);
-              PathReport pr{.op = method + " " + format_size(len)};
-              ctx.trace_start({fd.get()});
-              int64_t res = do_read(method, ring, fd.get(), buf.data(), len);
-              ctx.trace_stop(&pr, fd.get(), 0, len);
-              ++reads;
-              if (res < 0 && skip_if_unsupported(ctx, fmt::format("{} on {}", method, v.name), static_cast<int>(-res))) {
-                unsupported = true;
-                break;
-              }
-              if (res == -EAGAIN && method == "preadv2-nowait") {
-                // Legal: the kernel may refuse a NOWAIT read it cannot do without blocking
-                // (ca93e44 makes multi-extent NOWAIT reads do exactly that).
-                ++eagain;
-                ctx.report_path(v.name + " read", pr);
-                continue;
-              }
-              check_read(ctx, what, res, buf.data(), want.data(), len, 0, len);
-              ctx.report_path(v.name + " read", pr);
-            }
-          }
-        }
+        nowait_read_matrix(ctx, ring, v.name, name, fd.get(), len, want.data(), len, iterations, &tally);
       }
     }
   }
-  ctx.log("{} reads; preadv2(RWF_NOWAIT) returned EAGAIN {} times (legal, reported, not retried)", reads, eagain);
-  ctx.metric("nowait_eagain", static_cast<double>(eagain), "reads");
+  report_nowait_reads(ctx, tally);
 }
 
 const CaseRegistrar reg({
@@ -123,9 +63,9 @@ const CaseRegistrar reg({
                param::choices("mixes", "data,hole,prealloc", "data only, or with a hole / prealloc extent in the middle",
                                {"data", "hole", "prealloc"}),
                param::size("extent-size", "4k", "size of each extent", 4096, 1 << 20),
-               param::choices("methods", kMethods, "how the read is submitted", split(kMethods, ',')),
+               param::choices("methods", kNowaitReadMethods, "how the read is submitted", split(kNowaitReadMethods, ',')),
                param::choices("touch", "first,alternate", "buffer pages faulted in before the read",
-                               {"none", "first", "alternate", "random", "all"})},
+                               split(kTouchPatterns, ','))},
     .timeout_s = 120,
     .fn = run,
 });

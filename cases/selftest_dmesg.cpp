@@ -1,18 +1,15 @@
 // Description: harness self-test, expected status FAIL from the kernel-log
 // check. A "WARNING:" line is written into the kernel log through /dev/kmsg
 // while the case runs; the runner must fail the case and save <id>.dmesg.
-#include <fcntl.h>
-#include <unistd.h>
-
 #include "lib/harness/context.hpp"
+#include "lib/harness/kmsg.hpp"
 
 namespace dt {
 namespace {
 
 void run(Context& ctx) {
-  Fd kmsg = open_or_throw("/dev/kmsg", O_WRONLY);
-  const std::string line = "WARNING: selftest-dmesg planted this line; the case must fail\n";
-  write_all(kmsg.get(), line);
+  const std::string line = "WARNING: selftest-dmesg planted this line; the case must fail";
+  write_kernel_log(line);
   ctx.log("wrote to the kernel log: {}", line);
 }
 

@@ -21,9 +21,22 @@ namespace {
 
 struct RunOptions {
   std::vector<std::string> ids, groups, exclude, expunge_files, params;
-  std::string results = "results", timeout, iterations, seed = "1";
+  std::string results = "results", timeout, iterations, seed = "1", known_failures;
+  bool strict = false;
   FilesystemRequest fs;
 };
+
+// --known-failures FILE, or the shipped known-failures.txt when present.
+void load_known_failures(const std::string& flag, bool strict, SessionConfig* cfg) {
+  cfg->known_failures_file = known_failures_file(flag);
+  cfg->strict = strict;
+  if (cfg->known_failures_file.empty()) return;
+  cfg->known_failures = parse_known_failures(read_file(cfg->known_failures_file), cfg->known_failures_file.string());
+  std::vector<std::string> ids;
+  for (const CaseInfo& c : all_cases()) ids.push_back(c.id);
+  if (auto bad = unknown_case_ids(cfg->known_failures, ids); !bad.empty())
+    throw SetupError(fmt::format("{}: no case has that id; fix the entry ('diotorture list' shows the ids)", bad[0]));
+}
 
 int run(const RunOptions& o) {
   SessionConfig cfg;
@@ -75,6 +88,7 @@ int run(const RunOptions& o) {
   if (::geteuid() != 0)
     throw SetupError("diotorture run needs root (it mounts filesystems, attaches loop devices and reads /dev/kmsg); "
                      "rerun it as root");
+  load_known_failures(o.known_failures, o.strict, &cfg);
   cfg.fs = choose_filesystem(o.fs);
   cfg.results_root = o.results;
   return run_session(cfg, std::cout);
@@ -94,6 +108,10 @@ Action setup_run(CLI::App& sub) {
   sub.add_option("--iterations", o->iterations, "Repetitions inside each case (default: each case's own)");
   sub.add_option("--seed", o->seed, "Seed of the data patterns and random choices")->capture_default_str();
   sub.add_option("-p,--param", o->params, "Case parameter key=value (see 'list -v'; repeatable)");
+  sub.add_option("--known-failures", o->known_failures,
+                 "Known-failures list (CASE KERNEL-GLOBS REASON a line): listed failures are 'known' and do not fail "
+                 "the run (default: known-failures.txt when present)");
+  sub.add_flag("--strict", o->strict, "A failure in the known-failures list still fails the run");
   return [o] { return run(*o); };
 }
 

@@ -22,6 +22,14 @@ const char* const kSignatures[] = {
     "suspicious RCU usage",
     "csum failed",
     "checksum error",
+    // btrfs ASSERT() (CONFIG_BTRFS_ASSERT), printed before its BUG(): the
+    // generic/364 race shows as "assertion failed: inode_is_locked(...)".
+    "assertion failed:",
+    // iomap could not invalidate the page cache around a direct write; the
+    // data other readers see may be stale (generic/418, 60263d5889e6).
+    "Page cache invalidation failure on direct I/O",
+    // btrfs: a direct write or read failed part-way ("BTRFS error ... direct IO failed").
+    "direct IO failed",
 };
 constexpr const char* kMarkerPrefix = "diotorture: ";
 }  // namespace
@@ -51,6 +59,11 @@ std::string kmsg_record_text(const std::string& record) {
   auto nl = text.find('\n');
   if (nl != std::string::npos) text.resize(nl);
   return text;
+}
+
+void write_kernel_log(const std::string& line) {
+  Fd kmsg = open_or_throw("/dev/kmsg", O_WRONLY);
+  write_all(kmsg.get(), line + "\n");
 }
 
 KmsgWatch::KmsgWatch(const std::string& marker) {

@@ -22,6 +22,10 @@ std::vector<KmsgFinding> scan_kernel_log(const std::vector<std::string>& lines);
 // Strips the "prio,seq,usec,flags;" record header of a /dev/kmsg record.
 std::string kmsg_record_text(const std::string& record);
 
+// Writes one line into the kernel log (/dev/kmsg), as the kernel would print
+// it: how the self-tests feed the kernel-log check a bug's report line.
+void write_kernel_log(const std::string& line);
+
 class KmsgWatch {
  public:
   // Opens /dev/kmsg positioned at the end and writes `marker` into the log.

@@ -24,6 +24,21 @@ TEST(Kmsg, FindsTheSignaturesThatFailACase) {
   EXPECT_EQ("BUG:", f[3].signature);
 }
 
+TEST(Kmsg, FindsDirectIoSignatures) {
+  std::vector<std::string> lines = {
+      "Page cache invalidation failure on direct I/O.  Possible data corruption due to collision with buffered I/O!",
+      "File: /mnt/f PID: 123 Comm: dio-invalidate-",
+      "BTRFS error (device vdb): direct IO failed ino 257 op 0x8801 offset 0x0 len 4096 err no 10",
+      "assertion failed: inode_is_locked(&inode->vfs_inode), in fs/btrfs/ordered-data.c:983",
+      "BTRFS info (device vdb): using crc32c (crc32c-intel) checksum algorithm",
+  };
+  auto f = scan_kernel_log(lines);
+  ASSERT_EQ(3u, f.size());
+  EXPECT_EQ("Page cache invalidation failure on direct I/O", f[0].signature);
+  EXPECT_EQ("direct IO failed", f[1].signature);
+  EXPECT_EQ("assertion failed:", f[2].signature);
+}
+
 TEST(Kmsg, IgnoresOurMarkersAndQuietLogs) {
   EXPECT_TRUE(scan_kernel_log({"diotorture: begin run WARNING: in a case name", "EXT4-fs mounted"}).empty());
 }

@@ -10,7 +10,9 @@
 
 namespace dt {
 
-enum class Status { Pass, Fail, NotRun, Hang };
+// Known: a failure the known-failures list names for this kernel (reported,
+// not counted against the run).
+enum class Status { Pass, Fail, NotRun, Hang, Known };
 const char* status_name(Status s);
 
 struct CaseResult {
@@ -58,7 +60,7 @@ std::string combination_line(const CaseResult& r);
 std::string summary_json(const RunInfo& info, const std::vector<CaseResult>& results);
 std::string junit_xml(const RunInfo& info, const std::vector<CaseResult>& results);
 std::string check_log(const RunInfo& info, const std::vector<CaseResult>& results);
-// "Passed all 4 cases" or "Failures: a b\nFailed 2 of 4 cases" (+ notrun/hang lines).
+// "Passed all 4 cases" or "Failures: a b\nFailed 2 of 4 cases" (+ notrun/hang/known lines).
 std::string run_summary(const std::vector<CaseResult>& results);
 // 0 all passed or not run, 1 a failure, 3 a hang (hang wins: it is the worse news).
 int exit_code(const std::vector<CaseResult>& results);

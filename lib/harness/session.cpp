@@ -106,10 +106,15 @@ int run_session(const SessionConfig& cfg, std::ostream& out) {
   ropts.run_id = info.run_id;
 
   out << fmt::format("KERNEL    -- {}\nFSTYP     -- {} ({})\nTEST_DIR  -- {} ({})\nDEVICES   -- {}\nPROGS     -- {}\n"
-                     "RESULTS   -- {}\n\n",
+                     "KNOWN     -- {}\nRESULTS   -- {}\n\n",
                      info.kernel, info.fstype, info.profile.empty() ? "?" : info.profile, info.test_dir,
                      info.provisioning, info.devices.empty() ? "?" : fmt::format("{}", fmt::join(info.devices, "; ")),
-                     info.btrfs_progs, dir.string());
+                     info.btrfs_progs,
+                     cfg.known_failures_file.empty()
+                         ? "none"
+                         : fmt::format("{} ({} entries{})", cfg.known_failures_file.string(), cfg.known_failures.size(),
+                                       cfg.strict ? ", --strict" : ""),
+                     dir.string());
   out.flush();
 
   std::vector<CaseResult> results;
@@ -132,6 +137,7 @@ int run_session(const SessionConfig& cfg, std::ostream& out) {
       std::error_code ec;
       if (!r.stuck_in_d_state) fs::remove_all(case_work_dir(test_dir, c.id), ec);
     }
+    apply_known_failures(&r, cfg.known_failures, info.kernel, cfg.strict);
     out << fmt::format("{:<6} {:>6.1f}s{}\n", status_name(r.status), r.duration_s,
                        r.reason.empty() ? "" : "  " + r.reason);
     if (r.status != Status::NotRun) out << "    " << layout_line(r) << "\n    " << path_line(r) << "\n";

@@ -10,6 +10,7 @@
 #include <vector>
 
 #include "lib/btrfs/workspace.hpp"
+#include "lib/harness/known_failures.hpp"
 #include "lib/harness/registry.hpp"
 #include "lib/harness/runner.hpp"
 
@@ -20,6 +21,9 @@ struct SessionConfig {
   FilesystemChoice fs;
   std::filesystem::path results_root = "results";
   RunnerOptions runner;
+  std::filesystem::path known_failures_file;  // "" when none
+  std::vector<KnownFailure> known_failures;
+  bool strict = false;  // a listed failure still fails the run
 };
 
 // Throws SetupError for anything the user must fix before a case can run.

@@ -10,9 +10,10 @@ rc=$?
 set -e
 echo "$out"
 expect_eq "$rc" 0 "diotorture run exits 0"
-expect_contains "$out" "Passed all 5 cases" "fstests-style summary"
+expect_contains "$out" "Passed all 9 cases" "fstests-style summary"
 S=$WORK/results/latest/summary.json
-for id in nowait-multi-extent-read dio-mmap-same-range partial-dio-write dsync-dio-write csum-mutate; do
+for id in nowait-multi-extent-read dio-mmap-same-range partial-dio-write dsync-dio-write csum-mutate \
+  append-unfaulted-buffer nowait-compressed-read nowait-large-read nowait-write; do
   expect_eq "$(case_field "$S" $id status)" pass "$id passes"
   full=$WORK/results/latest/$id.full
   grep -q '^layout .*verified' "$full" && pass "$id logs a verified layout" || fail "$id: no verified layout line"
