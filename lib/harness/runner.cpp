@@ -6,6 +6,9 @@
 #include <liburing.h>
 #include <poll.h>
 #include <signal.h>
+#include <sys/prctl.h>
+#include <sys/stat.h>
+#include <sys/statvfs.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -13,7 +16,9 @@
 #include <fmt/format.h>
 #include <fmt/ranges.h>
 
+#include <algorithm>
 #include <chrono>
+#include <system_error>
 #include <nlohmann/json.hpp>
 
 #include "lib/harness/kmsg.hpp"
@@ -28,6 +33,33 @@ namespace {
 constexpr int kExitNotRun = 77;
 constexpr int kExitCaseError = 70;
 
+// Below this much free space a failure with ENOSPC is the filesystem being
+// full, not a kernel bug.
+constexpr uint64_t kNearlyFull = 256ull << 20;
+
+uint64_t free_bytes(const fs::path& p) {
+  struct statvfs sv {};
+  if (::statvfs(p.c_str(), &sv) != 0) return UINT64_MAX;
+  return static_cast<uint64_t>(sv.f_bavail) * sv.f_frsize;
+}
+
+bool mentions_out_of_space(const std::vector<std::string>& failures) {
+  for (const auto& f : failures)
+    if (f.find("ENOSPC") != std::string::npos || f.find("No space left on device") != std::string::npos) return true;
+  return false;
+}
+
+std::string out_of_space_reason(const std::string& what, const fs::path& work) {
+  return fmt::format("out of space ({} free on {}): {}; free some space, or give a bigger --scratch-size or "
+                     "another --test-dir",
+                     fmt::format("{}M", free_bytes(work) == UINT64_MAX ? 0 : free_bytes(work) >> 20),
+                     work.parent_path().string(), what);
+}
+
+// How recent the last sign of progress must be for a timeout to count as
+// "timed out while making progress": half the timeout, at most 10s.
+double progress_window_s(unsigned timeout_s) { return std::max(1.0, std::min(10.0, timeout_s / 2.0)); }
+
 int pidfd_open(pid_t pid) { return static_cast<int>(::syscall(SYS_pidfd_open, pid, 0)); }
 
 // Waits up to `ms` for the process behind pidfd to exit.
@@ -37,8 +69,12 @@ bool wait_exit(int pidfd, int ms) {
 }
 
 [[noreturn]] void child_main(const CaseInfo& info, const RunParams& params, const fs::path& work_dir, int log_fd,
-                             int event_fd) {
+                             int event_fd, pid_t parent) {
   unblock_interrupts_in_child();
+  // If the run is killed (kill -9, a CI time limit), the case must not go on
+  // holding the scratch mount the next run or `diotorture clean` reclaims.
+  ::prctl(PR_SET_PDEATHSIG, SIGKILL);
+  if (::getppid() != parent) ::_exit(kExitCaseError);
   ::setpgid(0, 0);  // the watchdog kills the whole group
   int code = 0;
   {
@@ -48,6 +84,13 @@ bool wait_exit(int pidfd, int ms) {
         info.fn(ctx);
       } catch (const NotRun& n) {
         write_all(event_fd, nlohmann::json{{"type", "notrun"}, {"reason", n.reason}}.dump() + "\n");
+        code = kExitNotRun;
+      } catch (const std::system_error& e) {
+        // A full filesystem is the set-up's problem, not the kernel's.
+        if (e.code() != std::errc::no_space_on_device) throw;
+        write_all(event_fd, nlohmann::json{{"type", "notrun"}, {"reason", out_of_space_reason(e.what(), work_dir)}}
+                                    .dump() +
+                                "\n");
         code = kExitNotRun;
       }
     } catch (const std::exception& e) {
@@ -142,9 +185,10 @@ CaseResult run_case(const CaseInfo& info, const fs::path& test_dir, const fs::pa
   const unsigned timeout_s = opts.timeout_s.value_or(info.timeout_s);
   RunParams child_params = opts.params;
   child_params.timeout_s = timeout_s;
+  const pid_t parent = ::getpid();
   pid_t pid = ::fork();
   if (pid < 0) throw_errno("fork");
-  if (pid == 0) child_main(info, child_params, work, log.get(), ev_write.get());
+  if (pid == 0) child_main(info, child_params, work, log.get(), ev_write.get(), parent);
   ::setpgid(pid, pid);  // also set here: no race with the kill below
   ev_write.reset();
   Fd pidfd(pidfd_open(pid));
@@ -152,6 +196,17 @@ CaseResult run_case(const CaseInfo& info, const fs::path& test_dir, const fs::pa
   ::fcntl(ev_read.get(), F_SETFL, O_NONBLOCK);
 
   const auto deadline = t0 + std::chrono::seconds(timeout_s);
+  // The last sign of life from the case: an event, or its log growing. A
+  // timeout right after one is a --timeout too short, not a stuck kernel.
+  auto last_progress = Clock::time_point{};
+  off_t log_size = 0;
+  auto note_log_growth = [&] {
+    struct stat st {};
+    if (::fstat(log.get(), &st) == 0 && st.st_size != log_size) {
+      log_size = st.st_size;
+      last_progress = Clock::now();
+    }
+  };
   std::string pending;
   auto drain = [&] {
     char buf[65536];
@@ -159,6 +214,7 @@ CaseResult run_case(const CaseInfo& info, const fs::path& test_dir, const fs::pa
       ssize_t n = ::read(ev_read.get(), buf, sizeof buf);
       if (n <= 0) break;
       pending.append(buf, static_cast<size_t>(n));
+      last_progress = Clock::now();
     }
     size_t nl;
     while ((nl = pending.find('\n')) != std::string::npos) {
@@ -178,6 +234,7 @@ CaseResult run_case(const CaseInfo& info, const fs::path& test_dir, const fs::pa
     int n = ::poll(fds, interrupt_fd() >= 0 ? 3 : 2, static_cast<int>(std::min<long long>(left, 1000)));
     if (n < 0 && errno != EINTR) throw_errno("poll");
     if (fds[1].revents) drain();
+    note_log_growth();
     if (fds[0].revents & POLLIN) exited = true;
     if (interrupt_fd() >= 0 && (fds[2].revents & POLLIN) && interrupted()) {
       interrupted_now = true;
@@ -193,7 +250,18 @@ CaseResult run_case(const CaseInfo& info, const fs::path& test_dir, const fs::pa
     bool died = wait_exit(pidfd.get(), 2000);
     char state = process_state(pid);
     r.status = Status::Hang;
-    r.reason = fmt::format("no progress after {}s timeout ({})", timeout_s, where);
+    drain();
+    note_log_growth();
+    const double quiet_s = last_progress == Clock::time_point{}
+                               ? static_cast<double>(timeout_s)
+                               : std::chrono::duration<double>(Clock::now() - last_progress).count();
+    if (quiet_s <= progress_window_s(timeout_s))
+      r.reason = fmt::format("timed out while making progress: the case last reported progress {:.1f}s before the "
+                             "{}s timeout ({}); it needs a longer --timeout",
+                             quiet_s, timeout_s, where);
+    else
+      r.reason = fmt::format("no progress after {}s timeout (nothing reported for {:.1f}s; {})", timeout_s, quiet_s,
+                             where);
     if (!died && state == 'D') {
       r.stuck_in_d_state = true;
       r.reason += "; still in D state after SIGKILL (the kernel cannot release it)";
@@ -238,6 +306,19 @@ CaseResult run_case(const CaseInfo& info, const fs::path& test_dir, const fs::pa
       if (r.status != Status::Fail) r.reason = msg;
       r.status = Status::Fail;
       r.failures.push_back(msg);
+    }
+  }
+  // ENOSPC that a case reported as a failure: on a filesystem that really is
+  // (nearly) full that is the set-up, and the case did not run; with room
+  // left it may be a kernel ENOSPC bug and stays a FAIL, with a note.
+  if (r.status == Status::Fail && mentions_out_of_space(r.failures)) {
+    const uint64_t avail = free_bytes(work);
+    if (avail < kNearlyFull) {
+      r.status = Status::NotRun;
+      r.reason = out_of_space_reason(r.reason, work);
+    } else {
+      r.notes.push_back(fmt::format("ENOSPC with {} still free on {}: a kernel space-accounting bug?",
+                                    format_size(avail), test_dir.string()));
     }
   }
   if (!r.stuck_in_d_state) fs::remove_all(work, ec);
