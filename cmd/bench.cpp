@@ -30,11 +30,11 @@ Action setup_bench(CLI::App& sub) {
   for (const auto& e : bench_engines()) engine_names.push_back(e.name);
   sub.add_flag("--quick", c.quick, "Small preset for CI: a 64M file (block size and repetitions unchanged)");
   sub.add_option("--block-size", c.opts.block_size, "Size of each read and write (default 1M)")
-      ->check(Bounded("a block size", 4096, 1ull << 30, true));
+      ->transform(Bounded("a block size", 4096, 1ull << 30, true));
   sub.add_option("--file-size", o->file_size, "Bytes per repetition (default 4G; --quick 64M)")
-      ->check(Bounded("a file size", 4096, 4ull << 40, true));
+      ->transform(Bounded("a file size", 4096, 4ull << 40, true));
   sub.add_option("--repetitions", c.opts.repetitions, "Timed repetitions per cell")
-      ->check(Bounded("a count", 1, 1000))
+      ->transform(Bounded("a count", 1, 1000))
       ->capture_default_str();
   sub.add_option("--targets", c.targets, "Columns: nodatasum, checksummed, device (default all three)")
       ->delimiter(',')
@@ -44,7 +44,7 @@ Action setup_bench(CLI::App& sub) {
       ->check(OneOf(engine_names))
       ->capture_default_str();
   sub.add_option("--iodepth", c.opts.engine.iodepth, "io_uring requests in flight")
-      ->check(Bounded("a queue depth", 1, 1024))
+      ->transform(Bounded("a queue depth", 1, 1024))
       ->capture_default_str();
   sub.add_flag("--fixed-buffers", c.opts.engine.fixed_buffers, "io_uring: registered buffers (READ_FIXED/WRITE_FIXED)");
   sub.add_flag("--fixed-files", c.opts.engine.fixed_files, "io_uring: registered file (IOSQE_FIXED_FILE)");

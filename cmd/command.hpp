@@ -106,7 +106,7 @@ inline void add_filesystem_options(CLI::App& sub, FilesystemRequest* fs) {
   repeatable(sub.add_option("--allow-fs", fs->allow_fs,
                              "Accept a --test-dir of this non-btrfs type, as a control (repeatable)"));
   sub.add_option("--scratch-size", fs->scratch_size, "Size of each self-provisioned sparse image (default 4G)")
-      ->check(Bounded("an image size", kMinScratchSize, kMaxScratchSize, true));
+      ->transform(Bounded("an image size", kMinScratchSize, kMaxScratchSize, true));
   sub.add_option("--mkfs-options", fs->mkfs_options, "Extra mkfs.btrfs arguments for the scratch filesystem");
   sub.add_option("--mount-options", fs->mount_options, "Mount options for the scratch filesystem");
 }

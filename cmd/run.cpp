@@ -86,11 +86,11 @@ Action setup_run(CLI::App& sub) {
       ->check(WritablePath(true))
       ->capture_default_str();
   sub.add_option("--timeout", o->timeout, "Watchdog seconds per case (default: each case's own)")
-      ->check(Bounded("a number of seconds", 1, 86400));
+      ->transform(Bounded("a number of seconds", 1, 86400));
   sub.add_option("--iterations", o->iterations, "Repetitions inside each case (default: each case's own)")
-      ->check(Bounded("an iteration count", 1, 1000000));
+      ->transform(Bounded("an iteration count", 1, 1000000));
   sub.add_option("--seed", o->seed, "Seed of the data patterns and random choices")
-      ->check(Bounded("a seed", 0, UINT64_MAX))
+      ->transform(Bounded("a seed", 0, UINT64_MAX))
       ->capture_default_str();
   repeatable(sub.add_option("-p,--param", o->params, "Case parameter key=value (see 'list -v'; repeatable)"));
   return [o] { return run(*o); };

@@ -46,15 +46,15 @@ Action setup_vm(CLI::App& sub) {
   sub.add_option("--kernel", o->kernel, "Kernel image (bzImage/vmlinuz) to boot");
   sub.add_option("--modules", o->modules, "The kernel's lib/modules/VERSION directory (btrfs, virtio, loop)");
   sub.add_option("--mem", o->mem, "Guest memory (default 2G)")
-      ->check(Bounded("a memory size", 512ull << 20, 1ull << 40, true));
-  sub.add_option("--cpus", o->cpus, "Guest CPUs")->check(Bounded("a CPU count", 1, 64))->capture_default_str();
+      ->transform(Bounded("a memory size", 512ull << 20, 1ull << 40, true));
+  sub.add_option("--cpus", o->cpus, "Guest CPUs")->transform(Bounded("a CPU count", 1, 64))->capture_default_str();
   sub.add_option("--disks", o->disks, "Blank scratch disks (the guest's SCRATCH_DEV_POOL)")
-      ->check(Bounded("a disk count", 1, 20))
+      ->transform(Bounded("a disk count", 1, 20))
       ->capture_default_str();
   sub.add_option("--disk-size", o->disk_size, "Size of each scratch disk, sparse (default 4G)")
-      ->check(Bounded("a disk size", 256ull << 20, 4ull << 40, true));
+      ->transform(Bounded("a disk size", 256ull << 20, 4ull << 40, true));
   sub.add_option("--timeout", o->timeout, "Seconds before the guest is killed")
-      ->check(Bounded("a number of seconds", 10, 7 * 86400))
+      ->transform(Bounded("a number of seconds", 10, 7 * 86400))
       ->capture_default_str();
   sub.add_option("--accel", o->accel, "auto (KVM if it boots, else TCG), kvm or tcg")
       ->check(OneOf({"auto", "kvm", "tcg"}))
