@@ -207,6 +207,8 @@ CaseResult run_case(const CaseInfo& info, const fs::path& test_dir, const fs::pa
       last_progress = Clock::now();
     }
   };
+  note_log_growth();  // the runner's own header lines are not the case's progress
+  last_progress = {};
   std::string pending;
   auto drain = [&] {
     char buf[65536];
@@ -311,11 +313,16 @@ CaseResult run_case(const CaseInfo& info, const fs::path& test_dir, const fs::pa
   // ENOSPC that a case reported as a failure: on a filesystem that really is
   // (nearly) full that is the set-up, and the case did not run; with room
   // left it may be a kernel ENOSPC bug and stays a FAIL, with a note.
-  if (r.status == Status::Fail && mentions_out_of_space(r.failures)) {
-    const uint64_t avail = free_bytes(work);
+  // A failure on a filesystem the case filled up proves nothing about the
+  // kernel either; its text is kept as a note.
+  const uint64_t avail = r.status == Status::Fail ? free_bytes(work) : UINT64_MAX;
+  if (r.status == Status::Fail && r.kernel_log_findings.empty() &&
+      (avail < kNearlyFull || mentions_out_of_space(r.failures))) {
     if (avail < kNearlyFull) {
+      r.notes.push_back("failure on a full filesystem: " + r.reason);
       r.status = Status::NotRun;
       r.reason = out_of_space_reason(r.reason, work);
+      r.failures.clear();
     } else {
       r.notes.push_back(fmt::format("ENOSPC with {} still free on {}: a kernel space-accounting bug?",
                                     format_size(avail), test_dir.string()));
