@@ -30,7 +30,7 @@ Action setup_bench(CLI::App& sub) {
   for (const auto& e : bench_engines()) engine_names.push_back(e.name);
   sub.add_flag("--quick", c.quick, "Small preset for CI: a 64M file (block size and repetitions unchanged)");
   sub.add_option("--block-size", c.opts.block_size, "Size of each read and write (default 1M)")
-      ->transform(Bounded("a block size", 4096, 1ull << 30, true));
+      ->transform(Bounded("a block size", 512, 1ull << 30, true));
   sub.add_option("--file-size", o->file_size, "Bytes per repetition (default 4G; --quick 64M)")
       ->transform(Bounded("a file size", 4096, 4ull << 40, true));
   sub.add_option("--repetitions", c.opts.repetitions, "Timed repetitions per cell")
