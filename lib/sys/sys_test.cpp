@@ -41,3 +41,15 @@ TEST(Split, TrimsFields) {
 
 }  // namespace
 }  // namespace dt
+
+namespace dt {
+namespace {
+TEST(WhyNotWritable, NamesTheBlockingPart) {
+  EXPECT_EQ("", why_not_writable("/tmp/some/new/dir", true));
+  EXPECT_EQ("", why_not_writable("/tmp/file.svg", false));
+  EXPECT_EQ("/proc/version is not a directory", why_not_writable("/proc/version/x", true));
+  EXPECT_EQ("it is a directory; name a file", why_not_writable("/tmp", false));
+  EXPECT_EQ("/nonexistent-dir is not a directory", why_not_writable("/nonexistent-dir/chart.svg", false));
+}
+}  // namespace
+}  // namespace dt

@@ -91,8 +91,14 @@ for i in 1 2; do
 done
 tail -3 "$WORK/pool-2.out"
 expect_eq "$(blkid -p -o value -s LABEL "$L1")" diotorture "our label on the pool device"
-expect_eq "$(python3 -c 'import json,sys; print(json.load(open(sys.argv[1]))["tool_version"])' "$WORK/results-pool/latest/summary.json")" \
-  "$("$DT" --version | sed 's/^diotorture //')" "summary.json records the tool version"
+version=$("$DT" --version | sed 's/^diotorture //')
+tool_version() { python3 -c 'import json,sys; print(json.load(open(sys.argv[1]))["tool_version"])' "$1"; }
+expect_eq "$(tool_version "$WORK/results-pool/latest/summary.json")" "$version" "summary.json records the tool version"
+run_dt "$WORK/bench.out" bench --quick --file-size 16M --repetitions 1 --targets nodatasum --engines psync \
+  --results "$WORK/results-bench"
+expect_eq "$RC" 0 "a short bench passes"
+[ "$RC" -eq 0 ] || cat "$WORK/bench.out"
+expect_eq "$(tool_version "$WORK/results-bench/latest/bench.json")" "$version" "bench.json records the tool version"
 grep -qE "^$L1 |^$L2 |^$L3 " /proc/mounts && fail "a pool device is still mounted" || pass "no pool device mounted"
 expect_nothing_left "after the set-up faults"
 finish
