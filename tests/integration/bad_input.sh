@@ -39,7 +39,7 @@ expect_usage_error "--seed: 'x' is not a seed" "bad seed" "$DT" run --seed x
 expect_usage_error "--scratch-size: '1M' is not an image size from 256M to 4T" "tiny scratch" "$DT" run --scratch-size 1M
 expect_usage_error "--scratch-size: '5T' is not an image size from 256M to 4T" "scratch over 4T" "$DT" run --scratch-size 5T
 expect_usage_error "--scratch-size: '1P' is not an image size" "unknown unit" "$DT" run --scratch-size 1P
-expect_usage_error "--block-size: '3k' is not a block size from 4K to 1G" "bench block size" "$DT" bench --block-size 3k
+expect_usage_error "--block-size: '100' is not a block size from 512 to 1G" "bench block size" "$DT" bench --block-size 100
 expect_usage_error "--engines: 'bogus' is not one of psync, io_uring" "bench engine" "$DT" bench --engines psync,bogus
 expect_usage_error "--targets: 'nodatasun' is not one of nodatasum, checksummed, device (did you mean 'nodatasum'?)" \
   "bench target" "$DT" bench --targets nodatasun

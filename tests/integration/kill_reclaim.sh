@@ -14,10 +14,7 @@ start_run() {  # name args...
   shift
   (cd "$WORK" && exec "$DT" run "$@" --results "$WORK/results-$name" >"$WORK/out-$name" 2>&1) &
   PID=$!
-  for _ in $(seq 1 300); do
-    compgen -G "$WORK/results-$name/*/*.full.tmp" >/dev/null && break
-    sleep 0.1
-  done
+  wait_case_running "$WORK/results-$name" || fail "$name: no case started"
   sleep 1
 }
 
@@ -97,5 +94,6 @@ wait "$live"
 rc=$?
 set -e
 expect_eq "$rc" 0 "the live run finished undisturbed"
+[ "$rc" -eq 0 ] || cat "$WORK/out-live"
 expect_nothing_left "after all runs"
 finish

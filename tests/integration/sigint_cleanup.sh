@@ -6,11 +6,7 @@
 (cd "$WORK" && exec "$DT" run dio-mmap-same-range partial-dio-write --results "$WORK/results" >"$WORK/out" 2>&1) &
 pid=$!
 # Wait until a case is running (its log exists), then interrupt.
-for _ in $(seq 1 300); do
-  compgen -G "$WORK/results/*/*.full.tmp" >/dev/null && break
-  sleep 0.1
-done
-compgen -G "$WORK/results/*/*.full.tmp" >/dev/null && pass "a case was running" || fail "no case started"
+wait_case_running "$WORK/results" && pass "a case was running" || fail "no case started"
 sleep 0.5
 kill -INT $pid
 set +e
