@@ -5,13 +5,15 @@
 #include <unistd.h>
 
 #include "lib/harness/context.hpp"
+#include "lib/harness/kmsg.hpp"
 
 namespace dt {
 namespace {
 
 void run(Context& ctx) {
   Fd kmsg = open_or_throw("/dev/kmsg", O_WRONLY);
-  const std::string line = "WARNING: selftest-dmesg planted this line; the case must fail\n";
+  // Tagged with this run, so a run beside it on the host ignores it.
+  const std::string line = planted_line("WARNING: selftest-dmesg planted this line; the case must fail") + "\n";
   write_all(kmsg.get(), line);
   ctx.log("wrote to the kernel log: {}", line);
 }

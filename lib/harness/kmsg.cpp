@@ -1,5 +1,7 @@
 #include "lib/harness/kmsg.hpp"
 
+#include "lib/sys/owned.hpp"
+
 #include <fcntl.h>
 #include <unistd.h>
 
@@ -51,6 +53,19 @@ std::string kmsg_record_text(const std::string& record) {
   auto nl = text.find('\n');
   if (nl != std::string::npos) text.resize(nl);
   return text;
+}
+
+namespace {
+constexpr const char* kPlantedTag = " [planted by diotorture run ";
+}  // namespace
+
+std::string planted_line(const std::string& text) { return text + kPlantedTag + owner_token() + "]"; }
+
+bool planted_by_another_run(const std::string& line, const std::string& own_token) {
+  const auto p = line.find(kPlantedTag);
+  if (p == std::string::npos) return false;
+  const std::string rest = line.substr(p + std::string(kPlantedTag).size());
+  return rest.rfind(own_token + "]", 0) != 0;
 }
 
 KmsgWatch::KmsgWatch(const std::string& marker) {

@@ -5,6 +5,14 @@
 namespace dt {
 namespace {
 
+TEST(Kmsg, PlantedLinesOfOtherRunsAreNotOurs) {
+  const std::string mine = "WARNING: x [planted by diotorture run 12.34]";
+  EXPECT_FALSE(planted_by_another_run(mine, "12.34"));
+  EXPECT_TRUE(planted_by_another_run(mine, "12.345"));
+  EXPECT_TRUE(planted_by_another_run(mine, "99.1"));
+  EXPECT_FALSE(planted_by_another_run("WARNING: CPU: 1 PID: 12 at fs/btrfs/inode.c:123", "12.34"));
+}
+
 TEST(Kmsg, FindsTheSignaturesThatFailACase) {
   std::vector<std::string> lines = {
       "loop1: detected capacity change",
