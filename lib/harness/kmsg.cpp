@@ -5,6 +5,7 @@
 #include <fcntl.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
 
 namespace dt {
@@ -66,6 +67,16 @@ bool planted_by_another_run(const std::string& line, const std::string& own_toke
   if (p == std::string::npos) return false;
   const std::string rest = line.substr(p + std::string(kPlantedTag).size());
   return rest.rfind(own_token + "]", 0) != 0;
+}
+
+bool about_another_device(const std::string& line, const std::vector<std::string>& own) {
+  const std::string tag = "(device ";
+  const auto p = line.find(tag);
+  if (own.empty() || p == std::string::npos) return false;
+  const auto start = p + tag.size();
+  const auto end = line.find_first_of(" )", start);
+  const std::string dev = line.substr(start, end == std::string::npos ? std::string::npos : end - start);
+  return std::find(own.begin(), own.end(), dev) == own.end();
 }
 
 KmsgWatch::KmsgWatch(const std::string& marker) {

@@ -21,6 +21,7 @@
 #include <system_error>
 #include <nlohmann/json.hpp>
 
+#include "lib/btrfs/copies.hpp"
 #include "lib/harness/kmsg.hpp"
 #include "lib/sys/interrupt.hpp"
 #include "lib/sys/owned.hpp"
@@ -60,6 +61,25 @@ std::string out_of_space_reason(const std::string& what, const fs::path& work) {
 // How recent the last sign of progress must be for a timeout to count as
 // "timed out while making progress": half the timeout, at most 10s.
 double progress_window_s(unsigned timeout_s) { return std::max(1.0, std::min(10.0, timeout_s / 2.0)); }
+
+// The kernel's names ("loop4") of the devices of the filesystem under `dir`;
+// empty if unknown (then no kernel-log line is excluded).
+std::vector<std::string> filesystem_device_names(const fs::path& dir) {
+  std::vector<std::string> names;
+  try {
+    Fd fd = open_or_throw(dir, O_RDONLY | O_DIRECTORY);
+    for (const auto& d : btrfs_devices(fd.get()).devices) {
+      names.push_back(fs::path(d.path).filename().string());
+      // The kernel says "dm-3" where the path is /dev/mapper/name.
+      std::error_code ec;
+      const fs::path real = fs::canonical(d.path, ec);
+      if (!ec) names.push_back(real.filename().string());
+    }
+  } catch (const std::exception&) {
+    names.clear();
+  }
+  return names;
+}
 
 int pidfd_open(pid_t pid) { return static_cast<int>(::syscall(SYS_pidfd_open, pid, 0)); }
 
@@ -182,6 +202,7 @@ CaseResult run_case(const CaseInfo& info, const fs::path& test_dir, const fs::pa
   if (::pipe2(pfd, O_CLOEXEC) != 0) throw_errno("pipe");
   Fd ev_read(pfd[0]), ev_write(pfd[1]);
   KmsgWatch kmsg(fmt::format("begin {} {}", opts.run_id, info.id));
+  const std::vector<std::string> own_devices = filesystem_device_names(test_dir);
 
   const unsigned timeout_s = opts.timeout_s.value_or(info.timeout_s);
   RunParams child_params = opts.params;
@@ -297,7 +318,11 @@ CaseResult run_case(const CaseInfo& info, const fs::path& test_dir, const fs::pa
 
   // The kernel log since the marker, whatever the case's own verdict.
   std::vector<std::string> klog = kmsg.collect();
-  std::erase_if(klog, [](const std::string& l) { return planted_by_another_run(l, owner_token()); });
+  // Other runs and filesystems on this host log too: a line planted by
+  // another run, or a btrfs message about another device, is not this case's.
+  std::erase_if(klog, [&](const std::string& l) {
+    return planted_by_another_run(l, owner_token()) || about_another_device(l, own_devices);
+  });
   auto findings = scan_kernel_log(klog);
   if (!findings.empty()) {
     std::string text;
