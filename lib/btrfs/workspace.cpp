@@ -61,6 +61,9 @@ FilesystemChoice choose_filesystem(const FilesystemRequest& o) {
       c.scratch.mount_point = *mnt;
       c.scratch.mount_point_source = mnt_source;
     }
+  } else if (!o.scratch_mnt.empty()) {
+    throw SetupError("--scratch-mnt is where a scratch device pool is mounted; give --scratch-dev-pool too (loop "
+                     "images are mounted on a private directory)");
   } else if (o.force_mkfs) {
     throw SetupError("--force-mkfs needs a scratch device pool (--scratch-dev-pool or SCRATCH_DEV_POOL); loop images "
                      "are always blank");

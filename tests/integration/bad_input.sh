@@ -49,6 +49,9 @@ expect_usage_error "--threshold: 'x' is not a percentage from 0 to 1000" "compar
 expect_usage_error "--alpha: '0.9' is not a significance level" "compare alpha" "$DT" compare a b --alpha 0.9
 expect_usage_error "--format: 'html' is not one of text, markdown, json" "compare format" "$DT" compare a b --format html
 expect_usage_error "--cpus: '0' is not a CPU count from 1 to 64" "vm cpus" "$DT" vm --kernel x --cpus 0 -- run
+expect_usage_error "--scratch-mnt is where a scratch device pool is mounted; give --scratch-dev-pool too" \
+  "--scratch-mnt without a pool" "$DT" run --scratch-mnt "$WORK"
+expect_usage_error "diotorture clean needs root" "clean as a user" setpriv --reuid=65534 --regid=65534 --clear-groups "$DT" clean
 # Positional ids after a repeatable option stay ids: -g takes one value per use.
 expect_usage_error "unknown case 'partial-dio-wrte' (did you mean 'partial-dio-write'?)" "id after -g" \
   "$DT" run -g mmap partial-dio-wrte
