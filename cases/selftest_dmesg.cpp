@@ -8,7 +8,8 @@ namespace dt {
 namespace {
 
 void run(Context& ctx) {
-  const std::string line = "WARNING: selftest-dmesg planted this line; the case must fail";
+  // Tagged with this run, so a run beside it on the host ignores it.
+  const std::string line = planted_line("WARNING: selftest-dmesg planted this line; the case must fail");
   write_kernel_log(line);
   ctx.log("wrote to the kernel log: {}", line);
 }

@@ -6,12 +6,15 @@
 #include <CLI/CLI.hpp>
 
 #include <fmt/format.h>
+#include <fmt/ranges.h>
 
+#include <algorithm>
 #include <cstdint>
 #include <functional>
 #include <string>
 
 #include "lib/btrfs/workspace.hpp"
+#include "lib/sys/spellcheck.hpp"
 #include "lib/sys/sys.hpp"
 
 namespace dt {
@@ -24,15 +27,68 @@ struct Command {
   Action (*setup)(CLI::App& sub);
 };
 
-// A whole number (or size: "4G", "0x10") option within [lo, hi]; otherwise a
-// SetupError naming the flag, the value, what was wanted and the range.
-inline uint64_t bounded_number(const std::string& flag, const std::string& value, const char* what, uint64_t lo,
-                               uint64_t hi) {
-  uint64_t v = 0;
-  if (!parse_size(value, &v) || v < lo || v > hi)
-    throw SetupError(fmt::format("{} '{}' is not {} ({} to {})", flag, value, what, lo, hi));
-  return v;
+// Typed options: CLI11 checks the value while parsing, so a bad one is a
+// usage error (exit 2, one line naming the flag) before anything runs.
+//
+// A whole number or size ("4096", "4G", "1T", "0x10") within [lo, hi]. The
+// value is rewritten to decimal, so the option can store it in an integer.
+inline CLI::Validator Bounded(const char* what, uint64_t lo, uint64_t hi, bool size = false) {
+  auto show = [size](uint64_t v) { return size ? format_size(v) : std::to_string(v); };
+  return CLI::Validator(
+      [=](std::string& value) -> std::string {
+        uint64_t v = 0;
+        if (!parse_size(value, &v) || v < lo || v > hi)
+          return fmt::format("'{}' is not {} from {} to {}", value, what, show(lo), show(hi));
+        value = std::to_string(v);
+        return {};
+      },
+      fmt::format("{}..{}", show(lo), show(hi)));
 }
+
+// A decimal number within [lo, hi].
+inline CLI::Validator DecimalRange(const char* what, double lo, double hi) {
+  return CLI::Validator(
+      [=](std::string& value) -> std::string {
+        size_t used = 0;
+        double x = 0;
+        try {
+          x = std::stod(value, &used);
+        } catch (const std::exception&) {
+          used = 0;
+        }
+        if (used == 0 || used != value.size() || !(x >= lo && x <= hi))
+          return fmt::format("'{}' is not {} from {} to {}", value, what, lo, hi);
+        return {};
+      },
+      fmt::format("{}..{}", lo, hi));
+}
+
+// One of a fixed set of words, with a "did you mean".
+inline CLI::Validator OneOf(std::vector<std::string> words) {
+  return CLI::Validator(
+      [words](std::string& value) -> std::string {
+        if (std::find(words.begin(), words.end(), value) != words.end()) return {};
+        std::string hint = did_you_mean(value, words);
+        return fmt::format("'{}' is not one of {}{}", value, fmt::join(words, ", "),
+                           hint.empty() ? "" : fmt::format(" (did you mean '{}'?)", hint));
+      },
+      fmt::format("{}", fmt::join(words, "|")));
+}
+
+// A path the command writes: a file (its directory must be writable) or a
+// directory it creates (its nearest existing parent must be writable).
+inline CLI::Validator WritablePath(bool directory) {
+  return CLI::Validator(
+      [directory](std::string& value) -> std::string {
+        const std::string why = why_not_writable(value, directory);
+        return why.empty() ? std::string() : fmt::format("cannot write {} ({}); give a writable path", value, why);
+      },
+      directory ? "DIR" : "FILE");
+}
+
+// A repeatable option takes one value per use, so positional ids after it
+// stay positional: `run -g mmap dsync-dio-write` is one group and one id.
+inline CLI::Option* repeatable(CLI::Option* o) { return o->allow_extra_args(false); }
 
 // The options that say where to work, shared by run and bench.
 inline void add_filesystem_options(CLI::App& sub, FilesystemRequest* fs) {
@@ -47,9 +103,10 @@ inline void add_filesystem_options(CLI::App& sub, FilesystemRequest* fs) {
   sub.add_flag("--force-mkfs", fs->force_mkfs,
                "Format scratch pool devices even if they hold a filesystem (never a device in use)");
   sub.add_option("--scratch-mnt", fs->scratch_mnt, "Mount the scratch pool here (default: SCRATCH_MNT, else private)");
-  sub.add_option("--allow-fs", fs->allow_fs, "Accept a --test-dir of this non-btrfs type, as a control (repeatable)");
-  sub.add_option("--scratch-size", fs->scratch_size, "Size of each self-provisioned sparse image")
-      ->capture_default_str();
+  repeatable(sub.add_option("--allow-fs", fs->allow_fs,
+                             "Accept a --test-dir of this non-btrfs type, as a control (repeatable)"));
+  sub.add_option("--scratch-size", fs->scratch_size, "Size of each self-provisioned sparse image (default 4G)")
+      ->transform(Bounded("an image size", kMinScratchSize, kMaxScratchSize, true));
   sub.add_option("--mkfs-options", fs->mkfs_options, "Extra mkfs.btrfs arguments for the scratch filesystem");
   sub.add_option("--mount-options", fs->mount_options, "Mount options for the scratch filesystem");
 }
@@ -59,5 +116,6 @@ Action setup_run(CLI::App& sub);
 Action setup_bench(CLI::App& sub);
 Action setup_compare(CLI::App& sub);
 Action setup_vm(CLI::App& sub);
+Action setup_clean(CLI::App& sub);
 
 }  // namespace dt

@@ -19,7 +19,8 @@ namespace fs = std::filesystem;
 
 struct CompareCli {
   std::vector<std::string> inputs;
-  std::string format = "text", threshold = "5", alpha = "0.05", chart;
+  std::string format = "text", chart;
+  double threshold = 5, alpha = 0.05;
 };
 
 BenchRun load(const std::string& arg) {
@@ -33,26 +34,12 @@ BenchRun load(const std::string& arg) {
   return bench_from_json(j, p.string());
 }
 
-double number(const std::string& flag, const std::string& v, double lo, double hi) {
-  try {
-    size_t used = 0;
-    double x = std::stod(v, &used);
-    if (used == v.size() && x >= lo && x <= hi) return x;
-  } catch (const std::exception&) {
-  }
-  throw SetupError(fmt::format("{} '{}' is not a number from {} to {}", flag, v, lo, hi));
-}
-
 int compare(const CompareCli& o) {
   if (o.inputs.size() < 2)
     throw SetupError("compare needs at least two bench results: the baseline first, e.g. vanilla.json patched.json");
-  if (o.format != "text" && o.format != "markdown" && o.format != "json")
-    throw SetupError(fmt::format("--format '{}' is not text, markdown or json", o.format));
-  const double threshold = number("--threshold", o.threshold, 0, 1000);
-  const double alpha = number("--alpha", o.alpha, 1e-9, 0.5);
   std::vector<BenchRun> runs;
   for (const auto& in : o.inputs) runs.push_back(load(in));
-  Comparison c = compare_runs(runs, threshold, alpha);
+  Comparison c = compare_runs(runs, o.threshold, o.alpha);
   if (o.format == "text") std::cout << render_text(runs, c);
   else if (o.format == "markdown") std::cout << render_markdown(runs, c);
   else std::cout << render_json(runs, c);
@@ -65,11 +52,16 @@ int compare(const CompareCli& o) {
 Action setup_compare(CLI::App& sub) {
   auto o = std::make_shared<CompareCli>();
   sub.add_option("results", o->inputs, "bench.json files or run directories; the first is the baseline")->required();
-  sub.add_option("--format", o->format, "text, markdown (for a CI job summary) or json")->capture_default_str();
-  sub.add_option("--threshold", o->threshold, "Percent slowdown that fails (exit 1) when significant")
+  sub.add_option("--format", o->format, "text, markdown (for a CI job summary) or json")
+      ->check(OneOf({"text", "markdown", "json"}))
       ->capture_default_str();
-  sub.add_option("--alpha", o->alpha, "Significance level of the Mann-Whitney U test")->capture_default_str();
-  sub.add_option("--chart", o->chart, "Also write an SVG bar chart to this file");
+  sub.add_option("--threshold", o->threshold, "Percent slowdown that fails (exit 1) when significant")
+      ->check(DecimalRange("a percentage", 0, 1000))
+      ->capture_default_str();
+  sub.add_option("--alpha", o->alpha, "Significance level of the Mann-Whitney U test")
+      ->check(DecimalRange("a significance level", 1e-9, 0.5))
+      ->capture_default_str();
+  sub.add_option("--chart", o->chart, "Also write an SVG bar chart to this file")->check(WritablePath(false));
   return [o] { return compare(*o); };
 }
 

@@ -5,6 +5,7 @@
 
 #include <fmt/format.h>
 
+#include <algorithm>
 #include <iostream>
 #include <map>
 #include <system_error>
@@ -14,6 +15,7 @@
 #include "lib/sys/interrupt.hpp"
 #include "lib/sys/spellcheck.hpp"
 #include "lib/sys/sys.hpp"
+#include "lib/sys/version.hpp"
 
 namespace {
 
@@ -22,6 +24,8 @@ const dt::Command kCommands[] = {
     {"run", "Run cases (default: the quick group) on a btrfs, fstests style", dt::setup_run},
     {"bench", "Measure sequential direct-I/O throughput (seed 002's table) and save it under results/", dt::setup_bench},
     {"compare", "Compare bench results: the seed 002 table with a significance verdict per cell", dt::setup_compare},
+    {"clean", "Remove what killed runs left behind (mounts, loop devices, images, tracefs instances), and only that",
+     dt::setup_clean},
     {"vm", "Run a subcommand against another kernel under qemu (KVM or TCG), results back on the host", dt::setup_vm},
 };
 
@@ -39,7 +43,9 @@ int main(int argc, char** argv) {
     return fail_usage(e.what());
   }
   CLI::App app{"diotorture: direct I/O torture and benchmarking for btrfs"};
+  app.name("diotorture");
   app.require_subcommand(1);
+  app.set_version_flag("--version", std::string("diotorture ") + dt::tool_version(), "Print the version and exit");
   std::map<std::string, dt::Action> actions;
   std::vector<std::string> names;
   for (const auto& c : kCommands) {
@@ -52,11 +58,21 @@ int main(int argc, char** argv) {
     return fail_usage(fmt::format("unknown command '{}'{}; 'diotorture --help' lists them", argv[1],
                                   hint.empty() ? "" : fmt::format(" (did you mean '{}'?)", hint)));
   }
+  // A command that passes the rest of the line on (vm) takes it with or
+  // without a `--` in front; CLI11 would otherwise reject the words after it.
+  std::vector<std::string> args(argv + 1, argv + argc);
+  if (!args.empty() && actions.count(args[0]) && app.get_subcommand(args[0])->get_prefix_command()) {
+    auto sep = std::find(args.begin(), args.end(), "--");
+    if (sep != args.end()) args.erase(sep);
+  }
+  std::reverse(args.begin(), args.end());  // CLI11 takes them last-first
   try {
-    app.parse(argc, argv);
+    app.parse(args);
   } catch (const CLI::CallForHelp& e) {
     return app.exit(e);
   } catch (const CLI::CallForAllHelp& e) {
+    return app.exit(e);
+  } catch (const CLI::CallForVersion& e) {
     return app.exit(e);
   } catch (const CLI::ParseError& e) {
     std::string msg = e.what();
@@ -73,7 +89,7 @@ int main(int argc, char** argv) {
     std::cerr << "diotorture: interrupted; everything it created has been removed\n";
     return 128 + (dt::interrupt_signal() ? dt::interrupt_signal() : 2);
   } catch (const std::system_error& e) {
-    return fail_usage(fmt::format("{} (run as root on a btrfs; see README.md)", e.what()));
+    return fail_usage(e.what());
   } catch (const std::exception& e) {
     return fail_usage(fmt::format("internal error: {}", e.what()));
   }

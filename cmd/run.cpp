@@ -21,8 +21,10 @@ namespace {
 
 struct RunOptions {
   std::vector<std::string> ids, groups, exclude, expunge_files, params;
-  std::string results = "results", timeout, iterations, seed = "1", known_failures;
+  std::string results = "results", known_failures;
   bool strict = false;
+  unsigned timeout = 0, iterations = 0;  // 0: each case's own
+  uint64_t seed = 1;
   FilesystemRequest fs;
 };
 
@@ -40,12 +42,9 @@ void load_known_failures(const std::string& flag, bool strict, SessionConfig* cf
 
 int run(const RunOptions& o) {
   SessionConfig cfg;
-  if (!o.timeout.empty()) cfg.runner.timeout_s = static_cast<unsigned>(bounded_number("--timeout", o.timeout, "a number of seconds", 1, 86400));
-  if (!o.iterations.empty())
-    cfg.runner.params.iterations = static_cast<unsigned>(bounded_number("--iterations", o.iterations, "an iteration count", 1, 1000000));
-  uint64_t seed = 0;
-  if (!parse_size(o.seed, &seed)) throw SetupError(fmt::format("--seed '{}' is not a whole number", o.seed));
-  cfg.runner.params.seed = seed;
+  if (o.timeout) cfg.runner.timeout_s = o.timeout;
+  cfg.runner.params.iterations = o.iterations;
+  cfg.runner.params.seed = o.seed;
 
   SelectionRequest req{o.ids, o.groups, o.exclude, {}};
   for (const auto& f : o.expunge_files) {
@@ -99,15 +98,21 @@ int run(const RunOptions& o) {
 Action setup_run(CLI::App& sub) {
   auto o = std::make_shared<RunOptions>();
   sub.add_option("ids", o->ids, "Case ids to run (with -g: both)");
-  sub.add_option("-g,--group", o->groups, "Run the cases of this group (repeatable; default quick)");
-  sub.add_option("-x,--exclude-group", o->exclude, "Leave out the cases of this group (repeatable)");
-  sub.add_option("-E,--expunge", o->expunge_files, "fstests expunge file: ids to leave out, one a line");
+  repeatable(sub.add_option("-g,--group", o->groups, "Run the cases of this group (repeatable; default quick)"));
+  repeatable(sub.add_option("-x,--exclude-group", o->exclude, "Leave out the cases of this group (repeatable)"));
+  repeatable(sub.add_option("-E,--expunge", o->expunge_files, "fstests expunge file: ids to leave out, one a line"));
   add_filesystem_options(sub, &o->fs);
-  sub.add_option("--results", o->results, "Results root; each run writes a new directory in it")->capture_default_str();
-  sub.add_option("--timeout", o->timeout, "Watchdog seconds per case (default: each case's own)");
-  sub.add_option("--iterations", o->iterations, "Repetitions inside each case (default: each case's own)");
-  sub.add_option("--seed", o->seed, "Seed of the data patterns and random choices")->capture_default_str();
-  sub.add_option("-p,--param", o->params, "Case parameter key=value (see 'list -v'; repeatable)");
+  sub.add_option("--results", o->results, "Results root; each run writes a new directory in it")
+      ->check(WritablePath(true))
+      ->capture_default_str();
+  sub.add_option("--timeout", o->timeout, "Watchdog seconds per case (default: each case's own)")
+      ->transform(Bounded("a number of seconds", 1, 86400));
+  sub.add_option("--iterations", o->iterations, "Repetitions inside each case (default: each case's own)")
+      ->transform(Bounded("an iteration count", 1, 1000000));
+  sub.add_option("--seed", o->seed, "Seed of the data patterns and random choices")
+      ->transform(Bounded("a seed", 0, UINT64_MAX))
+      ->capture_default_str();
+  repeatable(sub.add_option("-p,--param", o->params, "Case parameter key=value (see 'list -v'; repeatable)"));
   sub.add_option("--known-failures", o->known_failures,
                  "Known-failures list (CASE KERNEL-GLOBS REASON a line): listed failures are 'known' and do not fail "
                  "the run (default: known-failures.txt when present)");

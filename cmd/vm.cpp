@@ -16,8 +16,9 @@ namespace dt {
 namespace {
 
 struct VmCli {
-  std::string kernel, modules, mem = "2G", cpus = "2", disks = "4", disk_size = "4G", timeout = "1800",
-                                   accel = "auto", results = "results";
+  std::string kernel, modules, accel = "auto", results = "results";
+  uint64_t mem = 2ull << 30, disk_size = 4ull << 30;
+  unsigned cpus = 2, disks = 4, timeout = 1800;
   std::vector<std::string> args;
 };
 
@@ -26,13 +27,11 @@ int vm(const VmCli& c) {
   if (c.kernel.empty()) throw SetupError("--kernel is required: the bzImage to boot, e.g. boot/vmlinuz-6.1.0-50-amd64");
   o.kernel = c.kernel;
   o.modules = c.modules;
-  o.mem = bounded_number("--mem", c.mem, "a memory size", 512ull << 20, 1ull << 40);
-  o.cpus = static_cast<unsigned>(bounded_number("--cpus", c.cpus, "a CPU count", 1, 64));
-  o.disks = static_cast<unsigned>(bounded_number("--disks", c.disks, "a disk count", 1, 20));
-  o.disk_size = bounded_number("--disk-size", c.disk_size, "a disk size", 256ull << 20, 1ull << 42);
-  o.timeout_s = static_cast<unsigned>(bounded_number("--timeout", c.timeout, "a number of seconds", 10, 7 * 86400));
-  if (c.accel != "auto" && c.accel != "kvm" && c.accel != "tcg")
-    throw SetupError(fmt::format("--accel '{}' is not auto, kvm or tcg", c.accel));
+  o.mem = c.mem;
+  o.cpus = c.cpus;
+  o.disks = c.disks;
+  o.disk_size = c.disk_size;
+  o.timeout_s = c.timeout;
   o.accel = c.accel;
   o.results_root = c.results;
   o.args = c.args;
@@ -46,15 +45,31 @@ Action setup_vm(CLI::App& sub) {
   auto o = std::make_shared<VmCli>();
   sub.add_option("--kernel", o->kernel, "Kernel image (bzImage/vmlinuz) to boot");
   sub.add_option("--modules", o->modules, "The kernel's lib/modules/VERSION directory (btrfs, virtio, loop)");
-  sub.add_option("--mem", o->mem, "Guest memory")->capture_default_str();
-  sub.add_option("--cpus", o->cpus, "Guest CPUs")->capture_default_str();
-  sub.add_option("--disks", o->disks, "Blank scratch disks (the guest's SCRATCH_DEV_POOL)")->capture_default_str();
-  sub.add_option("--disk-size", o->disk_size, "Size of each scratch disk (sparse)")->capture_default_str();
-  sub.add_option("--timeout", o->timeout, "Seconds before the guest is killed")->capture_default_str();
-  sub.add_option("--accel", o->accel, "auto (KVM if it boots, else TCG), kvm or tcg")->capture_default_str();
+  sub.add_option("--mem", o->mem, "Guest memory (default 2G)")
+      ->transform(Bounded("a memory size", 512ull << 20, 1ull << 40, true));
+  sub.add_option("--cpus", o->cpus, "Guest CPUs")->transform(Bounded("a CPU count", 1, 64))->capture_default_str();
+  sub.add_option("--disks", o->disks, "Blank scratch disks (the guest's SCRATCH_DEV_POOL)")
+      ->transform(Bounded("a disk count", 1, 20))
+      ->capture_default_str();
+  sub.add_option("--disk-size", o->disk_size, "Size of each scratch disk, sparse (default 4G)")
+      ->transform(Bounded("a disk size", 256ull << 20, 4ull << 40, true));
+  sub.add_option("--timeout", o->timeout, "Seconds before the guest is killed")
+      ->transform(Bounded("a number of seconds", 10, 7 * 86400))
+      ->capture_default_str();
+  sub.add_option("--accel", o->accel, "auto (KVM if it boots, else TCG), kvm or tcg")
+      ->check(OneOf({"auto", "kvm", "tcg"}))
+      ->capture_default_str();
   sub.add_option("--results", o->results, "Results root on the host")->capture_default_str();
-  sub.add_option("args", o->args, "After --: the subcommand for the guest and its arguments");
-  return [o] { return vm(*o); };
+  // Everything from the guest's subcommand on belongs to the guest, with or
+  // without a `--` before it: `vm --kernel K run -g quick` passes `-g quick`
+  // on instead of reading -g as an option of vm.
+  sub.prefix_command();
+  sub.footer("After the options of vm: the subcommand for the guest and its arguments (a -- before it is optional)");
+  return [o, app = &sub] {
+    o->args = app->remaining();
+    if (!o->args.empty() && o->args.front() == "--") o->args.erase(o->args.begin());
+    return vm(*o);
+  };
 }
 
 }  // namespace dt

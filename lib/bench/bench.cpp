@@ -14,6 +14,7 @@
 #include "lib/harness/context.hpp"
 #include "lib/io/iopath.hpp"
 #include "lib/io/pattern.hpp"
+#include "lib/sys/interrupt.hpp"
 #include "lib/sys/sys.hpp"
 
 namespace dt {
@@ -25,12 +26,27 @@ void check_transfer(const char* what, int64_t res, uint64_t want, uint64_t off) 
   throw std::runtime_error(fmt::format("{} at {:#x}: short transfer, {} of {} bytes", what, off, res, want));
 }
 
+// SIGINT/SIGTERM must stop a 4 GiB pass within moments, but a syscall per
+// 4 KiB block would show in the numbers: look every 8 MiB.
+class InterruptCheck {
+ public:
+  explicit InterruptCheck(uint64_t block_size) : every_(std::max<uint64_t>(1, (8ull << 20) / block_size)) {}
+  void block_done() {
+    if (++n_ % every_ == 0) throw_if_interrupted();
+  }
+
+ private:
+  uint64_t every_, n_ = 0;
+};
+
 // pread/pwrite, one block at a time: fio's psync engine.
 class PsyncEngine : public SequentialEngine {
  public:
   PsyncEngine(int fd, uint64_t bs) : fd_(fd), bs_(bs), buf_(bs) { fill_pattern(buf_.data(), bs, 0, 1); }
   void pass(bool write, uint64_t size) override {
-    for (uint64_t off = 0; off < size; off += bs_) {
+    throw_if_interrupted();
+    InterruptCheck check(bs_);
+    for (uint64_t off = 0; off < size; off += bs_, check.block_done()) {
       ssize_t r = write ? ::pwrite(fd_, buf_.data(), bs_, static_cast<off_t>(off))
                         : ::pread(fd_, buf_.data(), bs_, static_cast<off_t>(off));
       check_transfer(write ? "pwrite" : "pread", r < 0 ? -errno : r, bs_, off);
@@ -81,6 +97,8 @@ class UringEngine : public SequentialEngine {
     for (unsigned i = 0; i < opts_.iodepth; ++i) free_slots.push_back(opts_.iodepth - 1 - i);
     std::vector<uint64_t> slot_off(opts_.iodepth);
     uint64_t next = 0, done = 0;
+    throw_if_interrupted();
+    InterruptCheck check(bs_);
     while (done < blocks) {
       while (!free_slots.empty() && next < blocks) {
         const unsigned slot = free_slots.back();
@@ -109,6 +127,7 @@ class UringEngine : public SequentialEngine {
         check_transfer(write ? "io_uring write" : "io_uring read", cqe->res, bs_, slot_off[slot]);
         free_slots.push_back(slot);
         ++seen;
+        check.block_done();
       }
       io_uring_cq_advance(&ring_, seen);
       done += seen;
@@ -267,6 +286,11 @@ BenchRun run_benchmarks(const BenchOptions& opts, const std::vector<BenchTarget>
             out << fmt::format("\r\033[K[{}/{}] {} repetition {}: {:.1f} MiB/s", finished, total, name,
                                s->cell->seconds.size(), static_cast<double>(s->size) / (1 << 20) / secs)
                 << std::flush;
+        } catch (const Interrupted&) {
+          // Google Benchmark would go on to the next cell: each of them now
+          // stops at once, and the caller unwinds after it returns.
+          state.SkipWithError("interrupted");
+          break;
         } catch (const std::exception& e) {
           error = name + ": " + e.what();
           state.SkipWithError(error.c_str());
@@ -286,6 +310,7 @@ BenchRun run_benchmarks(const BenchOptions& opts, const std::vector<BenchTarget>
   benchmark::ClearRegisteredBenchmarks();
   benchmark::Shutdown();
   if (opts.progress) out << "\r\033[K" << std::flush;
+  throw_if_interrupted();
   if (!error.empty()) throw std::runtime_error(error);
   return run;
 }

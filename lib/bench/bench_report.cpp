@@ -177,7 +177,7 @@ json bench_to_json(const BenchRun& run) {
   }
   return {{"kind", "diotorture-bench"}, {"version", 1},       {"label", run.label},
           {"run_id", run.run_id},       {"started", run.started}, {"hostname", run.hostname},
-          {"kernel", run.kernel},       {"config", run.config},   {"filesystem", run.filesystem},
+          {"kernel", run.kernel},       {"tool_version", run.tool_version}, {"config", run.config},   {"filesystem", run.filesystem},
           {"cells", cells}};
 }
 
@@ -196,6 +196,7 @@ BenchRun bench_from_json(const json& j, const std::string& source) {
     r.started = j.value("started", "");
     r.hostname = j.value("hostname", "");
     r.kernel = j.value("kernel", "");
+    r.tool_version = j.value("tool_version", "");
     r.config = j.value("config", json::object());
     r.filesystem = j.value("filesystem", json::object());
     for (const auto& c : j.at("cells")) {

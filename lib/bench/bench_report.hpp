@@ -33,6 +33,7 @@ struct BenchCell {
 struct BenchRun {
   std::string label;
   std::string run_id, started, hostname, kernel;
+  std::string tool_version;  // diotorture's git describe
   nlohmann::json config = nlohmann::json::object();      // block_size, file_size, repetitions, engines, ...
   nlohmann::json filesystem = nlohmann::json::object();  // provisioning, profile, devices, device
   std::vector<BenchCell> cells;

@@ -185,6 +185,10 @@ void validate_test_dir(const fs::path& dir, const std::vector<std::string>& allo
   int fd = ::open(probe.c_str(), O_RDWR | O_CREAT | O_EXCL | O_DIRECT | O_CLOEXEC, 0600);
   if (fd < 0) {
     int err = errno;
+    if (err == ENOSPC)
+      throw SetupError(fmt::format("test dir {} ({}) is full (ENOSPC creating a file); free space there or use "
+                                   "another directory",
+                                   dir.string(), mi.fstype));
     throw SetupError(fmt::format("test dir {} ({}) does not support O_DIRECT (open: {}); use a filesystem that does",
                                  dir.string(), mi.fstype, errno_name(err)));
   }
@@ -194,6 +198,10 @@ void validate_test_dir(const fs::path& dir, const std::vector<std::string>& allo
   int err = errno;
   ::close(fd);
   ::unlink(probe.c_str());
+  if (n < 0 && err == ENOSPC)
+    throw SetupError(fmt::format("test dir {} ({}) is full (ENOSPC on a 4K write); free space there or use another "
+                                 "directory",
+                                 dir.string(), mi.fstype));
   if (n != 4096)
     throw SetupError(fmt::format("test dir {} ({}) rejects an aligned O_DIRECT write ({}); use a filesystem that "
                                  "supports O_DIRECT",

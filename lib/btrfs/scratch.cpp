@@ -45,6 +45,7 @@ LoopDevice::LoopDevice(const fs::path& image) {
     if (::ioctl(fd.get(), LOOP_CONFIGURE, &cfg) == 0) {
       fd_ = std::move(fd);
       path_ = dev;
+      record_ = Owned({"loop", dev, image.string()});
       return;
     }
     if (errno == EINVAL) {
@@ -53,6 +54,7 @@ LoopDevice::LoopDevice(const fs::path& image) {
       if (::ioctl(fd.get(), LOOP_CONFIGURE, &cfg) == 0) {
         fd_ = std::move(fd);
         path_ = dev;
+        record_ = Owned({"loop", dev, image.string()});
         return;
       }
     }
@@ -68,6 +70,7 @@ void LoopDevice::detach() {
   // EBUSY while a lazily-detached mount still holds it: autoclear finishes later.
   ::ioctl(fd_.get(), LOOP_CLR_FD, 0);
   fd_.reset();
+  record_.release();
 }
 
 
@@ -90,17 +93,27 @@ const ProfileSpec* find_profile(const std::string& name) {
   return nullptr;
 }
 
-std::string probe_device_contents(const std::string& dev) {
+namespace {
+// blkid -p's KEY=value pairs for a device; empty if it holds nothing blkid
+// recognises; {"?": output} if blkid found signatures it cannot tell apart.
+std::map<std::string, std::string> probe_signatures(const std::string& dev) {
   std::string out;
   int rc = run_command({"blkid", "-p", "-o", "export", dev}, &out);
-  if (rc == 2) return "";  // blkid: nothing recognised
+  if (rc == 2) return {};  // blkid: nothing recognised
   if (rc == 127) throw SetupError("blkid not found; install util-linux (apt-get install -y util-linux)");
-  if (rc != 0) return fmt::format("signatures blkid cannot tell apart ({})", trim(out));
+  if (rc != 0) return {{"?", trim(out)}};
   std::map<std::string, std::string> kv;
   for (const auto& line : split(out, '\n')) {
     auto eq = line.find('=');
     if (eq != std::string::npos) kv[line.substr(0, eq)] = line.substr(eq + 1);
   }
+  if (kv.empty()) kv["?"] = trim(out);
+  return kv;
+}
+
+std::string describe_signatures(std::map<std::string, std::string> kv) {
+  if (kv.empty()) return "";
+  if (kv.count("?")) return fmt::format("signatures blkid cannot tell apart ({})", kv["?"]);
   std::string what;
   if (kv.count("PTTYPE")) what = fmt::format("a {} partition table", kv["PTTYPE"]);
   if (kv.count("TYPE")) {
@@ -112,8 +125,23 @@ std::string probe_device_contents(const std::string& dev) {
     if (!ids.empty()) s += " (" + ids + ")";
     what += (what.empty() ? "" : " and ") + s;
   }
-  return what.empty() ? fmt::format("signatures ({})", trim(out)) : what;
+  if (!what.empty()) return what;
+  std::string all;
+  for (const auto& [k, v] : kv) all += (all.empty() ? "" : " ") + k + "=" + v;
+  return fmt::format("signatures ({})", all);
 }
+
+// Only a whole-device btrfs that carries our label, and nothing else.
+bool formatted_by_us(const std::map<std::string, std::string>& kv) {
+  auto get = [&](const char* k) {
+    auto it = kv.find(k);
+    return it == kv.end() ? std::string() : it->second;
+  };
+  return get("TYPE") == "btrfs" && get("LABEL") == kScratchLabel && !kv.count("PTTYPE") && !kv.count("?");
+}
+}  // namespace
+
+std::string probe_device_contents(const std::string& dev) { return describe_signatures(probe_signatures(dev)); }
 
 namespace {
 // Why `dev` (rdev) is busy, for the error message.
@@ -142,7 +170,8 @@ std::string who_holds(const std::string& dev, dev_t rdev) {
 }
 }  // namespace
 
-void check_scratch_device(const std::string& dev, bool force_mkfs, const std::string& source) {
+void check_scratch_device(const std::string& dev, bool force_mkfs, const std::string& source,
+                          const std::string& force_flag) {
   struct stat st {};
   if (::stat(dev.c_str(), &st) != 0)
     throw SetupError(fmt::format("scratch device {} (from {}) does not exist; name existing block devices", dev, source));
@@ -170,11 +199,12 @@ void check_scratch_device(const std::string& dev, bool force_mkfs, const std::st
     struct stat pst {};
     if (::stat(part.c_str(), &pst) == 0) refuse_busy(part, pst.st_rdev);
   }
-  const std::string contents = probe_device_contents(dev);
-  if (!contents.empty() && !force_mkfs)
-    throw SetupError(fmt::format("refusing scratch device {} (from {}): it holds {}; pass --force-mkfs to erase it, "
+  if (force_mkfs) return;
+  const auto signatures = probe_signatures(dev);
+  if (!signatures.empty() && !formatted_by_us(signatures))
+    throw SetupError(fmt::format("refusing scratch device {} (from {}): it holds {}; pass {} to erase it, "
                                  "or name a blank device",
-                                 dev, source, contents));
+                                 dev, source, describe_signatures(signatures), force_flag));
 }
 
 ScratchBlockDevice::ScratchBlockDevice(const fs::path& base_dir, uint64_t size) {
@@ -183,7 +213,9 @@ ScratchBlockDevice::ScratchBlockDevice(const fs::path& base_dir, uint64_t size) 
     throw SetupError(fmt::format("cannot create a scratch directory under {} ({}); set TMPDIR to a writable disk",
                                  base_dir.string(), std::strerror(errno)));
   dir_ = tmpl;
+  dir_record_ = Owned({"dir", dir_.string()});
   image_ = dir_ / "device.img";
+  image_record_ = Owned({"image", image_.string()});
   try {
     Fd img = open_or_throw(image_, O_RDWR | O_CREAT | O_EXCL, 0600);
     if (::ftruncate(img.get(), static_cast<off_t>(size)) != 0) throw_errno("ftruncate " + image_.string());
@@ -212,22 +244,48 @@ ScratchFs::ScratchFs(const ScratchOptions& opts) : opts_(opts) {
     if (opts.pool.size() < opts.min_devices)
       throw SetupError(fmt::format("{} devices are needed but the scratch pool ({}) has {}; add devices",
                                    opts.min_devices, opts.pool_source, opts.pool.size()));
+    // The same device twice (by name or through a symlink) would make
+    // mkfs.btrfs print a page of errors.
+    std::map<dev_t, std::string> seen;
+    for (const auto& d : opts.pool) {
+      struct stat st {};
+      if (::stat(d.c_str(), &st) != 0 || !S_ISBLK(st.st_mode)) continue;  // check_scratch_device says why
+      auto [it, fresh] = seen.emplace(st.st_rdev, d);
+      if (!fresh)
+        throw SetupError(fmt::format("the scratch pool ({}) names the same device twice ({} and {}); name each "
+                                     "device once",
+                                     opts.pool_source, it->second, d));
+    }
     for (const auto& d : opts.pool) check_scratch_device(d, opts.force_mkfs, opts.pool_source);
+  }
+  if (!opts.mount_point.empty()) {
+    // Mounting over something would hide it, and a path-based unmount
+    // would later take away the user's own filesystem.
+    std::error_code ec;
+    const fs::path canon = fs::canonical(opts.mount_point, ec);
+    if (ec || !fs::is_directory(canon))
+      throw SetupError(fmt::format("scratch mount point {} (from {}) is not a directory; create it or name another",
+                                   opts.mount_point.string(), opts.mount_point_source));
+    const MountInfo there = mount_info_for(canon);
+    if (there.mount_point == canon.string())
+      throw SetupError(fmt::format("scratch mount point {} (from {}) already has {} ({}) mounted on it; unmount it "
+                                   "or name an empty directory",
+                                   canon.string(), opts.mount_point_source, there.source, there.fstype));
   }
   std::string tmpl = (opts.base_dir / "diotorture.XXXXXX").string();
   if (!::mkdtemp(tmpl.data()))
     throw SetupError(fmt::format("cannot create a scratch directory under {} ({}); set TMPDIR to a writable disk",
                                  opts.base_dir.string(), std::strerror(errno)));
   dir_ = tmpl;
+  dir_record_ = Owned({"dir", dir_.string()});
   try {
     mnt_ = opts.mount_point.empty() ? dir_ / "mnt" : opts.mount_point;
     if (opts.mount_point.empty()) fs::create_directory(mnt_);
-    else if (!fs::is_directory(mnt_))
-      throw SetupError(fmt::format("SCRATCH_MNT {} is not a directory; create it or unset it", mnt_.string()));
     if (opts.pool.empty()) {
       const unsigned n = std::max(spec ? spec->loop_devices : 1u, opts.min_devices);
       for (unsigned i = 0; i < n; ++i) {
         images_.push_back(dir_ / fmt::format("scratch{}.img", i));
+        image_records_.emplace_back(OwnedItem{"image", images_.back().string()});
         Fd img = open_or_throw(images_.back(), O_RDWR | O_CREAT | O_EXCL, 0600);
         if (::ftruncate(img.get(), static_cast<off_t>(opts.image_size)) != 0)
           throw_errno("ftruncate " + images_.back().string());
@@ -242,8 +300,13 @@ ScratchFs::ScratchFs(const ScratchOptions& opts) : opts_(opts) {
     }
     // Our own loop devices are blank and may be forced; a pool device only
     // when the user said so (mkfs.btrfs then repeats the check itself).
-    std::vector<std::string> argv = {"mkfs.btrfs", "-q", "-L", "diotorture"};
-    if (opts.pool.empty() || opts.force_mkfs) argv.push_back("-f");
+    std::vector<std::string> argv = {"mkfs.btrfs", "-q", "-L", kScratchLabel};
+    // A pool device that holds our own earlier filesystem needs -f as well;
+    // check_scratch_device has let through nothing else.
+    if (opts.pool.empty() || opts.force_mkfs || std::any_of(opts.pool.begin(), opts.pool.end(), [](const auto& d) {
+          return formatted_by_us(probe_signatures(d));
+        }))
+      argv.push_back("-f");
     if (spec) argv.insert(argv.end(), {"-d", spec->name, "-m", spec->metadata});
     argv.insert(argv.end(), opts.mkfs_args.begin(), opts.mkfs_args.end());
     argv.insert(argv.end(), devices_.begin(), devices_.end());
@@ -267,16 +330,25 @@ void ScratchFs::mount() {
   std::string mopts;
   for (size_t i = 1; i < devices_.size(); ++i) mopts += (mopts.empty() ? "" : ",") + ("device=" + devices_[i]);
   if (!opts_.mount_options.empty()) mopts += (mopts.empty() ? "" : ",") + opts_.mount_options;
-  if (::mount(devices_[0].c_str(), mnt_.c_str(), "btrfs", 0, mopts.empty() ? nullptr : mopts.c_str()) != 0)
+  mount_record_ = Owned({"mount", mnt_.string(), devices_[0]});
+  if (::mount(devices_[0].c_str(), mnt_.c_str(), "btrfs", 0, mopts.empty() ? nullptr : mopts.c_str()) != 0) {
+    const int err = errno;
+    mount_record_.release();
     throw SetupError(fmt::format("mount {} on {} failed: {}; check --mount-options", devices_[0], mnt_.string(),
-                                 std::strerror(errno)));
+                                 std::strerror(err)));
+  }
   mounted_ = true;
+  mount_id_ = mount_id_of(mnt_);
+  mount_record_.update({"mount", mnt_.string(), devices_[0], mount_id_});
 }
 
 void ScratchFs::while_unmounted(const std::function<void()>& fn) {
   if (mounted_) {
+    // Only our own mount (by mount ID), as in teardown.
+    if (!our_mount_is_there()) throw SetupError(fmt::format("{} is no longer our mount; not unmounting it", mnt_.string()));
     if (::umount2(mnt_.c_str(), 0) != 0) throw_errno("umount " + mnt_.string());
     mounted_ = false;
+    mount_record_.release();
   }
   // umount returns while the filesystem may still be alive: files that an
   // exited process's io_uring ring held are released asynchronously. Wait
@@ -332,21 +404,30 @@ std::string ScratchFs::describe() const {
                      dir_.string(), opts);
 }
 
+bool ScratchFs::our_mount_is_there() const {
+  if (mount_id_) return mount_id_of(mnt_) == mount_id_;
+  // No mount IDs (kernel before 5.8): the mount at that exact path must be
+  // of our first device.
+  const MountInfo mi = mount_info_for(mnt_);
+  return mi.mount_point == fs::weakly_canonical(mnt_).string() && mi.source == devices_.front();
+}
+
 void ScratchFs::abandon() {
-  if (mounted_) {
-    ::umount2(mnt_.c_str(), MNT_DETACH);
-    mounted_ = false;
-  }
+  if (mounted_ && our_mount_is_there()) ::umount2(mnt_.c_str(), MNT_DETACH);
+  mounted_ = false;
+  mount_record_.release();
   teardown();
 }
 
 void ScratchFs::teardown() {
   if (mounted_) {
-    // A just-killed child may still hold files for a moment.
-    for (int i = 0; i < 50 && ::umount2(mnt_.c_str(), 0) != 0 && errno == EBUSY; ++i)
+    // A just-killed child may still hold files for a moment. Whatever is at
+    // the path must still be our mount each time: never unmount another.
+    for (int i = 0; i < 50 && our_mount_is_there() && ::umount2(mnt_.c_str(), 0) != 0 && errno == EBUSY; ++i)
       std::this_thread::sleep_for(std::chrono::milliseconds(100));
-    if (::umount2(mnt_.c_str(), 0) != 0 && errno != EINVAL) ::umount2(mnt_.c_str(), MNT_DETACH);
+    if (our_mount_is_there()) ::umount2(mnt_.c_str(), MNT_DETACH);
     mounted_ = false;
+    mount_record_.release();
   }
   // mkfs registered the devices with btrfs; forget them so a later
   // filesystem on the same loop numbers is not confused with this one.
@@ -364,9 +445,11 @@ void ScratchFs::teardown() {
     // The loop devices keep the unlinked images alive until autoclear releases them.
     for (const auto& img : images_) fs::remove(img, ec);
     images_.clear();
+    image_records_.clear();
     if (opts_.mount_point.empty()) fs::remove(mnt_, ec);
     fs::remove(dir_, ec);
     dir_.clear();
+    dir_record_.release();
   }
 }
 

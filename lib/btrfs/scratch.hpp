@@ -18,6 +18,7 @@
 #include <string>
 #include <vector>
 
+#include "lib/sys/owned.hpp"
 #include "lib/sys/sys.hpp"
 
 namespace dt {
@@ -56,6 +57,7 @@ struct ScratchOptions {
   std::string pool_source;                // "--scratch-dev-pool", "local.config", ...
   bool force_mkfs = false;                // format pool devices that hold a filesystem
   std::filesystem::path mount_point;      // SCRATCH_MNT; empty = a private directory
+  std::string mount_point_source;         // "--scratch-mnt", "local.config", ...
   unsigned min_devices = 0;               // loop images: at least this many, whatever the profile needs
 
   // These options with `spec` laid over them (mkfs arguments and mount
@@ -63,14 +65,21 @@ struct ScratchOptions {
   ScratchOptions with(const FsSpec& spec) const;
 };
 
+// The label mkfs.btrfs gives every filesystem this tool formats: a pool
+// device that carries it needs no --force-mkfs on the next run.
+inline constexpr const char* kScratchLabel = "diotorture";
+
 // What a block device holds, from a low-level probe (blkid -p): "" if blank,
 // else e.g. "a btrfs filesystem (LABEL=data UUID=...)".
 std::string probe_device_contents(const std::string& dev);
 
 // Throws SetupError naming the device and what was found unless it is a
 // block device that nothing has open exclusively (mounted, btrfs member,
-// swap, holders) and, without force_mkfs, that holds no filesystem.
-void check_scratch_device(const std::string& dev, bool force_mkfs, const std::string& source);
+// swap, holders) and, without force_mkfs, that holds no filesystem other than
+// one this tool formatted (its own label). `force_flag` is the flag the
+// message suggests (--force-mkfs for the pool, --force-device for bench).
+void check_scratch_device(const std::string& dev, bool force_mkfs, const std::string& source,
+                          const std::string& force_flag = "--force-mkfs");
 
 class LoopDevice {
  public:
@@ -86,6 +95,7 @@ class LoopDevice {
  private:
   Fd fd_;
   std::string path_;
+  Owned record_;
 };
 
 // A blank loop device on a sparse image of its own, for raw-device
@@ -100,6 +110,7 @@ class ScratchBlockDevice {
 
  private:
   std::filesystem::path dir_, image_;
+  Owned dir_record_, image_record_;
   std::unique_ptr<LoopDevice> loop_;
 };
 
@@ -126,6 +137,9 @@ class ScratchFs {
  private:
   void mount();
   void teardown();
+  // The mount at mnt_ is the one we made (same mount ID): never unmount
+  // something else that happens to be mounted at the same path.
+  bool our_mount_is_there() const;
 
   ScratchOptions opts_;
   std::filesystem::path dir_;  // private temporary directory
@@ -134,6 +148,9 @@ class ScratchFs {
   std::vector<std::unique_ptr<LoopDevice>> loops_;
   std::vector<std::string> devices_;
   bool mounted_ = false;
+  uint64_t mount_id_ = 0;
+  Owned dir_record_, mount_record_;
+  std::vector<Owned> image_records_;
 };
 
 }  // namespace dt

@@ -1,10 +1,15 @@
 #include "lib/btrfs/workspace.hpp"
 #include "lib/sys/spellcheck.hpp"
 
+#include <sys/statvfs.h>
+
 #include <fmt/format.h>
+
+#include <algorithm>
 #include <fmt/ranges.h>
 
 #include "lib/btrfs/fsinfo.hpp"
+#include "lib/btrfs/reclaim.hpp"
 #include "lib/harness/config.hpp"
 #include "lib/harness/registry.hpp"
 
@@ -13,10 +18,10 @@ namespace dt {
 FilesystemChoice choose_filesystem(const FilesystemRequest& o) {
   FilesystemChoice c;
   c.allow_fs = o.allow_fs;
-  if (!parse_size(o.scratch_size, &c.scratch.image_size) || c.scratch.image_size > (1ull << 42))
-    throw SetupError(fmt::format("--scratch-size '{}' is not a size; give for example 4G", o.scratch_size));
-  if (c.scratch.image_size < (256ull << 20))
-    throw SetupError(fmt::format("--scratch-size {} is too small for btrfs; give at least 256M", o.scratch_size));
+  if (o.scratch_size < kMinScratchSize || o.scratch_size > kMaxScratchSize)
+    throw SetupError(fmt::format("--scratch-size {} is not an image size from {} to {}", format_size(o.scratch_size),
+                                 format_size(kMinScratchSize), format_size(kMaxScratchSize)));
+  c.scratch.image_size = o.scratch_size;
   for (const auto& a : split(o.mkfs_options, ' '))
     if (!a.empty()) c.scratch.mkfs_args.push_back(a);
   c.scratch.mount_options = o.mount_options;
@@ -52,7 +57,13 @@ FilesystemChoice choose_filesystem(const FilesystemRequest& o) {
     if (c.scratch.pool.empty()) throw SetupError(fmt::format("the scratch pool from {} names no device", pool_source));
     c.scratch.pool_source = pool_source;
     c.scratch.force_mkfs = o.force_mkfs;
-    if (mnt) c.scratch.mount_point = *mnt;
+    if (mnt) {
+      c.scratch.mount_point = *mnt;
+      c.scratch.mount_point_source = mnt_source;
+    }
+  } else if (!o.scratch_mnt.empty()) {
+    throw SetupError("--scratch-mnt is where a scratch device pool is mounted; give --scratch-dev-pool too (loop "
+                     "images are mounted on a private directory)");
   } else if (o.force_mkfs) {
     throw SetupError("--force-mkfs needs a scratch device pool (--scratch-dev-pool or SCRATCH_DEV_POOL); loop images "
                      "are always blank");
@@ -60,10 +71,57 @@ FilesystemChoice choose_filesystem(const FilesystemRequest& o) {
   return c;
 }
 
+namespace {
+uint64_t free_bytes(const std::filesystem::path& p) {
+  struct statvfs sv {};
+  if (::statvfs(p.c_str(), &sv) != 0) return UINT64_MAX;  // the provisioning step says what is wrong
+  return static_cast<uint64_t>(sv.f_bavail) * sv.f_frsize;
+}
+
+std::string mib(uint64_t bytes) { return fmt::format("{}M", bytes >> 20); }
+
+// A full filesystem makes cases fail with ENOSPC, and a full TMPDIR under a
+// sparse image turns into EIO and a read-only scratch btrfs: both look like
+// kernel bugs. Refuse up front instead, with the fix.
+void check_free_space(const FilesystemChoice& c, const std::filesystem::path& test_dir) {
+  if (c.test_dir) {
+    const uint64_t avail = free_bytes(test_dir);
+    if (avail < c.space_needed)
+      throw SetupError(fmt::format("test dir {} (from {}) has {} free, and the run needs about {}; free space there "
+                                   "or give another --test-dir",
+                                   test_dir.string(), c.test_dir_source, mib(avail), mib(c.space_needed)));
+    return;
+  }
+  if (!c.scratch.pool.empty()) return;  // real devices: mkfs and the cases see their size
+  const ProfileSpec* spec = c.scratch.profile.empty() ? nullptr : find_profile(c.scratch.profile);
+  const uint64_t images = spec ? spec->loop_devices : 1;
+  // Each image may receive a full copy of the data (mirrors) plus metadata.
+  const uint64_t per_image = std::min<uint64_t>(c.scratch.image_size, c.space_needed + (256ull << 20));
+  const uint64_t need = images * per_image;
+  const uint64_t avail = free_bytes(c.scratch.base_dir);
+  if (avail < need)
+    throw SetupError(fmt::format("TMPDIR {} has {} free, but the sparse scratch image{} will need about {} as the "
+                                 "cases write; set TMPDIR to a directory with more room (default /var/tmp) or give "
+                                 "--test-dir",
+                                 c.scratch.base_dir.string(), mib(avail), images == 1 ? "" : "s", mib(need)));
+}
+}  // namespace
+
 Workspace::Workspace(const FilesystemChoice& choice) : choice_(choice) {
+  // A nightly job killed at its time limit must not leak a mount, a loop
+  // device and gigabytes every night.
+  reclaimed_ = describe_reclaimed(reclaim_dead_runs());
   if (choice.test_dir) {
     dir_ = *choice.test_dir;
-    validate_test_dir(dir_, choice.allow_fs);
+    try {
+      validate_test_dir(dir_, choice.allow_fs);
+      check_free_space(choice, dir_);
+    } catch (const SetupError& e) {
+      // A TEST_DIR from a config file or the environment: say where it came
+      // from, or the user looks for a flag they never gave.
+      if (choice.test_dir_source == "--test-dir") throw;
+      throw SetupError(fmt::format("TEST_DIR from {}: {}", choice.test_dir_source, e.what()));
+    }
     provisioning_ = "test dir from " + choice.test_dir_source;
     return;
   }
@@ -78,6 +136,7 @@ void Workspace::provision(const FsSpec& spec, bool abandon_old) {
   if (scratch_ && abandon_old) scratch_->abandon();
   scratch_.reset();
   spec_ = spec;
+  check_free_space(choice_, {});
   scratch_ = std::make_unique<ScratchFs>(choice_.scratch.with(spec));
   dir_ = scratch_->mount_point();
   provisioning_ = (scratch_->can_reprovision() ? "self-provisioned " : "formatted ") + scratch_->describe();

@@ -4,6 +4,7 @@
 // refuse and provision in exactly the same way.
 #pragma once
 
+#include <cstdint>
 #include <filesystem>
 #include <memory>
 #include <optional>
@@ -14,9 +15,16 @@
 
 namespace dt {
 
-// The options as the user gave them (strings; validated by choose_filesystem).
+// Bounds of --scratch-size: btrfs needs 256M; a sparse image over 4T is a
+// typo, not a test.
+inline constexpr uint64_t kMinScratchSize = 256ull << 20;
+inline constexpr uint64_t kMaxScratchSize = 4ull << 40;
+
+// The options as the user gave them (names validated by choose_filesystem,
+// numbers by the command line parser).
 struct FilesystemRequest {
-  std::string test_dir, profile, scratch_pool, scratch_mnt, scratch_size = "4G", mkfs_options, mount_options;
+  std::string test_dir, profile, scratch_pool, scratch_mnt, mkfs_options, mount_options;
+  uint64_t scratch_size = 4ull << 30;
   bool force_mkfs = false;
   std::vector<std::string> allow_fs;
 };
@@ -26,6 +34,11 @@ struct FilesystemChoice {
   std::string test_dir_source;
   std::vector<std::string> allow_fs;
   ScratchOptions scratch;
+  // Bytes the command will write into the filesystem (files, with slack).
+  // Checked against the free space of the --test-dir, or of TMPDIR for the
+  // sparse images, before anything runs.
+  uint64_t space_needed = kDefaultSpaceNeeded;
+  static constexpr uint64_t kDefaultSpaceNeeded = 512ull << 20;
 };
 
 // Command-line flags win over local.config and the environment; a --profile
@@ -37,8 +50,11 @@ FilesystemChoice choose_filesystem(const FilesystemRequest& req);
 // long as this object.
 class Workspace {
  public:
+  // First reclaims what killed runs left behind (lib/btrfs/reclaim).
   explicit Workspace(const FilesystemChoice& choice);
   const std::filesystem::path& dir() const { return dir_; }
+  // "reclaimed from dead run ...\n" lines, for the run's header; "" if none.
+  const std::string& reclaimed() const { return reclaimed_; }
   const std::string& provisioning() const { return provisioning_; }
   // Null on a --test-dir.
   ScratchFs* scratch() { return scratch_.get(); }
@@ -59,6 +75,7 @@ class Workspace {
   FsSpec spec_;
   std::filesystem::path dir_;
   std::string provisioning_;
+  std::string reclaimed_;
 };
 
 }  // namespace dt

@@ -81,6 +81,10 @@ std::optional<std::string> resolve_setting(const std::string& cli_value, const s
   const char* host_options = std::getenv("HOST_OPTIONS");
   std::string cfg = host_options ? host_options : "local.config";
   std::error_code ec;
+  // A config file named on purpose that is not there must not silently
+  // turn into "no configuration".
+  if (host_options && !std::filesystem::is_regular_file(cfg, ec))
+    throw SetupError("HOST_OPTIONS names " + cfg + ", which is not a readable file; fix the path or unset HOST_OPTIONS");
   if (std::filesystem::is_regular_file(cfg, ec)) {
     auto vars = parse_fstests_config(read_file(cfg), env);
     if (auto it = vars.find(key); it != vars.end() && !it->second.empty()) {

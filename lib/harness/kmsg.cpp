@@ -1,8 +1,11 @@
 #include "lib/harness/kmsg.hpp"
 
+#include "lib/sys/owned.hpp"
+
 #include <fcntl.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
 
 namespace dt {
@@ -64,6 +67,29 @@ std::string kmsg_record_text(const std::string& record) {
 void write_kernel_log(const std::string& line) {
   Fd kmsg = open_or_throw("/dev/kmsg", O_WRONLY);
   write_all(kmsg.get(), line + "\n");
+}
+
+namespace {
+constexpr const char* kPlantedTag = " [planted by diotorture run ";
+}  // namespace
+
+std::string planted_line(const std::string& text) { return text + kPlantedTag + owner_token() + "]"; }
+
+bool planted_by_another_run(const std::string& line, const std::string& own_token) {
+  const auto p = line.find(kPlantedTag);
+  if (p == std::string::npos) return false;
+  const std::string rest = line.substr(p + std::string(kPlantedTag).size());
+  return rest.rfind(own_token + "]", 0) != 0;
+}
+
+bool about_another_device(const std::string& line, const std::vector<std::string>& own) {
+  const std::string tag = "(device ";
+  const auto p = line.find(tag);
+  if (own.empty() || p == std::string::npos) return false;
+  const auto start = p + tag.size();
+  const auto end = line.find_first_of(" )", start);
+  const std::string dev = line.substr(start, end == std::string::npos ? std::string::npos : end - start);
+  return std::find(own.begin(), own.end(), dev) == own.end();
 }
 
 KmsgWatch::KmsgWatch(const std::string& marker) {

@@ -19,6 +19,17 @@ struct KmsgFinding {
 // Pure: the lines (message text only) that make a case fail.
 std::vector<KmsgFinding> scan_kernel_log(const std::vector<std::string>& lines);
 
+// Self-tests plant kernel-log lines. Each names the run that planted it, so
+// another run on the same host does not take it for a kernel report.
+std::string planted_line(const std::string& text);  // "<text> [planted by diotorture run <owner token>]"
+// Pure: true for a planted line whose run is not `own_token`.
+bool planted_by_another_run(const std::string& line, const std::string& own_token);
+
+// Pure: true for a btrfs message about a device that is not one of `own`
+// ("loop4", ...): another filesystem on this host (another run's, a user's),
+// not the one the case runs on. With `own` empty nothing is excluded.
+bool about_another_device(const std::string& line, const std::vector<std::string>& own);
+
 // Strips the "prio,seq,usec,flags;" record header of a /dev/kmsg record.
 std::string kmsg_record_text(const std::string& record);
 

@@ -5,6 +5,24 @@
 namespace dt {
 namespace {
 
+TEST(Kmsg, PlantedLinesOfOtherRunsAreNotOurs) {
+  const std::string mine = "WARNING: x [planted by diotorture run 12.34]";
+  EXPECT_FALSE(planted_by_another_run(mine, "12.34"));
+  EXPECT_TRUE(planted_by_another_run(mine, "12.345"));
+  EXPECT_TRUE(planted_by_another_run(mine, "99.1"));
+  EXPECT_FALSE(planted_by_another_run("WARNING: CPU: 1 PID: 12 at fs/btrfs/inode.c:123", "12.34"));
+}
+
+TEST(Kmsg, MessagesAboutAnotherFilesystemAreNotOurs) {
+  const std::vector<std::string> own = {"loop4", "loop7"};
+  EXPECT_TRUE(about_another_device("BTRFS warning (device loop2): csum failed root 5 ino 271", own));
+  EXPECT_FALSE(about_another_device("BTRFS warning (device loop4): csum failed root 5 ino 271", own));
+  EXPECT_FALSE(about_another_device("BTRFS error (device loop7 state EA): bdev /dev/loop7 errs", own));
+  EXPECT_TRUE(about_another_device("BTRFS error (device loop70 state EA): x", own));
+  EXPECT_FALSE(about_another_device("WARNING: CPU: 1 PID: 12 at fs/btrfs/inode.c:123", own));
+  EXPECT_FALSE(about_another_device("BTRFS warning (device loop2): csum failed", {}));
+}
+
 TEST(Kmsg, FindsTheSignaturesThatFailACase) {
   std::vector<std::string> lines = {
       "loop1: detected capacity change",

@@ -78,8 +78,43 @@ static json case_json(const CaseResult& r) {
               {"stuck_in_d_state", r.stuck_in_d_state}};
 }
 
+namespace {
+bool stopped_early(const RunInfo& info) { return info.outcome == "interrupted" || info.outcome == "aborted"; }
+
+std::vector<std::string> ids_not_run(const std::vector<CaseResult>& results) {
+  std::vector<std::string> ids;
+  for (const auto& r : results)
+    if (r.status == Status::NotRun) ids.push_back(r.id);
+  return ids;
+}
+}  // namespace
+
+void mark_stopped(RunInfo* info, std::vector<CaseResult>* results, const std::string& outcome,
+                  const std::string& reason, int exit_status) {
+  info->outcome = outcome;
+  info->outcome_reason = reason;
+  info->outcome_exit_code = exit_status;
+  for (const auto& id : info->selected) {
+    bool done = false;
+    for (const auto& r : *results) done = done || r.id == id;
+    if (done) continue;
+    CaseResult r;
+    r.id = id;
+    r.status = Status::NotRun;
+    r.reason = fmt::format("not run: the run was {} ({})", outcome, reason);
+    results->push_back(std::move(r));
+  }
+}
+
+int run_exit_code(const RunInfo& info, const std::vector<CaseResult>& results) {
+  return stopped_early(info) ? info.outcome_exit_code : exit_code(results);
+}
+
 std::string summary_json(const RunInfo& info, const std::vector<CaseResult>& results) {
   json j{{"run_id", info.run_id},
+         {"tool_version", info.tool_version},
+         {"outcome", info.outcome},
+         {"outcome_reason", info.outcome_reason},
          {"hostname", info.hostname},
          {"started", info.started},
          {"kernel", info.kernel},
@@ -92,7 +127,8 @@ std::string summary_json(const RunInfo& info, const std::vector<CaseResult>& res
          {"mount_options", info.mount_options},
          {"seed", info.seed},
          {"selected", info.selected},
-         {"exit_code", exit_code(results)},
+         {"exit_code", run_exit_code(info, results)},
+         {"not_run", ids_not_run(results)},
          {"cases", json::array()}};
   for (const auto& r : results) j["cases"].push_back(case_json(r));
   return j.dump(2) + "\n";
@@ -117,7 +153,7 @@ std::string xml_escape(const std::string& s) {
 }
 
 std::string junit_xml(const RunInfo& info, const std::vector<CaseResult>& results) {
-  unsigned failures = 0, errors = 0, skipped = 0;
+  unsigned failures = 0, errors = stopped_early(info) ? 1 : 0, skipped = 0;
   double total = 0;
   for (const auto& r : results) {
     failures += r.status == Status::Fail;
@@ -129,10 +165,13 @@ std::string junit_xml(const RunInfo& info, const std::vector<CaseResult>& result
   x += fmt::format(
       "<testsuite name=\"diotorture\" tests=\"{}\" failures=\"{}\" errors=\"{}\" skipped=\"{}\" time=\"{:.3f}\" "
       "timestamp=\"{}\" hostname=\"{}\">\n",
-      results.size(), failures, errors, skipped, total, xml_escape(info.started), xml_escape(info.hostname));
+      results.size() + (stopped_early(info) ? 1 : 0), failures, errors, skipped, total, xml_escape(info.started),
+      xml_escape(info.hostname));
   x += "  <properties>\n";
   for (const auto& [k, v] : std::initializer_list<std::pair<const char*, std::string>>{
            {"kernel", info.kernel},
+           {"tool_version", info.tool_version},
+           {"outcome", info.outcome},
            {"btrfs_progs", info.btrfs_progs},
            {"test_dir", info.test_dir},
            {"profile", info.profile},
@@ -162,6 +201,15 @@ std::string junit_xml(const RunInfo& info, const std::vector<CaseResult>& result
     x += fmt::format("    <system-out>{}\n{}</system-out>\n", xml_escape(layout_line(r)), xml_escape(path_line(r)));
     x += "  </testcase>\n";
   }
+  // A run that stopped early must not look green: one error for the run
+  // itself, naming why and the cases that did not run.
+  if (stopped_early(info)) {
+    const auto ids = ids_not_run(results);
+    x += fmt::format("  <testcase classname=\"diotorture\" name=\"run\" time=\"0\">\n    <error type=\"{}\" "
+                     "message=\"run {} ({}); exit status {}; not run: {}\"/>\n  </testcase>\n",
+                     info.outcome, info.outcome, xml_escape(info.outcome_reason), info.outcome_exit_code,
+                     xml_escape(fmt::format("{}", fmt::join(ids, " "))));
+  }
   x += "</testsuite>\n";
   return x;
 }
@@ -178,6 +226,8 @@ std::string check_log(const RunInfo& info, const std::vector<CaseResult>& result
     if (!r.hint.empty()) s += fmt::format("    hint: {}\n", r.hint);
   }
   s += run_summary(results);
+  if (stopped_early(info))
+    s += fmt::format("Run {} ({}); exit status {}\n", info.outcome, info.outcome_reason, info.outcome_exit_code);
   return s;
 }
 

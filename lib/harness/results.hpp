@@ -49,7 +49,23 @@ struct RunInfo {
   std::string mount_options;
   unsigned long long seed = 0;
   std::vector<std::string> selected;
+  std::string tool_version;
+  // How the run ended. While it runs the records say "running" (and keep
+  // saying so if the process is killed); "complete" once every case ran;
+  // "interrupted" (a signal) or "aborted" (an error) otherwise, with the
+  // reason and the exit status the process gave.
+  std::string outcome = "running";
+  std::string outcome_reason;
+  int outcome_exit_code = 0;
 };
+
+// Marks a run that stopped early: the case that was running and every case
+// after it become "notrun" results naming why, and the outcome is recorded.
+void mark_stopped(RunInfo* info, std::vector<CaseResult>* results, const std::string& outcome,
+                  const std::string& reason, int exit_status);
+// The exit status the run's records show: the outcome's when it stopped
+// early, else exit_code(results).
+int run_exit_code(const RunInfo& info, const std::vector<CaseResult>& results);
 
 // One line such as "path: nocow write 12 direct; datasum write 12 buffered".
 std::string path_line(const CaseResult& r);

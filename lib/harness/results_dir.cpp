@@ -4,6 +4,8 @@
 
 #include <ctime>
 
+#include "lib/sys/sys.hpp"
+
 namespace dt {
 namespace fs = std::filesystem;
 
@@ -30,6 +32,19 @@ void point_latest(const fs::path& root, const std::string& run_id) {
 
 std::string utc_timestamp() { return utc_now("%Y-%m-%dT%H:%M:%SZ"); }
 
+
+std::string make_run_dir(const fs::path& root) {
+  try {
+    fs::create_directories(root);
+    const std::string id = make_run_id(root);
+    fs::create_directories(root / id);
+    point_latest(root, id);
+    return id;
+  } catch (const fs::filesystem_error& e) {
+    throw SetupError(fmt::format("--results {}: cannot create a run directory there ({}); give a writable directory",
+                                 root.string(), e.code().message()));
+  }
+}
 
 std::string make_run_id(const fs::path& results_root) {
   std::string base = utc_now("%Y-%m-%dT%H-%M-%S");

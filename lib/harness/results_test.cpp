@@ -43,5 +43,24 @@ TEST(Junit, CountsAndEscapes) {
   EXPECT_NE(std::string::npos, x.find("<property name=\"kernel\" value=\"6.18\"/>"));
 }
 
+TEST(RunOutcome, InterruptedRunIsNotGreen) {
+  RunInfo info;
+  info.selected = {"a", "b", "c"};
+  std::vector<CaseResult> results = {make("a", Status::Pass)};
+  EXPECT_EQ("running", nlohmann::json::parse(summary_json(info, results))["outcome"]);
+  mark_stopped(&info, &results, "interrupted", "SIGTERM", 143);
+  ASSERT_EQ(3u, results.size());
+  EXPECT_EQ(Status::NotRun, results[1].status);
+  EXPECT_EQ("not run: the run was interrupted (SIGTERM)", results[2].reason);
+  auto j = nlohmann::json::parse(summary_json(info, results));
+  EXPECT_EQ(143, j["exit_code"]);
+  EXPECT_EQ("interrupted", j["outcome"]);
+  EXPECT_EQ((std::vector<std::string>{"b", "c"}), j["not_run"].get<std::vector<std::string>>());
+  std::string x = junit_xml(info, results);
+  EXPECT_NE(std::string::npos, x.find("errors=\"1\""));
+  EXPECT_NE(std::string::npos, x.find("<error type=\"interrupted\" message=\"run interrupted (SIGTERM); exit status 143; not run: b c\"/>"));
+  EXPECT_NE(std::string::npos, check_log(info, results).find("Run interrupted (SIGTERM); exit status 143"));
+}
+
 }  // namespace
 }  // namespace dt

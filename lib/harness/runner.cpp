@@ -6,6 +6,9 @@
 #include <liburing.h>
 #include <poll.h>
 #include <signal.h>
+#include <sys/prctl.h>
+#include <sys/stat.h>
+#include <sys/statvfs.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -13,12 +16,16 @@
 #include <fmt/format.h>
 #include <fmt/ranges.h>
 
+#include <algorithm>
 #include <chrono>
+#include <system_error>
 #include <nlohmann/json.hpp>
 
 #include "lib/harness/case_events.hpp"
+#include "lib/btrfs/copies.hpp"
 #include "lib/harness/kmsg.hpp"
 #include "lib/sys/interrupt.hpp"
+#include "lib/sys/owned.hpp"
 
 namespace dt {
 namespace fs = std::filesystem;
@@ -29,6 +36,52 @@ namespace {
 constexpr int kExitNotRun = 77;
 constexpr int kExitCaseError = 70;
 
+// Below this much free space a failure with ENOSPC is the filesystem being
+// full, not a kernel bug.
+constexpr uint64_t kNearlyFull = 256ull << 20;
+
+uint64_t free_bytes(const fs::path& p) {
+  struct statvfs sv {};
+  if (::statvfs(p.c_str(), &sv) != 0) return UINT64_MAX;
+  return static_cast<uint64_t>(sv.f_bavail) * sv.f_frsize;
+}
+
+bool mentions_out_of_space(const std::vector<std::string>& failures) {
+  for (const auto& f : failures)
+    if (f.find("ENOSPC") != std::string::npos || f.find("No space left on device") != std::string::npos) return true;
+  return false;
+}
+
+std::string out_of_space_reason(const std::string& what, const fs::path& work) {
+  return fmt::format("out of space ({} free on {}): {}; free some space, or give a bigger --scratch-size or "
+                     "another --test-dir",
+                     fmt::format("{}M", free_bytes(work) == UINT64_MAX ? 0 : free_bytes(work) >> 20),
+                     work.parent_path().string(), what);
+}
+
+// How recent the last sign of progress must be for a timeout to count as
+// "timed out while making progress": half the timeout, at most 10s.
+double progress_window_s(unsigned timeout_s) { return std::max(1.0, std::min(10.0, timeout_s / 2.0)); }
+
+// The kernel's names ("loop4") of the devices of the filesystem under `dir`;
+// empty if unknown (then no kernel-log line is excluded).
+std::vector<std::string> filesystem_device_names(const fs::path& dir) {
+  std::vector<std::string> names;
+  try {
+    Fd fd = open_or_throw(dir, O_RDONLY | O_DIRECTORY);
+    for (const auto& d : btrfs_devices(fd.get()).devices) {
+      names.push_back(fs::path(d.path).filename().string());
+      // The kernel says "dm-3" where the path is /dev/mapper/name.
+      std::error_code ec;
+      const fs::path real = fs::canonical(d.path, ec);
+      if (!ec) names.push_back(real.filename().string());
+    }
+  } catch (const std::exception&) {
+    names.clear();
+  }
+  return names;
+}
+
 int pidfd_open(pid_t pid) { return static_cast<int>(::syscall(SYS_pidfd_open, pid, 0)); }
 
 // Waits up to `ms` for the process behind pidfd to exit.
@@ -38,8 +91,12 @@ bool wait_exit(int pidfd, int ms) {
 }
 
 [[noreturn]] void child_main(const CaseInfo& info, const RunParams& params, const fs::path& work_dir, int log_fd,
-                             int event_fd) {
+                             int event_fd, pid_t parent) {
   unblock_interrupts_in_child();
+  // If the run is killed (kill -9, a CI time limit), the case must not go on
+  // holding the scratch mount the next run or `diotorture clean` reclaims.
+  ::prctl(PR_SET_PDEATHSIG, SIGKILL);
+  if (::getppid() != parent) ::_exit(kExitCaseError);
   ::setpgid(0, 0);  // the watchdog kills the whole group
   int code = 0;
   {
@@ -49,6 +106,13 @@ bool wait_exit(int pidfd, int ms) {
         info.fn(ctx);
       } catch (const NotRun& n) {
         write_all(event_fd, event::notrun(n.reason));
+        code = kExitNotRun;
+      } catch (const std::system_error& e) {
+        // A full filesystem is the set-up's problem, not the kernel's.
+        if (e.code() != std::errc::no_space_on_device) throw;
+        write_all(event_fd, nlohmann::json{{"type", "notrun"}, {"reason", out_of_space_reason(e.what(), work_dir)}}
+                                    .dump() +
+                                "\n");
         code = kExitNotRun;
       }
     } catch (const std::exception& e) {
@@ -146,13 +210,15 @@ CaseResult run_case(const CaseInfo& info, const fs::path& test_dir, const fs::pa
   if (::pipe2(pfd, O_CLOEXEC) != 0) throw_errno("pipe");
   Fd ev_read(pfd[0]), ev_write(pfd[1]);
   KmsgWatch kmsg(fmt::format("begin {} {}", opts.run_id, info.id));
+  const std::vector<std::string> own_devices = filesystem_device_names(test_dir);
 
   const unsigned timeout_s = opts.timeout_s.value_or(info.timeout_s);
   RunParams child_params = opts.params;
   child_params.timeout_s = timeout_s;
+  const pid_t parent = ::getpid();
   pid_t pid = ::fork();
   if (pid < 0) throw_errno("fork");
-  if (pid == 0) child_main(info, child_params, work, log.get(), ev_write.get());
+  if (pid == 0) child_main(info, child_params, work, log.get(), ev_write.get(), parent);
   ::setpgid(pid, pid);  // also set here: no race with the kill below
   ev_write.reset();
   Fd pidfd(pidfd_open(pid));
@@ -160,6 +226,19 @@ CaseResult run_case(const CaseInfo& info, const fs::path& test_dir, const fs::pa
   ::fcntl(ev_read.get(), F_SETFL, O_NONBLOCK);
 
   const auto deadline = t0 + std::chrono::seconds(timeout_s);
+  // The last sign of life from the case: an event, or its log growing. A
+  // timeout right after one is a --timeout too short, not a stuck kernel.
+  auto last_progress = Clock::time_point{};
+  off_t log_size = 0;
+  auto note_log_growth = [&] {
+    struct stat st {};
+    if (::fstat(log.get(), &st) == 0 && st.st_size != log_size) {
+      log_size = st.st_size;
+      last_progress = Clock::now();
+    }
+  };
+  note_log_growth();  // the runner's own header lines are not the case's progress
+  last_progress = {};
   std::string pending;
   auto drain = [&] {
     char buf[65536];
@@ -167,6 +246,7 @@ CaseResult run_case(const CaseInfo& info, const fs::path& test_dir, const fs::pa
       ssize_t n = ::read(ev_read.get(), buf, sizeof buf);
       if (n <= 0) break;
       pending.append(buf, static_cast<size_t>(n));
+      last_progress = Clock::now();
     }
     size_t nl;
     while ((nl = pending.find('\n')) != std::string::npos) {
@@ -186,6 +266,7 @@ CaseResult run_case(const CaseInfo& info, const fs::path& test_dir, const fs::pa
     int n = ::poll(fds, interrupt_fd() >= 0 ? 3 : 2, static_cast<int>(std::min<long long>(left, 1000)));
     if (n < 0 && errno != EINTR) throw_errno("poll");
     if (fds[1].revents) drain();
+    note_log_growth();
     if (fds[0].revents & POLLIN) exited = true;
     if (interrupt_fd() >= 0 && (fds[2].revents & POLLIN) && interrupted()) {
       interrupted_now = true;
@@ -201,7 +282,18 @@ CaseResult run_case(const CaseInfo& info, const fs::path& test_dir, const fs::pa
     bool died = wait_exit(pidfd.get(), 2000);
     char state = process_state(pid);
     r.status = Status::Hang;
-    r.reason = fmt::format("no progress after {}s timeout ({})", timeout_s, where);
+    drain();
+    note_log_growth();
+    const double quiet_s = last_progress == Clock::time_point{}
+                               ? static_cast<double>(timeout_s)
+                               : std::chrono::duration<double>(Clock::now() - last_progress).count();
+    if (quiet_s <= progress_window_s(timeout_s))
+      r.reason = fmt::format("timed out while making progress: the case last reported progress {:.1f}s before the "
+                             "{}s timeout ({}); it needs a longer --timeout",
+                             quiet_s, timeout_s, where);
+    else
+      r.reason = fmt::format("no progress after {}s timeout (nothing reported for {:.1f}s; {})", timeout_s, quiet_s,
+                             where);
     if (!died && state == 'D') {
       r.stuck_in_d_state = true;
       r.reason += "; still in D state after SIGKILL (the kernel cannot release it)";
@@ -234,6 +326,11 @@ CaseResult run_case(const CaseInfo& info, const fs::path& test_dir, const fs::pa
 
   // The kernel log since the marker, whatever the case's own verdict.
   std::vector<std::string> klog = kmsg.collect();
+  // Other runs and filesystems on this host log too: a line planted by
+  // another run, or a btrfs message about another device, is not this case's.
+  std::erase_if(klog, [&](const std::string& l) {
+    return planted_by_another_run(l, owner_token()) || about_another_device(l, own_devices);
+  });
   auto findings = scan_kernel_log(klog);
   if (!findings.empty()) {
     std::string text;
@@ -246,6 +343,27 @@ CaseResult run_case(const CaseInfo& info, const fs::path& test_dir, const fs::pa
       if (r.status != Status::Fail) r.reason = msg;
       r.status = Status::Fail;
       r.failures.push_back(msg);
+    }
+  }
+  // ENOSPC that a case reported as a failure: on a filesystem that really is
+  // (nearly) full that is the set-up, and the case did not run; with room
+  // left it may be a kernel ENOSPC bug and stays a FAIL, with a note.
+  // A failure on a filesystem the case filled up proves nothing about the
+  // kernel either; its text is kept as a note.
+  const uint64_t avail = r.status == Status::Fail ? free_bytes(work) : UINT64_MAX;
+  // A case about space pressure (group enospc) fills its filesystem on
+  // purpose: its ENOSPC verdicts stand.
+  const bool about_space = std::find(info.groups.begin(), info.groups.end(), "enospc") != info.groups.end();
+  if (r.status == Status::Fail && r.kernel_log_findings.empty() && !about_space &&
+      (avail < kNearlyFull || mentions_out_of_space(r.failures))) {
+    if (avail < kNearlyFull) {
+      r.notes.push_back("failure on a full filesystem: " + r.reason);
+      r.status = Status::NotRun;
+      r.reason = out_of_space_reason(r.reason, work);
+      r.failures.clear();
+    } else {
+      r.notes.push_back(fmt::format("ENOSPC with {} still free on {}: a kernel space-accounting bug?",
+                                    format_size(avail), test_dir.string()));
     }
   }
   return finish(r);

@@ -10,6 +10,9 @@
 
 #include <chrono>
 #include <ctime>
+#include <csignal>
+#include <cstring>
+#include <functional>
 #include <memory>
 
 #include "lib/btrfs/copies.hpp"
@@ -18,6 +21,7 @@
 #include "lib/harness/results.hpp"
 #include "lib/io/iopath.hpp"
 #include "lib/sys/interrupt.hpp"
+#include "lib/sys/version.hpp"
 
 namespace dt {
 namespace fs = std::filesystem;
@@ -63,6 +67,11 @@ void check_after_case(const CaseInfo& c, Workspace& ws, const fs::path& results_
 
 }  // namespace
 
+// The cases one after another, results written after each.
+static void run_cases(const SessionConfig& cfg, Workspace& ws, fs::path& test_dir, const fs::path& dir,
+                      const RunnerOptions& ropts, std::ostream& out, RunInfo& info, std::vector<CaseResult>& results,
+                      const std::function<void()>& describe_fs);
+
 int run_session(const SessionConfig& cfg, std::ostream& out) {
   Workspace ws(cfg.fs);
   fs::path test_dir = ws.dir();
@@ -71,11 +80,8 @@ int run_session(const SessionConfig& cfg, std::ostream& out) {
   ensure_tracefs();
   throw_if_interrupted();
 
-  fs::create_directories(cfg.results_root);
-  info.run_id = make_run_id(cfg.results_root);
+  info.run_id = make_run_dir(cfg.results_root);
   const fs::path dir = cfg.results_root / info.run_id;
-  fs::create_directories(dir);
-  point_latest(cfg.results_root, info.run_id);
   auto describe_fs = [&] {
     MountInfo mi = mount_info_for(test_dir);
     info.test_dir = test_dir.string();
@@ -101,10 +107,12 @@ int run_session(const SessionConfig& cfg, std::ostream& out) {
   info.hostname = host;
   info.btrfs_progs = btrfs_progs_version();
   info.seed = cfg.runner.params.seed;
+  info.tool_version = tool_version();
   for (const CaseInfo* c : cfg.cases) info.selected.push_back(c->id);
   RunnerOptions ropts = cfg.runner;
   ropts.run_id = info.run_id;
 
+  out << ws.reclaimed();
   out << fmt::format("KERNEL    -- {}\nFSTYP     -- {} ({})\nTEST_DIR  -- {} ({})\nDEVICES   -- {}\nPROGS     -- {}\n"
                      "KNOWN     -- {}\nRESULTS   -- {}\n\n",
                      info.kernel, info.fstype, info.profile.empty() ? "?" : info.profile, info.test_dir,
@@ -119,6 +127,35 @@ int run_session(const SessionConfig& cfg, std::ostream& out) {
 
   std::vector<CaseResult> results;
   write_results(dir, info, results);
+  // A run that stops early says so in its records, with the cases that did
+  // not run, before the error or interrupt goes on to main.
+  auto stop = [&](const std::string& outcome, const std::string& reason, int status) {
+    mark_stopped(&info, &results, outcome, reason, status);
+    try {
+      write_results(dir, info, results);
+    } catch (const std::exception&) {
+    }
+  };
+  try {
+    run_cases(cfg, ws, test_dir, dir, ropts, out, info, results, describe_fs);
+  } catch (const Interrupted&) {
+    const int sig = interrupt_signal() ? interrupt_signal() : SIGINT;
+    stop("interrupted", sigabbrev_np(sig) ? std::string("SIG") + sigabbrev_np(sig) : "a signal", 128 + sig);
+    throw;
+  } catch (const std::exception& e) {
+    stop("aborted", e.what(), 2);
+    throw;
+  }
+  if (info.outcome == "running") info.outcome = "complete";
+  write_results(dir, info, results);
+  out << "\n" << run_summary(results);
+  out << "Results in " << dir.string() << "\n";
+  return run_exit_code(info, results);
+}
+
+static void run_cases(const SessionConfig& cfg, Workspace& ws, fs::path& test_dir, const fs::path& dir,
+                      const RunnerOptions& ropts, std::ostream& out, RunInfo& info,
+                      std::vector<CaseResult>& results, const std::function<void()>& describe_fs) {
   for (size_t i = 0; i < cfg.cases.size(); ++i) {
     const CaseInfo& c = *cfg.cases[i];
     out << fmt::format("{:<28} ", c.id);
@@ -154,6 +191,7 @@ int run_session(const SessionConfig& cfg, std::ostream& out) {
         out << fmt::format("stopping: {} left a task in D state on {}; the remaining {} cases were not run. "
                            "Reboot before testing this filesystem again.\n",
                            c.id, test_dir.string(), cfg.cases.size() - i - 1);
+        mark_stopped(&info, &results, "aborted", c.id + " left a task in D state on " + test_dir.string(), 3);
         break;
       }
       out << fmt::format("{} left a task in D state: abandoning {} and continuing on a fresh scratch filesystem\n",
@@ -163,9 +201,6 @@ int run_session(const SessionConfig& cfg, std::ostream& out) {
       describe_fs();
     }
   }
-  out << "\n" << run_summary(results);
-  out << "Results in " << dir.string() << "\n";
-  return exit_code(results);
 }
 
 }  // namespace dt

@@ -17,6 +17,7 @@
 #include <cstring>
 #include <filesystem>
 
+#include "lib/sys/owned.hpp"
 #include "lib/sys/sys.hpp"
 
 namespace dt {
@@ -163,6 +164,9 @@ void judge_path(PathReport* r) {
 }
 
 std::string ensure_tracefs() {
+  // Instances of this run are recorded, so a run killed before it removed
+  // them has them removed by the next run or `diotorture clean`.
+  static Owned record({"tracefs", PathTracer::run_prefix()});
   std::string root = tracefs_root();
   if (!root.empty()) return root;
   // EBUSY: a concurrent run mounted it between our look and our mount.
@@ -170,7 +174,8 @@ std::string ensure_tracefs() {
   return {};
 }
 
-std::string PathTracer::instance_prefix(pid_t pid) { return fmt::format("diotorture-{}-", pid); }
+std::string PathTracer::run_prefix() { return fmt::format("diotorture-{}-", owner_token()); }
+std::string PathTracer::instance_prefix(pid_t pid) { return fmt::format("{}{}-", run_prefix(), pid); }
 
 PathTracer::PathTracer() {
   static std::atomic<unsigned> counter{0};
@@ -217,13 +222,24 @@ PathCounts PathTracer::stop() {
   return parse_trace(read_file(dir_ + "/trace"), inodes_);
 }
 
-void remove_stale_trace_instances(pid_t pid) {
+void remove_stale_trace_instances(pid_t pid) { remove_trace_instances(PathTracer::instance_prefix(pid)); }
+
+std::vector<std::string> remove_trace_instances(const std::string& prefix) {
+  std::vector<std::string> removed;
   std::string root = tracefs_root();
-  if (root.empty()) return;
+  if (root.empty() || prefix.empty()) return removed;
   std::error_code ec;
-  const std::string prefix = PathTracer::instance_prefix(pid);
-  for (const auto& e : fs::directory_iterator(root + "/instances", ec))
-    if (e.path().filename().string().rfind(prefix, 0) == 0) ::rmdir(e.path().c_str());
+  for (const auto& e : fs::directory_iterator(root + "/instances", ec)) {
+    const std::string name = e.path().filename().string();
+    if (name.rfind(prefix, 0) != 0) continue;
+    // An instance left tracing keeps costing CPU: stop it before removing.
+    try {
+      write_proc(e.path() / "tracing_on", "0");
+    } catch (const std::exception&) {
+    }
+    if (::rmdir(e.path().c_str()) == 0) removed.push_back(name);
+  }
+  return removed;
 }
 
 

@@ -76,7 +76,9 @@ class PathTracer {
   void start(const std::vector<uint64_t>& inodes);
   PathCounts stop();
 
-  // Name prefix of the instances, so the runner can remove a killed child's.
+  // Name prefix of all instances of this run ("diotorture-<owner token>-"),
+  // and of one process's, so the runner can remove a killed child's.
+  static std::string run_prefix();
   static std::string instance_prefix(pid_t pid);
 
  private:
@@ -87,5 +89,7 @@ class PathTracer {
 
 // Removes tracefs instances left by a (killed) child process.
 void remove_stale_trace_instances(pid_t pid);
+// Removes the instances whose name starts with `prefix`; returns their names.
+std::vector<std::string> remove_trace_instances(const std::string& prefix);
 
 }  // namespace dt

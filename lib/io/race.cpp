@@ -55,7 +55,12 @@ void prefill(int fd, uint64_t file_size, uint64_t seed) {
   for (uint64_t off = 0; off < file_size; off += chunk) {
     const uint64_t n = std::min(chunk, file_size - off);
     fill_pattern(buf.data(), n, off, seed);
-    if (::pwrite(fd, buf.data(), n, static_cast<off_t>(off)) != static_cast<ssize_t>(n)) throw_errno("prefill pwrite");
+    // A short write is retried: the retry says why (ENOSPC), a stale errno would not.
+    for (uint64_t done = 0; done < n;) {
+      const ssize_t w = ::pwrite(fd, buf.data() + done, n - done, static_cast<off_t>(off + done));
+      if (w <= 0) throw_errno("prefill pwrite", w < 0 ? errno : EIO);
+      done += static_cast<uint64_t>(w);
+    }
   }
   if (::fsync(fd) != 0) throw_errno("prefill fsync");
 }

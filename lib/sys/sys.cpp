@@ -222,6 +222,7 @@ bool parse_size(std::string_view s, uint64_t* out) {
   else if (suffix == "k" || suffix == "K" || suffix == "KiB") shift = 10;
   else if (suffix == "m" || suffix == "M" || suffix == "MiB") shift = 20;
   else if (suffix == "g" || suffix == "G" || suffix == "GiB") shift = 30;
+  else if (suffix == "t" || suffix == "T" || suffix == "TiB") shift = 40;
   else return false;
   if (shift && v > (UINT64_MAX >> shift)) return false;
   *out = v << shift;
@@ -236,6 +237,24 @@ std::string format_size(uint64_t b) {
     ++u;
   }
   return std::to_string(b) + units[u];
+}
+
+std::string why_not_writable(const std::filesystem::path& p, bool directory) {
+  namespace fs = std::filesystem;
+  std::error_code ec;
+  fs::path at = fs::absolute(p, ec);
+  if (ec) return ec.message();
+  if (!directory) {
+    if (fs::is_directory(at, ec)) return "it is a directory; name a file";
+    at = at.parent_path();
+    if (!fs::is_directory(at, ec)) return at.string() + " is not a directory";
+  } else {
+    // The nearest part of the path that exists must be a directory we can write.
+    while (!fs::exists(at, ec) && at.has_relative_path()) at = at.parent_path();
+    if (!fs::is_directory(at, ec)) return at.string() + " is not a directory";
+  }
+  if (::access(at.c_str(), W_OK) != 0) return at.string() + ": " + std::strerror(errno);
+  return {};
 }
 
 uint64_t inode_of(int fd) {

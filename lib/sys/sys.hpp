@@ -112,9 +112,14 @@ std::string kernel_release();
 std::string trim(std::string_view s);
 std::vector<std::string> split(std::string_view s, char sep);
 
-// Parses "4096", "4k", "64K", "1m", "2G" (binary units).
+// Parses "4096", "4k", "64K", "1m", "2G", "1T" (binary units) and hex "0x1000".
 bool parse_size(std::string_view s, uint64_t* out);
 std::string format_size(uint64_t bytes);
+
+// Why `p` cannot be written ("" if it can): for a file, its directory must be
+// a writable directory; for a directory, it or its nearest existing parent.
+// For option checks, so "--results /ro/x" is refused before anything runs.
+std::string why_not_writable(const std::filesystem::path& p, bool directory);
 
 // The inode number of an open file.
 uint64_t inode_of(int fd);

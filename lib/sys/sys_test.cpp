@@ -15,11 +15,15 @@ TEST(ParseSize, UnitsAndRejects) {
   EXPECT_EQ(8u << 20, v);
   EXPECT_TRUE(parse_size("4G", &v));
   EXPECT_EQ(4ull << 30, v);
+  EXPECT_TRUE(parse_size("1T", &v));
+  EXPECT_EQ(1ull << 40, v);
+  EXPECT_TRUE(parse_size("4TiB", &v));
+  EXPECT_EQ(4ull << 40, v);
   EXPECT_TRUE(parse_size("0x5000", &v));
   EXPECT_EQ(0x5000u, v);
   EXPECT_TRUE(parse_size("0XfFfF", &v));
   EXPECT_EQ(0xffffu, v);
-  for (const char* bad : {"", "abc", "-1", "4x", "1.5M", "99999999999999999999", "17179869184G", "0x", "0x5g",
+  for (const char* bad : {"", "abc", "-1", "4x", "1.5M", "99999999999999999999", "17179869184G", "16777216T", "1P", "0x", "0x5g",
                           "0x10000000000000000"})
     EXPECT_FALSE(parse_size(bad, &v)) << bad;
 }
@@ -35,5 +39,17 @@ TEST(Split, TrimsFields) {
   EXPECT_EQ((std::vector<std::string>{"a", "b", ""}), split(" a , b ,", ','));
 }
 
+}  // namespace
+}  // namespace dt
+
+namespace dt {
+namespace {
+TEST(WhyNotWritable, NamesTheBlockingPart) {
+  EXPECT_EQ("", why_not_writable("/tmp/some/new/dir", true));
+  EXPECT_EQ("", why_not_writable("/tmp/file.svg", false));
+  EXPECT_EQ("/proc/version is not a directory", why_not_writable("/proc/version/x", true));
+  EXPECT_EQ("it is a directory; name a file", why_not_writable("/tmp", false));
+  EXPECT_EQ("/nonexistent-dir is not a directory", why_not_writable("/nonexistent-dir/chart.svg", false));
+}
 }  // namespace
 }  // namespace dt

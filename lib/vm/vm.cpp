@@ -18,6 +18,7 @@
 #include "lib/btrfs/scratch.hpp"
 #include "lib/harness/results_dir.hpp"
 #include "lib/sys/interrupt.hpp"
+#include "lib/sys/owned.hpp"
 #include "lib/sys/sys.hpp"
 #include "lib/vm/initramfs.hpp"
 
@@ -271,6 +272,7 @@ int run_vm(const VmOptions& o, std::ostream& out) {
     const fs::path mnt = work / "results-mnt";
     fs::create_directories(mnt);
     if (::mount(loop.path().c_str(), mnt.c_str(), "btrfs", 0, nullptr) == 0) {
+      const uint64_t mount_id = mount_id_of(mnt);  // unmount this mount, not whatever is at the path later
       std::error_code ec;
       for (const auto& d : fs::directory_iterator(mnt / "runs", ec)) {
         if (!d.is_directory() || d.is_symlink()) continue;
@@ -282,7 +284,7 @@ int run_vm(const VmOptions& o, std::ostream& out) {
       }
       output = read_file_or_empty(mnt / "output.txt");
       exit_status = trim(read_file_or_empty(mnt / "exit-status"));
-      ::umount2(mnt.c_str(), 0);
+      if (mount_id_of(mnt) == mount_id) ::umount2(mnt.c_str(), 0);
     }
     loop.detach();
   }

@@ -40,11 +40,56 @@ expect_contains "$(case_field "$S" nowait-multi-extent-read reason)" \
   "io_uring disabled: the reason names the fix"
 expect_eq "$(case_field "$S" partial-dio-write status)" pass "io_uring disabled: a case without the need still runs"
 rm -rf "$WORK/results"
-# Numbers and names.
-expect_usage_error "--timeout 'abc' is not a number of seconds" "bad timeout" "$DT" run --timeout abc
-expect_usage_error "--iterations '0'" "zero iterations" "$DT" run --iterations 0
-expect_usage_error "--seed 'x'" "bad seed" "$DT" run --seed x
-expect_usage_error "--scratch-size 1M is too small" "tiny scratch" "$DT" run --scratch-size 1M
+# Numbers and names: typed options, checked while parsing.
+expect_usage_error "--timeout: 'abc' is not a number of seconds from 1 to 86400" "bad timeout" "$DT" run --timeout abc
+expect_usage_error "--iterations: '0' is not an iteration count" "zero iterations" "$DT" run --iterations 0
+expect_usage_error "--seed: 'x' is not a seed" "bad seed" "$DT" run --seed x
+expect_usage_error "--scratch-size: '1M' is not an image size from 256M to 4T" "tiny scratch" "$DT" run --scratch-size 1M
+expect_usage_error "--scratch-size: '5T' is not an image size from 256M to 4T" "scratch over 4T" "$DT" run --scratch-size 5T
+expect_usage_error "--scratch-size: '1P' is not an image size" "unknown unit" "$DT" run --scratch-size 1P
+expect_usage_error "--block-size: '100' is not a block size from 512 to 1G" "bench block size" "$DT" bench --block-size 100
+expect_usage_error "--engines: 'bogus' is not one of psync, io_uring" "bench engine" "$DT" bench --engines psync,bogus
+expect_usage_error "--targets: 'nodatasun' is not one of nodatasum, checksummed, device (did you mean 'nodatasum'?)" \
+  "bench target" "$DT" bench --targets nodatasun
+expect_usage_error "--iodepth: '0' is not a queue depth from 1 to 1024" "bench iodepth" "$DT" bench --iodepth 0
+expect_usage_error "--force-device overwrites the device named with --device" "force-device alone" "$DT" bench --force-device
+expect_usage_error "--threshold: 'x' is not a percentage from 0 to 1000" "compare threshold" "$DT" compare a b --threshold x
+expect_usage_error "--alpha: '0.9' is not a significance level" "compare alpha" "$DT" compare a b --alpha 0.9
+expect_usage_error "--format: 'html' is not one of text, markdown, json" "compare format" "$DT" compare a b --format html
+expect_usage_error "--cpus: '0' is not a CPU count from 1 to 64" "vm cpus" "$DT" vm --kernel x --cpus 0 -- run
+expect_usage_error "--scratch-mnt is where a scratch device pool is mounted; give --scratch-dev-pool too" \
+  "--scratch-mnt without a pool" "$DT" run --scratch-mnt "$WORK"
+expect_usage_error "diotorture clean needs root" "clean as a user" setpriv --reuid=65534 --regid=65534 --clear-groups "$DT" clean
+# Positional ids after a repeatable option stay ids: -g takes one value per use.
+expect_usage_error "unknown case 'partial-dio-wrte' (did you mean 'partial-dio-write'?)" "id after -g" \
+  "$DT" run -g mmap partial-dio-wrte
+expect_usage_error "-p bogus: no selected case has that parameter" "-g GROUP ID parses" "$DT" run -g mmap dsync-dio-write -p bogus=1
+# vm: the guest's command with or without a -- in front (not CLI11's bare "arguments were not expected").
+expect_usage_error "--kernel $WORK/nokernel is not a file" "vm without --" "$DT" vm --kernel "$WORK/nokernel" run -g quick
+expect_usage_error "--kernel $WORK/nokernel is not a file" "vm with --" "$DT" vm --kernel "$WORK/nokernel" -- run -g quick
+# Paths the tool writes: the flag and the path, not "run as root on a btrfs".
+mkdir -p "$WORK/ro"
+mount -o loop,ro "$WORK/ro.img" "$WORK/ro"
+expect_usage_error "--results: cannot write $WORK/ro/results ($WORK/ro: Read-only file system)" "read-only --results" \
+  "$DT" run --results "$WORK/ro/results"
+expect_usage_error "--chart: cannot write $WORK/ro/chart.svg ($WORK/ro: Read-only file system)" "read-only --chart" \
+  "$DT" compare a b --chart "$WORK/ro/chart.svg"
+umount "$WORK/ro"
+# Configuration files: errors name the file; a HOST_OPTIONS file that is not there is an error.
+expect_usage_error "HOST_OPTIONS names $WORK/nope.config, which is not a readable file" "missing HOST_OPTIONS" \
+  env HOST_OPTIONS="$WORK/nope.config" "$DT" run
+mount -t tmpfs none "$WORK/tmpfs"
+echo "TEST_DIR=$WORK/tmpfs" >"$WORK/local.config"
+expect_usage_error "TEST_DIR from local.config: test dir $WORK/tmpfs is on tmpfs" "local.config error names the file" "$DT" run
+rm "$WORK/local.config"
+umount "$WORK/tmpfs"
+# --version: git describe at build time.
+set +e
+v=$("$DT" --version)
+rc=$?
+set -e
+expect_eq "$rc" 0 "--version exits 0"
+[[ "$v" =~ ^diotorture\ [0-9a-g] ]] && pass "--version: $v" || fail "--version printed '$v'"
 expect_usage_error "did you mean 'partial-dio-write'" "unknown case" "$DT" run partial-dio-wrte
 expect_usage_error "unknown group 'quik' (did you mean 'quick'?)" "unknown group" "$DT" run -g quik
 expect_usage_error "-p extnts: no selected case has that parameter (did you mean 'extents'?)" "unknown parameter" "$DT" run nowait-multi-extent-read -p extnts=2
@@ -57,5 +102,6 @@ expect_usage_error "-p block-sizes=3k: '3k' is not allowed; give comma-separated
 expect_usage_error "-p queue-depths=100000: '100000' is not allowed" "huge queue depth" "$DT" run csum-mutate -p queue-depths=100000
 expect_usage_error "cannot read expunge file" "missing expunge file" "$DT" run -E "$WORK/nope.txt"
 expect_nothing_left "after refusals"
+[ ! -e "$WORK/results" ] || fail "a refusal created results"
 [ ! -e "$WORK/results" ] && [ ! -e "$WORK/nope" ] && pass "nothing created" || fail "a refusal created files"
 finish

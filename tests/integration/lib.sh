@@ -58,6 +58,16 @@ expect_nothing_left_within() {
   expect_nothing_left "$what"
 }
 
+# Waits up to 30s until a case of a run writing under results root $1 is
+# running (its log exists); then returns 0, else 1.
+wait_case_running() {
+  for _ in $(seq 1 300); do
+    compgen -G "$1/*/*.full.tmp" >/dev/null && return 0
+    sleep 0.1
+  done
+  return 1
+}
+
 # jq-free JSON queries on summary.json.
 case_field() {  # summary.json id field
   python3 -c 'import json,sys; d=json.load(open(sys.argv[1])); c=[c for c in d["cases"] if c["id"]==sys.argv[2]][0]; v=c
