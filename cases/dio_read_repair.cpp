@@ -19,6 +19,7 @@
 #include <unistd.h>
 
 #include <cstring>
+#include <optional>
 #include <thread>
 
 #include "lib/btrfs/copies.hpp"
@@ -64,15 +65,6 @@ uint64_t corruption_errors(const std::filesystem::path& dir, const BtrfsFsDevice
     total += st.values[BTRFS_DEV_STAT_CORRUPTION_ERRS];
   }
   return total;
-}
-
-int64_t direct_read(const std::string& engine, int fd, char* buf, uint64_t len) {
-  if (engine == "uring") {
-    Ring ring(2);
-    return ring.run_one([&](io_uring_sqe* s) { io_uring_prep_read(s, fd, buf, static_cast<unsigned>(len), 0); });
-  }
-  ssize_t n = ::pread(fd, buf, len, 0);
-  return n < 0 ? -static_cast<int64_t>(errno) : n;
 }
 
 // The second detector: every data copy of every block holds `want`.
@@ -150,7 +142,13 @@ void scenario(Context& ctx, const std::string& name, const std::filesystem::path
       bool ran = on_mirror_thread(ncopies, m, [&] {
         int64_t res = traced_io(
             ctx, fmt::format("{} read", engine), what, false, fd.get(), 0, size,
-            [&] { return direct_read(engine, fd.get(), got.data(), size); }, &counts);
+            [&] {
+              // A ring of this thread's own, so that its reads are issued from it.
+              std::optional<Ring> ring;
+              if (engine == "uring") ring.emplace(2);
+              return engine_pread(engine, ring ? &*ring : nullptr, fd.get(), got.data(), size, 0);
+            },
+            &counts);
         check_read(ctx, what, res, got.data(), want.data(), size, 0, size);
       });
       if (!ran) ctx.fail("{}: no thread with an id selecting mirror {} came up", what, m + 1);

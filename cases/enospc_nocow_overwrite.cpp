@@ -77,13 +77,6 @@ void fill(Context& ctx, const fs::path& work) {
     ctx.log("full: a 1 MiB buffered write of new data fails with ENOSPC");
 }
 
-int64_t direct_write(const std::string& engine, Ring& ring, int fd, const char* buf, uint64_t len, uint64_t off) {
-  if (engine == "uring")
-    return ring.run_one([&](io_uring_sqe* s) { io_uring_prep_write(s, fd, buf, static_cast<unsigned>(len), off); });
-  ssize_t n = ::pwrite(fd, buf, len, static_cast<off_t>(off));
-  return n < 0 ? -static_cast<int64_t>(errno) : n;
-}
-
 // Overwrites [0, size) of fd in `block` writes; each must be whole (the
 // detector: ENOSPC here is the bug). Returns false at the first bad one.
 bool overwrite(Context& ctx, const std::string& name, const std::string& key, const std::string& engine, Ring& ring,
@@ -92,8 +85,8 @@ bool overwrite(Context& ctx, const std::string& name, const std::string& key, co
     const std::string what = fmt::format("{} write [{:#x},+{})", name, off, format_size(block));
     const char* src = buf + (off - base);
     int64_t res = off == base ? traced_io(ctx, key, what, true, fd, off, block,
-                                          [&] { return direct_write(engine, ring, fd, src, block, off); })
-                              : direct_write(engine, ring, fd, src, block, off);
+                                          [&] { return engine_pwrite(engine, &ring, fd, src, block, off); })
+                              : engine_pwrite(engine, &ring, fd, src, block, off);
     if (!check_write(ctx, what, res, block, off)) return false;
   }
   return true;
@@ -152,7 +145,7 @@ void run(Context& ctx) {
   for (const Variant& v : variants) {
     Fd fd = open_or_throw(v.dir / "large", O_RDWR | O_CREAT | O_TRUNC | O_DIRECT);
     int64_t res = traced_io(ctx, v.name + " large write", v.name + " large write at ENOSPC", true, fd.get(), 0, big,
-                            [&] { return direct_write("psync", ring, fd.get(), data.data(), big, 0); });
+                            [&] { return engine_pwrite("psync", nullptr, fd.get(), data.data(), big, 0); });
     ctx.log("{}: a {} direct write of new data on the full filesystem returned {}", v.name, format_size(big),
             res < 0 ? errno_name(static_cast<int>(-res)) : std::to_string(res));
     if (res < 0 && res != -ENOSPC) ctx.fail("{}: large write at ENOSPC: {} (only ENOSPC or a short count)", v.name,
@@ -166,11 +159,10 @@ void selftest(Context& ctx) {
   prefill(fd.get(), size, ctx.seed());
   report_written_layout(ctx, "cow extents", fd.get(), 0, size);
   fill(ctx, ctx.work_dir());
-  Ring ring(2);
   AlignedBuffer data(size);
   fill_pattern(data.data(), size, 0, ctx.seed() + 1);
-  overwrite(ctx, "checksummed COW overwrite", "datasum psync overwrite", "psync", ring, fd.get(), data.data(), size,
-            size);
+  int64_t res = traced_pwrite(ctx, "datasum psync overwrite", "checksummed COW overwrite", fd.get(), data.data(), size, 0);
+  check_write(ctx, "checksummed COW overwrite", res, size, 0);
 }
 
 const KernelCommit kFix{"f0bfa76a11e9", "btrfs: fix ENOSPC failure when attempting direct IO write into NOCOW range"};

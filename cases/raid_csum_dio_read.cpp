@@ -49,13 +49,6 @@ std::map<std::string, Combination>& combinations() {
   return m;
 }
 
-int64_t direct_read(const std::string& engine, Ring& ring, int fd, char* buf, uint64_t len, uint64_t off) {
-  if (engine == "uring")
-    return ring.run_one([&](io_uring_sqe* s) { io_uring_prep_read(s, fd, buf, static_cast<unsigned>(len), off); });
-  ssize_t n = ::pread(fd, buf, len, static_cast<off_t>(off));
-  return n < 0 ? -static_cast<int64_t>(errno) : n;
-}
-
 // The devices and stripes the range [off, off+len) of fd lives on, logged;
 // returns how many distinct (devid, stripe) places hold its data.
 size_t report_stripes(Context& ctx, const std::string& what, CopyReader& reader, int fd, uint64_t off, uint64_t len) {
@@ -74,7 +67,7 @@ size_t report_stripes(Context& ctx, const std::string& what, CopyReader& reader,
 
 // Writes `size` bytes with checksums (buffered, synced) and reads ranges of
 // them back with O_DIRECT; every read must be whole and right.
-void read_ranges(Context& ctx, const Variant& v, CopyReader& reader, uint64_t size, Ring& ring,
+void read_ranges(Context& ctx, const Variant& v, CopyReader& reader, uint64_t size, Ring* ring,
                  const std::vector<std::string>& engines, bool corrupt_one_block) {
   AlignedBuffer want(size);
   fill_pattern(want.data(), size, 0, ctx.seed());
@@ -107,7 +100,7 @@ void read_ranges(Context& ctx, const Variant& v, CopyReader& reader, uint64_t si
       const std::string what = fmt::format("{} {} read [{:#x},+{})", base, engine, off, format_size(len));
       AlignedBuffer got(len);
       int64_t res = traced_io(ctx, v.name + " " + engine + " read", what, false, fd.get(), off, len,
-                              [&] { return direct_read(engine, ring, fd.get(), got.data(), len, off); });
+                              [&] { return engine_pread(engine, ring, fd.get(), got.data(), len, off); });
       check_read(ctx, what, res, got.data(), want.data() + off, len, off, size);
     }
   }
@@ -125,7 +118,7 @@ void run(Context& ctx) {
   for (const Variant& v : ctx.variants()) {
     if (!v.checksummed)
       ctx.note(v.name + ": no data checksums, so no checksum lookup: a control for the striped read itself");
-    for (uint64_t size : ctx.param_sizes("sizes")) read_ranges(ctx, v, reader, size, ring, ctx.param_list("engines"), false);
+    for (uint64_t size : ctx.param_sizes("sizes")) read_ranges(ctx, v, reader, size, &ring, ctx.param_list("engines"), false);
   }
 }
 
@@ -133,9 +126,8 @@ void selftest(Context& ctx) {
   CopyReader reader(ctx.work_dir());
   if (!reader.data_has_parity() && reader.min_data_copies() != 1)
     ctx.notrun("needs a profile with one copy of each block (raid0, raid5, raid6): run with --profile raid0");
-  Ring ring(2);
   for (const Variant& v : ctx.variants())
-    if (v.checksummed) read_ranges(ctx, v, reader, 1 << 20, ring, {"psync"}, true);
+    if (v.checksummed) read_ranges(ctx, v, reader, 1 << 20, nullptr, {"psync"}, true);
 }
 
 const KernelCommit kFix{"e7a04894c766", "btrfs: fix RAID direct I/O reads with alternate csums"};

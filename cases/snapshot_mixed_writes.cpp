@@ -51,16 +51,9 @@ void check_snapshot(Context& ctx, const std::string& what, const fs::path& file,
     ctx.fail("{}: the snapshot holds the later direct write but not the earlier buffered write (609e804d771f)", what);
 }
 
-int64_t direct_write(const std::string& engine, Ring& ring, int fd, const char* buf, uint64_t len, uint64_t off) {
-  if (engine == "uring")
-    return ring.run_one([&](io_uring_sqe* s) { io_uring_prep_write(s, fd, buf, static_cast<unsigned>(len), off); });
-  ssize_t n = ::pwrite(fd, buf, len, static_cast<off_t>(off));
-  return n < 0 ? -static_cast<int64_t>(errno) : n;
-}
-
 // One round: buffered [0,size) (unless skipped), direct [size,2*size),
 // snapshot, check. Returns after deleting the snapshot.
-void one_round(Context& ctx, const Variant& v, const std::string& name, const std::string& engine, Ring& ring,
+void one_round(Context& ctx, const Variant& v, const std::string& name, const std::string& engine, Ring* ring,
            uint64_t size, unsigned n, bool skip_buffered) {
   const fs::path sv = v.dir / "sv", snap = v.dir / fmt::format("snap{}", n);
   AlignedBuffer buffered(size), direct(size);
@@ -72,7 +65,7 @@ void one_round(Context& ctx, const Variant& v, const std::string& name, const st
       throw_errno("buffered pwrite");
     Fd d = open_or_throw(sv / "f", O_RDWR | O_DIRECT);
     int64_t res = traced_io(ctx, v.name + " " + engine + " direct write", name, true, d.get(), size, size,
-                            [&] { return direct_write(engine, ring, d.get(), direct.data(), size, size); });
+                            [&] { return engine_pwrite(engine, ring, d.get(), direct.data(), size, size); });
     check_write(ctx, name + " direct write", res, size, size);
   }
   snapshot_subvolume(sv, snap, true);
@@ -97,17 +90,16 @@ void run(Context& ctx) {
     for (uint64_t size : ctx.param_sizes("sizes"))
       for (const std::string& engine : ctx.param_list("engines"))
         for (unsigned r = 0; r < rounds; ++r)
-          one_round(ctx, v, fmt::format("{}/{}-{}-round{}", v.name, engine, format_size(size), r), engine, ring, size, n++,
+          one_round(ctx, v, fmt::format("{}/{}-{}-round{}", v.name, engine, format_size(size), r), engine, &ring, size, n++,
                 false);
     delete_subvolume(v.dir / "sv");
   }
 }
 
 void selftest(Context& ctx) {
-  Ring ring(2);
   for (const Variant& v : ctx.variants()) {
     fresh_subvolume(v);
-    one_round(ctx, v, v.name + "/no buffered write", "psync", ring, 64 << 10, 0, true);
+    one_round(ctx, v, v.name + "/no buffered write", "psync", nullptr, 64 << 10, 0, true);
     delete_subvolume(v.dir / "sv");
   }
 }

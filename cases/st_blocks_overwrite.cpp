@@ -75,13 +75,7 @@ void overwrite(Context& ctx, const std::string& what, const std::string& engine,
                uint64_t size, uint64_t block) {
   for (uint64_t off = 0; off < size; off += block) {
     const uint64_t n = std::min(block, size - off);
-    int64_t res;
-    if (engine == "uring") {
-      res = ring->run_one([&](io_uring_sqe* s) { io_uring_prep_write(s, fd, buf + off, static_cast<unsigned>(n), off); });
-    } else {
-      ssize_t r = ::pwrite(fd, buf + off, n, static_cast<off_t>(off));
-      res = r < 0 ? -static_cast<int64_t>(errno) : r;
-    }
+    const int64_t res = engine_pwrite(engine, ring, fd, buf + off, n, off);
     if (!check_write(ctx, what, res, n, off)) return;
   }
 }
