@@ -149,7 +149,7 @@ void selftest(Context& ctx) {
 const KernelCommit kFix{"936e114a245b", "iomap: update ki_pos a little later in iomap_dio_complete"};
 
 std::vector<ParamSpec> params(const char* methods) {
-  return {param::sizes("sizes", "4k,64k,1m", "bytes per transfer", 4096, 64 << 20),
+  return {param::sizes("sizes", "4k,256k", "bytes per transfer", 4096, 64 << 20),
           param::choices("methods", methods, "how the transfer uses the file position", split(kMethods, ',')),
           param::choices("buffers", "whole,prot-none-tail", "whole buffer, or its last page PROT_NONE (a short transfer)",
                          {"whole", "prot-none-tail"})};
