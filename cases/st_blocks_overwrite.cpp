@@ -37,7 +37,11 @@ struct BlockSamples {
 // stat(2)s `path` until *stop, counting samples with data but no blocks.
 class BlockSampler {
  public:
-  explicit BlockSampler(std::filesystem::path path) : path_(std::move(path)), thread_([this] { loop(); }) {}
+  // Returns once the thread has completed its first stat(2), so that it is
+  // running before the writes start (on a busy machine it may not be yet).
+  explicit BlockSampler(std::filesystem::path path) : path_(std::move(path)), thread_([this] { loop(); }) {
+    while (!first_done_) std::this_thread::yield();
+  }
   BlockSamples finish() {
     stop_ = true;
     thread_.join();
@@ -48,14 +52,20 @@ class BlockSampler {
   void loop() {
     while (!stop_) {
       struct stat st{};
-      if (::stat(path_.c_str(), &st) != 0) continue;
+      const bool ok = ::stat(path_.c_str(), &st) == 0;
+      if (!ok) {
+        first_done_ = true;  // counted as no sample; check_samples reports a sampler that never got one
+        continue;
+      }
       ++s_.stats;
       if (st.st_size > 0) s_.min_blocks = std::min<uint64_t>(s_.min_blocks, static_cast<uint64_t>(st.st_blocks));
       if (st.st_size > 0 && st.st_blocks == 0 && s_.zero++ == 0) s_.zero_size = static_cast<uint64_t>(st.st_size);
+      first_done_ = true;
     }
   }
   std::filesystem::path path_;
   std::atomic<bool> stop_{false};
+  std::atomic<bool> first_done_{false};
   BlockSamples s_;
   std::thread thread_;
 };
