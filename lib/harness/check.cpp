@@ -75,28 +75,34 @@ bool check_written_range(Context& ctx, const std::string& what, int fd_direct, u
   return verify_file_range(ctx, what, fd_direct, off, want, len);
 }
 
-namespace {
-int64_t traced_io(Context& ctx, const std::string& key, const std::string& op, bool write, int fd, void* buf,
-                  uint64_t len, uint64_t off, PathCounts* counts) {
+int64_t traced_io(Context& ctx, const std::string& key, const std::string& op, bool write, int fd, uint64_t off,
+                  uint64_t len, const std::function<int64_t()>& io, PathCounts* counts) {
   PathReport pr{.op = op, .write = write};
   ctx.trace_start({fd});
-  ssize_t n = write ? ::pwrite(fd, buf, len, static_cast<off_t>(off)) : ::pread(fd, buf, len, static_cast<off_t>(off));
-  int64_t res = n < 0 ? -errno : n;
+  int64_t res = io();
   ctx.trace_stop(&pr, fd, off, len);
   if (counts) *counts = pr.counts;
   ctx.report_path(key, pr);
   return res;
 }
-}  // namespace
 
 int64_t traced_pwrite(Context& ctx, const std::string& key, const std::string& op, int fd, const void* buf,
                       uint64_t len, uint64_t off, PathCounts* counts) {
-  return traced_io(ctx, key, op, true, fd, const_cast<void*>(buf), len, off, counts);
+  return traced_io(
+      ctx, key, op, true, fd, off, len,
+      [&] {
+        ssize_t n = ::pwrite(fd, buf, len, static_cast<off_t>(off));
+        return n < 0 ? -static_cast<int64_t>(errno) : n;
+      },
+      counts);
 }
 
 int64_t traced_pread(Context& ctx, const std::string& key, const std::string& op, int fd, void* buf, uint64_t len,
                      uint64_t off) {
-  return traced_io(ctx, key, op, false, fd, buf, len, off, nullptr);
+  return traced_io(ctx, key, op, false, fd, off, len, [&] {
+    ssize_t n = ::pread(fd, buf, len, static_cast<off_t>(off));
+    return n < 0 ? -static_cast<int64_t>(errno) : n;
+  });
 }
 
 size_t report_copy_comparison(Context& ctx, const std::string& when, const CopyComparison& cmp) {

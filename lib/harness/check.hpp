@@ -3,6 +3,7 @@
 #pragma once
 
 #include <cstdint>
+#include <functional>
 #include <string>
 
 #include "lib/btrfs/copies.hpp"
@@ -42,5 +43,10 @@ int64_t traced_pwrite(Context& ctx, const std::string& key, const std::string& o
                       uint64_t len, uint64_t off, PathCounts* counts = nullptr);
 int64_t traced_pread(Context& ctx, const std::string& key, const std::string& op, int fd, void* buf, uint64_t len,
                      uint64_t off);
+// Any other I/O on fd (write(2) at the file position, readv, io_uring, ...)
+// with its path traced, judged and reported the same way: `io` returns bytes
+// or -errno; [off, off+len) is the range it touches, for the residency check.
+int64_t traced_io(Context& ctx, const std::string& key, const std::string& op, bool write, int fd, uint64_t off,
+                  uint64_t len, const std::function<int64_t()>& io, PathCounts* counts = nullptr);
 
 }  // namespace dt

@@ -332,6 +332,14 @@ CaseResult run_case(const CaseInfo& info, const fs::path& test_dir, const fs::pa
     return planted_by_another_run(l, owner_token()) || about_another_device(l, own_devices);
   });
   auto findings = scan_kernel_log(klog);
+  std::erase_if(findings, [&](const KmsgFinding& f) {
+    for (const auto& e : info.expected_kernel_log)
+      if (f.line.find(e) != std::string::npos) {
+        logf("kernel log (expected, provoked by the case): " + f.line);
+        return true;
+      }
+    return false;
+  });
   if (!findings.empty()) {
     std::string text;
     for (const auto& l : klog) text += l + "\n";

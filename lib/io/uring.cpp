@@ -67,4 +67,18 @@ std::string io_uring_unavailable_reason() {
   return {};
 }
 
+int64_t engine_pwrite(const std::string& engine, Ring* ring, int fd, const void* buf, uint64_t len, uint64_t off) {
+  if (engine == "uring")
+    return ring->run_one([&](io_uring_sqe* s) { io_uring_prep_write(s, fd, buf, static_cast<unsigned>(len), off); });
+  ssize_t n = ::pwrite(fd, buf, len, static_cast<off_t>(off));
+  return n < 0 ? -static_cast<int64_t>(errno) : n;
+}
+
+int64_t engine_pread(const std::string& engine, Ring* ring, int fd, void* buf, uint64_t len, uint64_t off) {
+  if (engine == "uring")
+    return ring->run_one([&](io_uring_sqe* s) { io_uring_prep_read(s, fd, buf, static_cast<unsigned>(len), off); });
+  ssize_t n = ::pread(fd, buf, len, static_cast<off_t>(off));
+  return n < 0 ? -static_cast<int64_t>(errno) : n;
+}
+
 }  // namespace dt

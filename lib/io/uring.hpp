@@ -5,6 +5,7 @@
 
 #include <liburing.h>
 
+#include <cstdint>
 #include <functional>
 #include <string>
 
@@ -35,6 +36,13 @@ class Ring {
 // True (and the sub-variant is recorded as skipped) when err says the kernel
 // does not support what was asked. err is a positive errno.
 bool skip_if_unsupported(Context& ctx, const std::string& what, int err);
+
+// One pwrite/pread of len bytes at off by `engine`: "psync" (pwrite(2)/
+// pread(2)) or "uring" (one IORING_OP_WRITE/READ on `ring`), the two
+// engines the cases are parameterised by; `ring` is used (and may be null)
+// only for "uring". Returns bytes or -errno.
+int64_t engine_pwrite(const std::string& engine, Ring* ring, int fd, const void* buf, uint64_t len, uint64_t off);
+int64_t engine_pread(const std::string& engine, Ring* ring, int fd, void* buf, uint64_t len, uint64_t off);
 
 // Is io_uring usable here? "" if yes, else why not (kernel.io_uring_disabled, ENOSYS, ...).
 std::string io_uring_unavailable_reason();
