@@ -34,7 +34,7 @@ inline uint64_t bounded_number(const std::string& flag, const std::string& value
   return v;
 }
 
-// The options that say where to work, shared by run and bench.
+// The options that say where to work, shared by run, bench and torture.
 inline void add_filesystem_options(CLI::App& sub, FilesystemRequest* fs) {
   sub.add_option("--test-dir", fs->test_dir,
                  "Use this existing btrfs directory instead of a self-provisioned loop btrfs "
@@ -59,5 +59,6 @@ Action setup_run(CLI::App& sub);
 Action setup_bench(CLI::App& sub);
 Action setup_compare(CLI::App& sub);
 Action setup_vm(CLI::App& sub);
+Action setup_torture(CLI::App& sub);
 
 }  // namespace dt

@@ -22,6 +22,8 @@ const dt::Command kCommands[] = {
     {"run", "Run cases (default: the quick group) on a btrfs, fstests style", dt::setup_run},
     {"bench", "Measure sequential direct-I/O throughput (seed 002's table) and save it under results/", dt::setup_bench},
     {"compare", "Compare bench results: the seed 002 table with a significance verdict per cell", dt::setup_compare},
+    {"torture", "Random direct I/O against a model, with faults, concurrent events, replay, shrinking, repro.c",
+     dt::setup_torture},
     {"vm", "Run a subcommand against another kernel under qemu (KVM or TCG), results back on the host", dt::setup_vm},
 };
 
