@@ -3,6 +3,7 @@
 #include <fcntl.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
 
 namespace dt {
@@ -40,6 +41,24 @@ std::vector<KmsgFinding> scan_kernel_log(const std::vector<std::string>& lines) 
         break;
       }
     }
+  }
+  return out;
+}
+
+std::vector<std::string> drop_other_devices(const std::vector<std::string>& lines,
+                                            const std::vector<std::string>& devices) {
+  std::vector<std::string> names;
+  for (const auto& d : devices) names.push_back(d.substr(d.rfind('/') + 1));
+  std::vector<std::string> out;
+  for (const auto& l : lines) {
+    const auto at = l.find("(device ");
+    if (at != std::string::npos) {
+      const size_t start = at + 8;
+      const size_t end = l.find_first_of(" )", start);
+      const std::string dev = l.substr(start, end == std::string::npos ? std::string::npos : end - start);
+      if (std::find(names.begin(), names.end(), dev) == names.end()) continue;
+    }
+    out.push_back(l);
   }
   return out;
 }

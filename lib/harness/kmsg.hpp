@@ -19,6 +19,13 @@ struct KmsgFinding {
 // Pure: the lines (message text only) that make a case fail.
 std::vector<KmsgFinding> scan_kernel_log(const std::vector<std::string>& lines);
 
+// Pure: lines without those a filesystem on another device logged ("BTRFS
+// error (device loop5): ..."): on a shared machine other runs' filesystems
+// log too. `devices` are names or paths ("loop0", "/dev/loop0"); lines that
+// name no device are kept.
+std::vector<std::string> drop_other_devices(const std::vector<std::string>& lines,
+                                            const std::vector<std::string>& devices);
+
 // Strips the "prio,seq,usec,flags;" record header of a /dev/kmsg record.
 std::string kmsg_record_text(const std::string& record);
 

@@ -63,7 +63,7 @@ static void mkfile(int i, const char *name, const char *layout, long piece, uint
   if ((fd[i] = open(name, O_RDWR | O_DIRECT)) < 0 || (bfd[i] = open(name, O_RDWR)) < 0) die(name);
 }
 /* src: 0 heap, 1 anon (touch: pages prefaulted), 2 mmap of file mf at mo, 3 memfd, 4 huge, 6 registered */
-static char *buf(int src, long len, int mis, int wr, uint64_t pos, uint64_t seed, uint64_t touch, int mf, long mo) {
+static __attribute__((unused)) char *buf(int src, long len, int mis, int wr, uint64_t pos, uint64_t seed, uint64_t touch, int mf, long mo) {
   long span = (len + mis + 4095) & ~4095L;
   char *p = MAP_FAILED;
   int anon = MAP_PRIVATE | MAP_ANONYMOUS, m;
@@ -132,6 +132,7 @@ static void *uf_serve(void *a) {  /* answers each fault after ms, page `bad` wit
     struct uffdio_copy c = {(unsigned long)u->base + at, (unsigned long)pg, 4096, 0, 0};
     ioctl(u->fd, UFFDIO_COPY, &c);
   }
+  return a;
 }
 static char *ufbuf(long len, int mis, int wr, uint64_t pos, uint64_t seed, int ms, int bad) {
   struct uf *u = calloc(1, sizeof *u);

@@ -47,6 +47,7 @@ struct EngineRun {
   ChildOutcome outcome;
   std::optional<Failure> failure;
   std::optional<Step> in_flight;  // the step started last (a hang's culprit)
+  bool reported_by_engine = false;
   uint64_t ops = 0;
   double elapsed = 0;
   std::vector<std::string> notes;
@@ -78,6 +79,7 @@ EngineRun run_engine_watched(const EngineConfig& ecfg, unsigned total_s, unsigne
       r.in_flight = step_from_json(j["step"]);
     } else if (type == "fail") {
       if (!r.failure) r.failure = failure_from_json(j);
+      r.reported_by_engine = true;
     } else if (type == "abort") {
       if (!r.failure) r.failure = Failure{0, "error", "engine", j.value("msg", ""), {}};
     } else if (type == "note") {
@@ -212,7 +214,13 @@ int run_torture(const TortureConfig& cfg, std::ostream& out) {
     }
   }
   // The kernel log of the whole run, whatever the engine saw.
-  std::vector<std::string> klog = kmsg.collect();
+  std::vector<std::string> own_devices;
+  try {
+    Fd root = open_or_throw(test_dir, O_RDONLY | O_DIRECTORY);
+    for (const auto& d : btrfs_devices(root.get()).devices) own_devices.push_back(d.path);
+  } catch (const std::exception&) {
+  }
+  std::vector<std::string> klog = drop_other_devices(kmsg.collect(), own_devices);
   auto findings = scan_kernel_log(klog);
   if (!findings.empty()) {
     std::string text;
@@ -220,10 +228,9 @@ int run_torture(const TortureConfig& cfg, std::ostream& out) {
     write_file_atomic(dir / "dmesg.txt", text);
     if (!failure) failure = Failure{0, "kernel-log", "kernel", findings.front().line + " (see dmesg.txt)", {}};
   }
-  if (failure && failure->kind != "hang" && failure->kind != "kernel-log" && main.outcome.end == ChildOutcome::End::Exited)
-    ;  // the engine wrote its own fail line into the op log
-  else if (failure)
-    write_all(oplog.get(), failure_to_json(*failure).dump() + "\n");
+  // The engine writes its own failures into the op log; the parent's (a
+  // hang, a crash, the kernel log) are added here.
+  if (failure && !main.reported_by_engine) write_all(oplog.get(), failure_to_json(*failure).dump() + "\n");
   oplog.reset();
   if (!main.outcome.stuck_in_d_state) remove_work(ecfg.work_dir);
 
@@ -274,7 +281,7 @@ int run_torture(const TortureConfig& cfg, std::ostream& out) {
       KmsgWatch ck(fmt::format("torture shrink candidate {}", n));
       EngineRun r = run_engine_watched(c, 600, hang ? 30 : cfg.stall_s, nullptr, nullptr);
       if (!r.failure && failure->kind == "kernel-log") {
-        auto f = scan_kernel_log(ck.collect());
+        auto f = scan_kernel_log(drop_other_devices(ck.collect(), own_devices));
         if (!f.empty()) r.failure = Failure{0, "kernel-log", "kernel", f.front().line, {}};
       }
       if (!r.outcome.stuck_in_d_state) remove_work(c.work_dir);
@@ -295,6 +302,12 @@ int run_torture(const TortureConfig& cfg, std::ostream& out) {
     const double shrink_s = std::chrono::duration<double>(Clock::now() - shrink_t0).count();
     size_t ops_left = 0;
     for (const auto& s : minimal.steps) ops_left += !s.is_event();
+    // What the steps asked, not what an earlier, longer run answered.
+    for (Step& s : minimal.steps) {
+      s.res.clear();
+      s.note.clear();
+      s.t_us = s.dur_us = s.end_seq = 0;
+    }
     write_file_atomic(dir / "minimal.jsonl", format_oplog(minimal) + failure_to_json(last_failure).dump() + "\n");
     summary["shrink"] = {{"candidates", st.candidates}, {"failing", st.failing}, {"seconds", shrink_s},
                          {"steps_before", full.steps.size()}, {"steps_after", minimal.steps.size()},
