@@ -379,10 +379,14 @@ bool Engine::verify_range(const Step& s, unsigned file, uint64_t lo, uint64_t hi
   if (hi <= lo) return true;
   const uint64_t len = hi - lo, want = std::min(len, size - lo);
   AlignedBuffer d(len), b(len);
+  auto read_failed = [&](const char* via) {
+    return nlohmann::json{{"what", "read-error"}, {"file", file}, {"off", lo}, {"len", len}, {"via", via}};
+  };
   ssize_t n = ::pread(f.dio.get(), d.data(), len, static_cast<off_t>(lo));
   if (n < 0)
     return fail(s.seq, errno == EIO ? "eio" : "error", op,
-                fmt::format("{}: O_DIRECT read-back of [{:#x},+{}) failed: {}", name, lo, len, errno_name(errno)));
+                fmt::format("{}: O_DIRECT read-back of [{:#x},+{}) failed: {}", name, lo, len, errno_name(errno)),
+                read_failed("dio"));
   if (static_cast<uint64_t>(n) != want)
     return fail(s.seq, "short-read", op,
                 fmt::format("{}: O_DIRECT read-back of [{:#x},+{}) returned {} of {} bytes (i_size {:#x})", name, lo,
@@ -391,7 +395,8 @@ bool Engine::verify_range(const Step& s, unsigned file, uint64_t lo, uint64_t hi
   n = ::pread(f.buf.get(), b.data(), len, static_cast<off_t>(lo));
   if (n < 0)
     return fail(s.seq, errno == EIO ? "eio" : "error", op,
-                fmt::format("{}: page-cache read-back of [{:#x},+{}) failed: {}", name, lo, len, errno_name(errno)));
+                fmt::format("{}: page-cache read-back of [{:#x},+{}) failed: {}", name, lo, len, errno_name(errno)),
+                read_failed("page-cache"));
   if (static_cast<uint64_t>(n) != want)
     return fail(s.seq, "short-read", op,
                 fmt::format("{}: page-cache read-back of [{:#x},+{}) returned {} of {} bytes", name, lo, len, n, want));

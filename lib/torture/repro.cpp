@@ -336,6 +336,14 @@ std::string make_repro(const OpLog& log, const Failure& failure) {
         "      printf(\"{2}: O_DIRECT reads of block {1:#x} from different pids (mirrors) differ\\n\");\n"
         "      return 1;\n    }}\n",
         chk["file"].get<unsigned>(), off, fname);
+  } else if (what == "read-error") {
+    const uint64_t off = chk.value("off", uint64_t{0}), len = chk.value("len", uint64_t{0});
+    const bool dio = chk.value("via", "dio") == "dio";
+    c += fmt::format("  char *got = aligned_alloc(4096, {0});\n"
+                     "  if (pread({1}[{2}], got, {0}, {3}) < 0) {{\n"
+                     "    printf(\"{4}: {5} read of [{3:#x},+{0}) failed: %s\\n\", strerror(errno));\n"
+                     "    return 1;\n  }}\n",
+                     len, dio ? "fd" : "bfd", chk["file"].get<unsigned>(), off, fname, dio ? "O_DIRECT" : "buffered");
   } else if (what == "data") {
     const uint64_t off = chk.value("off", uint64_t{0}), len = chk.value("len", uint64_t{0});
     const std::string via = chk.value("via", "dio");

@@ -85,6 +85,9 @@ TEST(Repro, ChecksForEachKind) {
   f.kind = "copies";
   f.check = {{"what", "copies"}, {"file", 1}, {"off", 12345}, {"len", 4096}};
   EXPECT_NE(make_repro(sample_log(), f).find("pread(fd[1], b, 4096, 12288)"), std::string::npos);
+  f.kind = "eio";
+  f.check = {{"what", "read-error"}, {"file", 0}, {"off", 8192}, {"len", 4096}, {"via", "dio"}};
+  EXPECT_NE(make_repro(sample_log(), f).find("if (pread(fd[0], got, 4096, 8192) < 0)"), std::string::npos);
   f.check = nlohmann::json();
   EXPECT_THROW(make_repro(sample_log(), f), std::runtime_error);
 }
