@@ -295,8 +295,10 @@ OpBuffer Engine::make_buffer(Step& s, uint64_t total, bool write) {
     auto release = b.release;
     auto faults = b.faults;
     b.uffd->serve([=](size_t page, char* out) {
-      faults->fetch_add(1);
-      if (fault == Fault::Delay) std::this_thread::sleep_for(std::chrono::milliseconds(delay));
+      // The first fault of the op is held (the window the schedule opens);
+      // the rest are answered at once, so a large buffer costs one delay.
+      if (faults->fetch_add(1) == 0 && fault == Fault::Delay)
+        std::this_thread::sleep_for(std::chrono::milliseconds(delay));
       while (!release->load()) std::this_thread::sleep_for(std::chrono::milliseconds(1));
       if (!write) {
         std::memset(out, 0xee, ps);

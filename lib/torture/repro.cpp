@@ -118,7 +118,7 @@ static void rw(int f, int wr, int how, long off, long len, int qd, int iovs, int
 )";
 
 const char* const kUffd = R"(struct uf { int fd, wr, ms, bad; char *base; uint64_t pos, seed; };
-static void *uf_serve(void *a) {  /* answers each fault after ms, page `bad` with the wrong bytes */
+static void *uf_serve(void *a) {  /* answers the first fault after ms, the rest at once; page `bad` wrong */
   struct uf *u = a;
   char *pg = aligned_alloc(4096, 4096);
   for (;;) {
@@ -127,6 +127,7 @@ static void *uf_serve(void *a) {  /* answers each fault after ms, page `bad` wit
     if (poll(&p, 1, -1) < 0 || read(u->fd, &m, sizeof m) != sizeof m) continue;
     long at = (m.arg.pagefault.address & ~4095UL) - (unsigned long)u->base;
     usleep(u->ms * 1000);
+    u->ms = 0;
     if (u->wr) fill(pg, 4096, u->pos + at, at / 4096 == u->bad ? u->seed ^ 0xbadbadbadULL : u->seed);
     else memset(pg, 0xee, 4096);
     struct uffdio_copy c = {(unsigned long)u->base + at, (unsigned long)pg, 4096, 0, 0};
