@@ -59,8 +59,9 @@ int torture(const TortureCli& c) {
   cfg.progress = !c.no_progress;
   cfg.results_root = c.results;
   cfg.inject = injection_from_env();
-  if (!cfg.inject.empty() && cfg.inject != "uffd-wrong-page")
-    throw SetupError(fmt::format("DIOTORTURE_TORTURE_INJECT='{}' is not known; the test switch takes uffd-wrong-page",
+  if (!cfg.inject.empty() && cfg.inject != "uffd-wrong-page" && cfg.inject != "uffd-hang")
+    throw SetupError(fmt::format("DIOTORTURE_TORTURE_INJECT='{}' is not known; the test switch takes uffd-wrong-page "
+                                 "or uffd-hang",
                                  cfg.inject));
   if (::geteuid() != 0)
     throw SetupError("diotorture torture needs root (it mounts filesystems, reads devices and /dev/kmsg); rerun it as root");

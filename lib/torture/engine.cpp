@@ -19,6 +19,7 @@
 #include <mutex>
 #include <optional>
 #include <thread>
+#include <utility>
 
 #include "lib/btrfs/copies.hpp"
 #include "lib/btrfs/fsinfo.hpp"
@@ -121,6 +122,7 @@ class Engine {
   uint64_t inject_after_ = 0;
   uint64_t comparisons_ = 0, compared_blocks_ = 0;
   bool injected_ = false;
+  bool hold_forever_ = false;
 };
 
 void Engine::emit(const std::string& line) {
@@ -454,7 +456,7 @@ void Engine::exec_rw(Step& s) {
     });
   }
   std::thread releaser;
-  if (b.release && !b.release->load()) {
+  if (b.release && !b.release->load() && !std::exchange(hold_forever_, false)) {
     // Fault::Never: the op is expected to block in the fault. It is held
     // there for a while, checked to be blocked, then let go, so a run with
     // such faults stays bounded (and the watchdog backs this up).
@@ -758,7 +760,7 @@ int Engine::run() {
   setup();
   std::optional<StepGenerator> gen;
   if (!cfg_.replaying) gen.emplace(cfg_.header.seed, cfg_.mix, cfg_.header);
-  if (cfg_.inject == "uffd-wrong-page") inject_after_ = 1 + cfg_.header.seed % 40;
+  if (!cfg_.inject.empty()) inject_after_ = 1 + cfg_.header.seed % 40;
   size_t replay_index = 0;
   uint64_t last_seq = 0;
   for (;;) {
@@ -776,9 +778,15 @@ int Engine::run() {
       s = gen->next();
       if (!injected_ && inject_after_ && s.seq >= inject_after_ && !s.is_event() && s.buf == BufSource::Uffd &&
           (s.info().caps & kCapWrite)) {
-        s.inject_page = 0;
         s.flags &= ~(kFlagNowait | kFlagMutate);
         injected_ = true;
+        if (cfg_.inject == "uffd-hang") {
+          // Test-only: a fault never answered, to prove the watchdog's HANG.
+          s.fault = Fault::Never;
+          hold_forever_ = true;
+        } else {
+          s.inject_page = 0;
+        }
       }
     }
     last_seq = s.seq;

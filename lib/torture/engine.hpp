@@ -27,7 +27,7 @@ struct EngineConfig {
   std::vector<Step> replay;        // the steps to run when replaying
   uint64_t max_ops = 0;            // generate this many steps (0: until duration_s)
   double duration_s = 0;
-  std::string inject;              // test-only: "uffd-wrong-page"
+  std::string inject;              // test-only: "uffd-wrong-page", "uffd-hang"
   bool final_checks = true;        // full verification, copies and scrub at the end
   unsigned copies_every = 128;     // ops between copy comparisons
   int oplog_fd = -1;               // each finished step is appended here as a JSON line

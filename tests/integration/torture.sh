@@ -2,8 +2,9 @@
 # diotorture torture: bad input exits 2; the same seed gives the same op log;
 # an injected failure (the userfaultfd handler serves one wrong page) is
 # found, shrunk to at most 5 ops, replayed from minimal.jsonl, and its
-# repro.c builds with `cc repro.c -luring` and fails on a fresh btrfs; a short
-# run on raid1 with every event passes; nothing is left behind.
+# repro.c builds with `cc repro.c -luring` and fails on a fresh btrfs; a fault
+# never answered is a HANG (exit 3, stacks); a short run on raid1 with every
+# event passes; nothing is left behind.
 . "$(dirname "$0")/lib.sh"
 cd "$WORK"
 
@@ -90,6 +91,28 @@ losetup -d "$L"
 expect_eq "$rc" 1 "repro exits 1"
 expect_eq "$(printf '%s\n' "$out" | wc -l)" 1 "repro prints one line"
 expect_contains "$out" "wrong data" "repro says what is wrong: $out"
+
+# The watchdog: a fault never answered (test-only) is a HANG, exit 3, with the
+# task stacks and the hung step in the op log; an opted-in uffd-never fault is
+# held, noted, released, and the run goes on.
+set +e
+DIOTORTURE_TORTURE_INJECT=uffd-hang "$DT" torture --seed 5 --ops 300 --stall-timeout 5 --no-shrink --no-progress \
+  --results "$WORK/hang" >"$WORK/hang.out" 2>&1
+rc=$?
+set -e
+expect_eq "$rc" 3 "a fault never answered: exit 3"
+expect_contains "$(cat "$WORK/hang.out")" "HANG: step" "the hung step is named"
+grep -q handle_userfault "$WORK/hang/latest/torture/stacks.txt" && pass "stacks show handle_userfault" || fail "no stacks"
+tail -2 "$WORK/hang/latest/torture/oplog.jsonl" | grep -q '"fault":"never"' && pass "the hung step is in the op log" \
+  || fail "hung step not logged"
+set +e
+"$DT" torture --seed 4 --ops 150 --ops-mix dio,uring,uffd-never --events none --no-progress \
+  --results "$WORK/never" >"$WORK/never.out" 2>&1
+rc=$?
+set -e
+expect_eq "$rc" 0 "uffd-never faults are held and released"
+grep -q "held in the userfaultfd fault for 300 ms" "$WORK/never/latest/torture/oplog.jsonl" \
+  && pass "a held fault is noted on its op" || fail "no op noted a held fault"
 
 # A short clean run on raid1 with every event.
 set +e
