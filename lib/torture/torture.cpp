@@ -182,7 +182,7 @@ int run_torture(const TortureConfig& cfg, std::ostream& out) {
   const bool tty = cfg.progress && ::isatty(1);
   const auto t0 = Clock::now();
   auto last_line = t0;
-  nlohmann::json last_progress;
+  nlohmann::json last_progress = nlohmann::json::object();  // before the first progress line too
   const double planned = cfg.ops ? 0 : cfg.duration_s;
   auto show = [&](bool final_line) {
     const double el = std::chrono::duration<double>(Clock::now() - t0).count();
