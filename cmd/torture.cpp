@@ -11,12 +11,14 @@
 #include "cmd/command.hpp"
 #include "lib/sys/sys.hpp"
 #include "lib/torture/engine.hpp"
+#include "lib/torture/op.hpp"
 #include "lib/torture/torture.hpp"
 
 namespace dt {
 namespace {
 
 struct TortureCli {
+  std::string file_kinds = "both";
   std::string seed = "1", duration, ops, files = "4", ops_mix, events = "all", replay, results = "results",
               shrink_budget = "300", stall = "120";
   bool no_shrink = false, no_progress = false;
@@ -47,6 +49,8 @@ int torture(const TortureCli& c) {
   cfg.duration_s = static_cast<double>(c.duration.empty() ? 60 : parse_duration(c.duration));
   if (!c.ops.empty()) cfg.ops = bounded_number("--ops", c.ops, "an op count", 1, 1000000000);
   cfg.files = static_cast<unsigned>(bounded_number("--files", c.files, "a file count", 1, 16));
+  cfg.file_kinds = c.file_kinds;
+  make_header(cfg.seed, 1, cfg.file_kinds);  // checked before anything is provisioned
   cfg.ops_mix = c.ops_mix;
   cfg.events = c.events;
   parse_mix(cfg.ops_mix, cfg.events);  // names checked before anything is provisioned
@@ -77,6 +81,8 @@ Action setup_torture(CLI::App& sub) {
   sub.add_option("--duration", o->duration, "How long to generate ops (90s, 10m, 2h; default 60s)");
   sub.add_option("--ops", o->ops, "Stop after this many ops instead of after --duration");
   sub.add_option("--files", o->files, "Files under test (alternately checksummed and NOCOW)")->capture_default_str();
+  sub.add_option("--file-kinds", o->file_kinds, "both (alternately checksummed and NOCOW), nocow or datasum")
+      ->capture_default_str();
   sub.add_option("--ops-mix", o->ops_mix,
                  "Ops and groups to choose from, comma separated (dio, uring, buffered, mmap, meta, op names; "
                  "plus uffd-never, no-mutate; default all)");

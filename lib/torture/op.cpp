@@ -316,14 +316,16 @@ Mix parse_mix(const std::string& ops_mix, const std::string& events) {
   return m;
 }
 
-LogHeader make_header(uint64_t seed, unsigned files) {
+LogHeader make_header(uint64_t seed, unsigned files, const std::string& kinds) {
+  if (kinds != "both" && kinds != "nocow" && kinds != "datasum")
+    throw SetupError(fmt::format("--file-kinds '{}' is not both, nocow or datasum", kinds));
   LogHeader h;
   h.seed = seed;
   h.max_file_size = 4ull << 20;
   Prng r(mix64(seed ^ 0x68656164));
   for (unsigned i = 0; i < files; ++i) {
     FileSetup f;
-    f.nocow = i % 2 == 1;
+    f.nocow = kinds == "both" ? i % 2 == 1 : kinds == "nocow";
     f.name = fmt::format("{}/f{}", f.nocow ? "nocow" : "datasum", i);
     f.piece_size = 65536;
     const unsigned pieces = static_cast<unsigned>(r.between(3, 10));

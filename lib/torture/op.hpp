@@ -156,8 +156,9 @@ class StepGenerator {
   unsigned total_weight_ = 0;
 };
 
-// The starting files for a seed: alternating checksummed and NOCOW, each with
-// its own multi-extent layout of data, holes and prealloc.
-LogHeader make_header(uint64_t seed, unsigned files);
+// The starting files for a seed: alternating checksummed and NOCOW (or only
+// one kind: kinds "both", "nocow", "datasum"), each with its own multi-extent
+// layout of data, holes and prealloc. Throws SetupError for another kinds.
+LogHeader make_header(uint64_t seed, unsigned files, const std::string& kinds = "both");
 
 }  // namespace dt

@@ -59,6 +59,13 @@ TEST(StepGenerator, CoversTheMix) {
   EXPECT_TRUE(never);
 }
 
+TEST(StepGenerator, FileKinds) {
+  for (const auto& f : make_header(1, 3, "nocow").files) EXPECT_TRUE(f.nocow);
+  for (const auto& f : make_header(1, 3, "datasum").files) EXPECT_FALSE(f.nocow);
+  EXPECT_TRUE(make_header(1, 2).files[1].nocow);
+  EXPECT_THROW(make_header(1, 2, "cow"), SetupError);
+}
+
 TEST(OpLog, RoundTrip) {
   Mix mix = parse_mix("", "all");
   OpLog log;

@@ -139,7 +139,7 @@ int run_torture(const TortureConfig& cfg, std::ostream& out) {
   fs::create_directories(dir);
   point_latest(cfg.results_root, run_id);
 
-  LogHeader header = cfg.replay.empty() ? make_header(cfg.seed, cfg.files) : replay.header;
+  LogHeader header = cfg.replay.empty() ? make_header(cfg.seed, cfg.files, cfg.file_kinds) : replay.header;
   header.kernel = kernel_release();
   const std::string profile = btrfs_profile(test_dir);
   std::vector<std::string> devices;

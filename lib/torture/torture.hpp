@@ -21,6 +21,7 @@ struct TortureConfig {
   uint64_t ops = 0;           // 0: run for duration_s
   double duration_s = 60;
   unsigned files = 4;
+  std::string file_kinds = "both";  // both (alternating), nocow, datasum
   std::string ops_mix;        // "" = every op
   std::string events = "all";
   std::filesystem::path replay;  // an oplog.jsonl to rerun instead of generating

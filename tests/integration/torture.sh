@@ -14,6 +14,7 @@ expect_usage_error "is not a duration" "bad duration" "$DT" torture --duration 1
 expect_usage_error "give one" "duration and ops" "$DT" torture --duration 1m --ops 5
 expect_usage_error "no such readable file" "missing replay" "$DT" torture --replay "$WORK/nope.jsonl"
 expect_usage_error "is not a file count" "zero files" "$DT" torture --files 0
+expect_usage_error "is not both, nocow or datasum" "bad file kinds" "$DT" torture --file-kinds cow
 expect_usage_error "is not known" "unknown injection" env DIOTORTURE_TORTURE_INJECT=bogus "$DT" torture --ops 1
 
 # Determinism: the op log minus timings (events end when they end, so the
