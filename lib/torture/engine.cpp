@@ -382,29 +382,24 @@ bool Engine::verify_range(const Step& s, unsigned file, uint64_t lo, uint64_t hi
   hi = std::min(round_up(hi, kBlock), round_up(size, kBlock));
   if (hi <= lo) return true;
   const uint64_t len = hi - lo, want = std::min(len, size - lo);
-  AlignedBuffer d(len), b(len);
-  auto read_failed = [&](const char* via) {
-    return nlohmann::json{{"what", "read-error"}, {"file", file}, {"off", lo}, {"len", len}, {"via", via}};
+  // The same range through O_DIRECT, then through the page cache: both must
+  // match the model (the first read adopts undefined bytes, the second must
+  // agree with it).
+  AlignedBuffer got(len);
+  auto read_back = [&](int fd, const char* how, const char* via) {
+    ssize_t n = ::pread(fd, got.data(), len, static_cast<off_t>(lo));
+    if (n < 0)
+      return fail(s.seq, errno == EIO ? "eio" : "error", op,
+                  fmt::format("{}: {} of [{:#x},+{}) failed: {}", name, how, lo, len, errno_name(errno)),
+                  {{"what", "read-error"}, {"file", file}, {"off", lo}, {"len", len}, {"via", via}});
+    if (static_cast<uint64_t>(n) != want)
+      return fail(s.seq, "short-read", op,
+                  fmt::format("{}: {} of [{:#x},+{}) returned {} of {} bytes (i_size {:#x})", name, how, lo, len, n,
+                              want, size));
+    return check_data(s, f, lo, want, got.data(), how, via);
   };
-  ssize_t n = ::pread(f.dio.get(), d.data(), len, static_cast<off_t>(lo));
-  if (n < 0)
-    return fail(s.seq, errno == EIO ? "eio" : "error", op,
-                fmt::format("{}: O_DIRECT read-back of [{:#x},+{}) failed: {}", name, lo, len, errno_name(errno)),
-                read_failed("dio"));
-  if (static_cast<uint64_t>(n) != want)
-    return fail(s.seq, "short-read", op,
-                fmt::format("{}: O_DIRECT read-back of [{:#x},+{}) returned {} of {} bytes (i_size {:#x})", name, lo,
-                            len, n, want, size));
-  if (!check_data(s, f, lo, want, d.data(), "O_DIRECT read-back", "dio")) return false;
-  n = ::pread(f.buf.get(), b.data(), len, static_cast<off_t>(lo));
-  if (n < 0)
-    return fail(s.seq, errno == EIO ? "eio" : "error", op,
-                fmt::format("{}: page-cache read-back of [{:#x},+{}) failed: {}", name, lo, len, errno_name(errno)),
-                read_failed("page-cache"));
-  if (static_cast<uint64_t>(n) != want)
-    return fail(s.seq, "short-read", op,
-                fmt::format("{}: page-cache read-back of [{:#x},+{}) returned {} of {} bytes", name, lo, len, n, want));
-  if (!check_data(s, f, lo, want, b.data(), "page-cache read-back", "page-cache")) return false;
+  if (!read_back(f.dio.get(), "O_DIRECT read-back", "dio")) return false;
+  if (!read_back(f.buf.get(), "page-cache read-back", "page-cache")) return false;
   for (const Range& h : holes_in(f.dio.get(), lo, want)) {
     for (auto [a, e] : data) {
       if (a < h.end && h.start < e)
