@@ -194,8 +194,9 @@ int run_torture(const TortureConfig& cfg, std::ostream& out) {
     const double el = std::chrono::duration<double>(Clock::now() - t0).count();
     const uint64_t ops = last_progress.value("ops", uint64_t{0});
     const double eng = last_progress.value("elapsed", 0.0);
-    std::string line = fmt::format("[{:>5.0f}s{}] {} ops, {:.0f} ops/s, events running: {}", el,
-                                   planned ? fmt::format(" of {:.0f}s", planned) : "", ops, eng > 0 ? ops / eng : 0.0,
+    std::string line = fmt::format("[{:>5.0f}s{}] {} ops (step {}), {:.0f} ops/s, events running: {}", el,
+                                   planned ? fmt::format(" of {:.0f}s", planned) : "", ops,
+                                   last_progress.value("seq", uint64_t{0}), eng > 0 ? ops / eng : 0.0,
                                    last_progress.value("events", std::string()).empty() ? "none" : last_progress.value("events", std::string()));
     if (tty)
       out << "\r" << line << "   " << (final_line ? "\n" : "") << std::flush;
