@@ -53,6 +53,12 @@ Failure failure_from_json(const nlohmann::json& j);
 // reported on report_fd and in the op log).
 int run_engine(const EngineConfig& cfg);
 
+// The kernel-log lines that can be this run's: without lines about other
+// devices, and without lines another diotorture run's self-test planted
+// ("... [planted by diotorture run ID]"): a torture run plants nothing.
+std::vector<std::string> own_kernel_lines(const std::vector<std::string>& lines,
+                                          const std::vector<std::string>& devices);
+
 // The inject switch of the integration test (DIOTORTURE_TORTURE_INJECT).
 std::string injection_from_env();
 

@@ -5,6 +5,7 @@
 #include <set>
 
 #include "lib/sys/sys.hpp"
+#include "lib/torture/engine.hpp"
 
 namespace dt {
 namespace {
@@ -109,6 +110,19 @@ TEST(Mix, UnknownNamesAreSetupErrors) {
   }
   EXPECT_EQ(parse_mix("dio", "none").ops.size(), 4u);
   EXPECT_TRUE(parse_mix("dio", "none").events.empty());
+}
+
+TEST(KernelLog, OnlyThisRunsLines) {
+  std::vector<std::string> lines = {
+      "WARNING: selftest-dmesg planted this line; the case must fail [planted by diotorture run 12446.498481]",
+      "BTRFS warning (device loop5): csum failed root 5 ino 260",
+      "BTRFS warning (device loop0): csum failed root 5 ino 257",
+      "WARNING: CPU: 0 PID: 1 at fs/btrfs/inode.c:1 x+0x0/0x1",
+  };
+  auto own = own_kernel_lines(lines, {"/dev/loop0"});
+  ASSERT_EQ(own.size(), 2u);
+  EXPECT_EQ(own[0], lines[2]);
+  EXPECT_EQ(own[1], lines[3]);
 }
 
 }  // namespace

@@ -227,7 +227,7 @@ int run_torture(const TortureConfig& cfg, std::ostream& out) {
     for (const auto& d : btrfs_devices(root.get()).devices) own_devices.push_back(d.path);
   } catch (const std::exception&) {
   }
-  std::vector<std::string> klog = drop_other_devices(kmsg.collect(), own_devices);
+  std::vector<std::string> klog = own_kernel_lines(kmsg.collect(), own_devices);
   auto findings = scan_kernel_log(klog);
   if (!findings.empty()) {
     std::string text;
@@ -288,7 +288,7 @@ int run_torture(const TortureConfig& cfg, std::ostream& out) {
       KmsgWatch ck(fmt::format("torture shrink candidate {}", n));
       EngineRun r = run_engine_watched(c, 600, hang ? 30 : cfg.stall_s, nullptr, nullptr);
       if (!r.failure && failure->kind == "kernel-log") {
-        auto f = scan_kernel_log(drop_other_devices(ck.collect(), own_devices));
+        auto f = scan_kernel_log(own_kernel_lines(ck.collect(), own_devices));
         if (!f.empty()) r.failure = Failure{0, "kernel-log", "kernel", f.front().line, {}};
       }
       if (!r.outcome.stuck_in_d_state) remove_work(c.work_dir);
