@@ -85,7 +85,7 @@ Action setup_torture(CLI::App& sub) {
       ->capture_default_str();
   sub.add_option("--ops-mix", o->ops_mix,
                  "Ops and groups to choose from, comma separated (dio, uring, buffered, mmap, meta, op names; "
-                 "plus uffd-never, no-mutate; default all)");
+                 "plus uffd-never, no-mutate, no-mmap-buffers; default all)");
   sub.add_option("--events", o->events,
                  "Concurrent events: all, none, or scrub, balance, defrag, snapshot, sync, drop-caches")
       ->capture_default_str();

@@ -519,6 +519,15 @@ void Engine::exec_rw(Step& s) {
     const uint64_t off = s.off + r * s.len;
     const uint64_t landing = (s.flags & kFlagAppend) ? f.model.size() : off;
     const char* where = write ? "write" : "read";
+    const bool into_other_mapping =
+        !write && b.actual == BufSource::Mmap && !(s.src_file == s.file && s.src_off + s.buf_misalign == s.off);
+    if (into_other_mapping) {
+      // A read may write its buffer past the count it returns (iomap zeroes
+      // the part beyond EOF, then trims the count): that part of the mapped
+      // file is undefined, whatever the answer.
+      files_[s.src_file].model.undefine(s.src_off + s.buf_misalign + r * s.len, s.len);
+      touched_[s.src_file] = true;
+    }
     if (res == -EINVAL && direct && misaligned) continue;     // O_DIRECT may refuse misaligned I/O
     if (res == -EAGAIN && (s.flags & kFlagNowait)) continue;  // NOWAIT may refuse to block
     if (res < 0) {
@@ -549,11 +558,8 @@ void Engine::exec_rw(Step& s) {
         break;
       }
       if (!check_data(s, f, off, static_cast<uint64_t>(res), b.p + r * s.len, "read", "buffer")) break;
-      if (b.actual == BufSource::Mmap && !(s.src_file == s.file && s.src_off + s.buf_misalign == s.off)) {
-        // The read landed in the page cache of the mapped file.
+      if (into_other_mapping)  // what it returned landed in the page cache of the mapped file
         files_[s.src_file].model.copy_from(f.model, off, s.src_off + s.buf_misalign + r * s.len, static_cast<uint64_t>(res));
-        touched_[s.src_file] = true;
-      }
       continue;
     }
     // A write: the model takes exactly what was written.

@@ -72,6 +72,11 @@ void FileModel::write_pattern(uint64_t off, uint64_t len, uint64_t seed, int64_t
 
 void FileModel::write_undefined(uint64_t off, uint64_t len) { put(off, len, Segment{0, Fill::Undefined, 0, 0, nullptr}); }
 
+void FileModel::undefine(uint64_t off, uint64_t len) {
+  if (off >= size_) return;
+  write_undefined(off, std::min(len, size_ - off));
+}
+
 void FileModel::zero(uint64_t off, uint64_t len) {
   if (off >= size_) return;
   len = std::min(len, size_ - off);

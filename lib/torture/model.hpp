@@ -36,6 +36,9 @@ class FileModel {
   // Write of a pattern: bytes [off, off+len) become pattern(seed) at (p - shift).
   void write_pattern(uint64_t off, uint64_t len, uint64_t seed, int64_t shift = 0);
   void write_undefined(uint64_t off, uint64_t len);
+  // Like write_undefined, but only inside the size (stores through a mapping
+  // never change it).
+  void undefine(uint64_t off, uint64_t len);
   // [off, off+len) reads as zeros (punch, zero-range); never changes the size.
   void zero(uint64_t off, uint64_t len);
   // Size change only (fallocate without keep-size extends with zeros).

@@ -101,6 +101,20 @@ TEST(FileModel, UndefinedIsAdoptedThenStable) {
   EXPECT_EQ(expected(c, 0, 10), std::vector<uint8_t>(10, 0x42));
 }
 
+TEST(FileModel, UndefineStaysInsideTheSize) {
+  FileModel m;
+  m.write_pattern(0, 8192, 4);
+  m.undefine(4096, 100000);
+  EXPECT_EQ(m.size(), 8192u);
+  std::vector<uint8_t> undef;
+  expected(m, 0, 8192, &undef);
+  EXPECT_EQ(undef[4095], 0);
+  EXPECT_EQ(undef[4096], 1);
+  EXPECT_EQ(undef[8191], 1);
+  m.undefine(9000, 10);
+  EXPECT_EQ(m.size(), 8192u);
+}
+
 TEST(FileModel, SegmentsMergeAndDescribe) {
   FileModel m;
   m.write_pattern(0, 4096, 2);

@@ -265,7 +265,7 @@ Mix parse_mix(const std::string& ops_mix, const std::string& events) {
   Mix m;
   std::vector<std::string> names;
   for (const auto& o : kOps) names.push_back(o.name);
-  for (const char* g : {"dio", "uring", "buffered", "mmap", "meta", "all", "uffd-never", "no-mutate"}) names.push_back(g);
+  for (const char* g : {"dio", "uring", "buffered", "mmap", "meta", "all", "uffd-never", "no-mutate", "no-mmap-buffers"}) names.push_back(g);
   bool chose_ops = false;
   for (const auto& raw : split(ops_mix, ',')) {
     const std::string item = trim(raw);
@@ -278,6 +278,10 @@ Mix parse_mix(const std::string& ops_mix, const std::string& events) {
       m.mutate = false;
       continue;
     }
+    if (item == "no-mmap-buffers") {
+      m.mmap_buffers = false;
+      continue;
+    }
     bool matched = false;
     for (const auto& o : kOps)
       if (item == o.name || item == o.group || item == "all") {
@@ -287,7 +291,7 @@ Mix parse_mix(const std::string& ops_mix, const std::string& events) {
     if (!matched) {
       std::string hint = did_you_mean(item, names);
       throw SetupError(fmt::format("--ops-mix: '{}' is not an op or group{}; give op names or dio, uring, buffered, "
-                                   "mmap, meta, all (plus uffd-never, no-mutate)",
+                                   "mmap, meta, all (plus uffd-never, no-mutate, no-mmap-buffers)",
                                    item, hint.empty() ? "" : fmt::format(" (did you mean '{}'?)", hint)));
     }
     chose_ops = true;
@@ -401,6 +405,7 @@ Step StepGenerator::next() {
     const uint64_t k = r.below(13);
     s.buf = k < 4 ? BufSource::Heap : k < 7 ? BufSource::Anon : k < 9 ? BufSource::Mmap : k < 10 ? BufSource::Memfd
             : k < 11 ? BufSource::Huge : BufSource::Uffd;
+    if (s.buf == BufSource::Mmap && !mix_.mmap_buffers) s.buf = BufSource::Heap;
     if (s.buf == BufSource::Anon) s.touch_mask = r.next();
     if (s.buf == BufSource::Mmap) {
       s.src_file = static_cast<unsigned>(r.below(nfiles));

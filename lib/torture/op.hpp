@@ -138,6 +138,7 @@ struct Mix {
   std::vector<const EventInfo*> events;
   bool uffd_never = false;  // opt-in: a fault never served (the op is expected to block)
   bool mutate = true;
+  bool mmap_buffers = true; // false: no buffer is an mmap of a file under test
   bool uring = true;        // false when io_uring is unavailable
 };
 Mix parse_mix(const std::string& ops_mix, const std::string& events);

@@ -109,6 +109,10 @@ TEST(Mix, UnknownNamesAreSetupErrors) {
     EXPECT_NE(std::string(e.what()).find("did you mean 'pwrite'"), std::string::npos);
   }
   EXPECT_EQ(parse_mix("dio", "none").ops.size(), 4u);
+  Mix no_mmap = parse_mix("all,no-mmap-buffers", "none");
+  EXPECT_EQ(no_mmap.ops.size(), op_table().size());
+  StepGenerator g(3, no_mmap, make_header(3, 4));
+  for (int i = 0; i < 2000; ++i) EXPECT_NE(g.next().buf, BufSource::Mmap);
   EXPECT_TRUE(parse_mix("dio", "none").events.empty());
 }
 

@@ -115,9 +115,13 @@ expect_eq "$rc" 0 "uffd-never faults are held and released"
 grep -q "held in the userfaultfd fault for 300 ms" "$WORK/never/latest/torture/oplog.jsonl" \
   && pass "a held fault is noted on its op" || fail "no op noted a held fault"
 
-# A short clean run on raid1 with every event.
+# A short clean run on raid1 with every event. Without buffers mapped from the
+# files under test: on 6.18 an O_DIRECT read into an mmap of a checksummed
+# file can leave that file reading back EIO (found by this tool, seed 3 at
+# ~1800 ops), which is a finding to report, not a flake to keep in CI.
 set +e
-"$DT" torture --profile raid1 --seed 3 --duration 30s --events all --no-progress --results "$WORK/r1" >"$WORK/r1.out" 2>&1
+"$DT" torture --profile raid1 --seed 3 --duration 30s --events all --ops-mix all,no-mmap-buffers --no-progress \
+  --results "$WORK/r1" >"$WORK/r1.out" 2>&1
 rc=$?
 set -e
 cat "$WORK/r1.out"
