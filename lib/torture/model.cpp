@@ -157,9 +157,21 @@ void FileModel::adopt(uint64_t off, uint64_t len, const uint8_t* got) {
   for (; it != segs_.end() && it->first < off + len; ++it)
     if (it->second.fill == Fill::Undefined)
       undef.emplace_back(std::max(it->first, off), std::min(it->second.end, off + len));
+  // Block by block: a block seen as zeros may be a hole from now on (a read
+  // that wrote nothing into a mapped hole); any other holds what was seen.
+  constexpr uint64_t kBlock = 4096;
   for (auto [a, b] : undef) {
-    auto bytes = std::make_shared<std::vector<uint8_t>>(got + (a - off), got + (b - off));
-    put(a, b - a, Segment{0, Fill::Bytes, 0, static_cast<int64_t>(a), bytes});
+    for (uint64_t p = a; p < b;) {
+      const uint64_t e = std::min(b, (p / kBlock + 1) * kBlock);
+      const uint8_t* g = got + (p - off);
+      if (std::all_of(g, g + (e - p), [](uint8_t c) { return c == 0; })) {
+        put(p, e - p, Segment{});
+      } else {
+        auto bytes = std::make_shared<std::vector<uint8_t>>(g, g + (e - p));
+        put(p, e - p, Segment{0, Fill::Bytes, 0, static_cast<int64_t>(p), bytes});
+      }
+      p = e;
+    }
   }
 }
 

@@ -115,6 +115,26 @@ TEST(FileModel, UndefineStaysInsideTheSize) {
   EXPECT_EQ(m.size(), 8192u);
 }
 
+TEST(FileModel, UndefinedSeenAsZerosMayBeAHole) {
+  FileModel m;
+  m.write_pattern(0, 8192, 4);
+  m.undefine(0, 8192);
+  std::vector<uint8_t> zeros(8192, 0);
+  m.adopt(0, 8192, zeros.data());
+  EXPECT_TRUE(m.data_ranges().empty());
+  EXPECT_EQ(expected(m, 0, 8192), zeros);
+  // Block by block: a zero block among data blocks may be a hole.
+  FileModel n;
+  n.write_pattern(0, 12288, 4);
+  n.undefine(0, 12288);
+  std::vector<uint8_t> seen(12288, 7);
+  std::fill(seen.begin() + 4096, seen.begin() + 8192, 0);
+  n.adopt(0, 12288, seen.data());
+  ASSERT_EQ(n.data_ranges().size(), 2u);
+  EXPECT_EQ(n.data_ranges()[1].first, 8192u);
+  EXPECT_EQ(expected(n, 0, 12288), seen);
+}
+
 TEST(FileModel, SegmentsMergeAndDescribe) {
   FileModel m;
   m.write_pattern(0, 4096, 2);
