@@ -90,7 +90,7 @@ inline CLI::Validator WritablePath(bool directory) {
 // stay positional: `run -g mmap dsync-dio-write` is one group and one id.
 inline CLI::Option* repeatable(CLI::Option* o) { return o->allow_extra_args(false); }
 
-// The options that say where to work, shared by run and bench.
+// The options that say where to work, shared by run, bench and torture.
 inline void add_filesystem_options(CLI::App& sub, FilesystemRequest* fs) {
   sub.add_option("--test-dir", fs->test_dir,
                  "Use this existing btrfs directory instead of a self-provisioned loop btrfs "
@@ -117,5 +117,6 @@ Action setup_bench(CLI::App& sub);
 Action setup_compare(CLI::App& sub);
 Action setup_vm(CLI::App& sub);
 Action setup_clean(CLI::App& sub);
+Action setup_torture(CLI::App& sub);
 
 }  // namespace dt

@@ -26,6 +26,8 @@ const dt::Command kCommands[] = {
     {"compare", "Compare bench results: the seed 002 table with a significance verdict per cell", dt::setup_compare},
     {"clean", "Remove what killed runs left behind (mounts, loop devices, images, tracefs instances), and only that",
      dt::setup_clean},
+    {"torture", "Random direct I/O against a model, with faults, concurrent events, replay, shrinking, repro.c",
+     dt::setup_torture},
     {"vm", "Run a subcommand against another kernel under qemu (KVM or TCG), results back on the host", dt::setup_vm},
 };
 

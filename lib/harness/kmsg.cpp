@@ -55,6 +55,16 @@ std::vector<KmsgFinding> scan_kernel_log(const std::vector<std::string>& lines) 
   return out;
 }
 
+std::vector<std::string> drop_other_devices(const std::vector<std::string>& lines,
+                                            const std::vector<std::string>& devices) {
+  std::vector<std::string> names;
+  for (const auto& d : devices) names.push_back(d.substr(d.rfind('/') + 1));
+  std::vector<std::string> out;
+  for (const auto& l : lines)
+    if (!about_another_device(l, names)) out.push_back(l);
+  return out;
+}
+
 std::string kmsg_record_text(const std::string& record) {
   auto semi = record.find(';');
   std::string text = semi == std::string::npos ? record : record.substr(semi + 1);

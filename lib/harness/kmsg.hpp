@@ -29,6 +29,9 @@ bool planted_by_another_run(const std::string& line, const std::string& own_toke
 // ("loop4", ...): another filesystem on this host (another run's, a user's),
 // not the one the case runs on. With `own` empty nothing is excluded.
 bool about_another_device(const std::string& line, const std::vector<std::string>& own);
+// Pure: `lines` without those about_another_device() drops.
+std::vector<std::string> drop_other_devices(const std::vector<std::string>& lines,
+                                            const std::vector<std::string>& devices);
 
 // Strips the "prio,seq,usec,flags;" record header of a /dev/kmsg record.
 std::string kmsg_record_text(const std::string& record);

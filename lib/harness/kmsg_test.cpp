@@ -65,5 +65,17 @@ TEST(Kmsg, RecordTextDropsHeaderAndDictionary) {
   EXPECT_EQ("hello world", kmsg_record_text("6,1234,5678,-;hello world\n SUBSYSTEM=block\n"));
 }
 
+TEST(Kmsg, LinesOfOtherDevicesAreNotOurs) {
+  std::vector<std::string> lines = {
+      "BTRFS warning (device loop5): scrub: checksum error at logical 13631488 on dev /dev/loop5",
+      "BTRFS error (device loop0 state EA): csum failed root 5 ino 257",
+      "WARNING: CPU: 1 PID: 12 at fs/btrfs/inode.c:123 btrfs_foo+0x1/0x2",
+  };
+  auto kept = drop_other_devices(lines, {"/dev/loop0", "/dev/loop1"});
+  ASSERT_EQ(2u, kept.size());
+  EXPECT_EQ(lines[1], kept[0]);
+  EXPECT_EQ(lines[2], kept[1]);
+}
+
 }  // namespace
 }  // namespace dt

@@ -36,7 +36,7 @@ std::string guest_init_script(const std::vector<std::string>& args, unsigned dis
   // The subcommand writes its results on the results disk; everything it
   // prints goes to the console and to output.txt beside the results.
   std::string cmd = "/bin/diotorture " + shell_quote(args.at(0));
-  if (args[0] == "run" || args[0] == "bench") cmd += " --results /results/runs";
+  if (args[0] == "run" || args[0] == "bench" || args[0] == "torture") cmd += " --results /results/runs";
   for (size_t i = 1; i < args.size(); ++i) cmd += " " + shell_quote(args[i]);
   std::string pool;
   for (unsigned i = 0; i < disks; ++i) pool += fmt::format("{}/dev/vd{}", i ? " " : "", static_cast<char>('b' + i));
@@ -146,8 +146,8 @@ std::string running_case(const fs::path& run_dir) {
 
 int run_vm(const VmOptions& o, std::ostream& out) {
   if (o.args.empty()) throw SetupError("no subcommand for the guest; add one after --, e.g. -- run -g quick");
-  if (o.args[0] != "run" && o.args[0] != "bench" && o.args[0] != "list")
-    throw SetupError(fmt::format("the guest runs run, bench or list, not '{}'", o.args[0]));
+  if (o.args[0] != "run" && o.args[0] != "bench" && o.args[0] != "list" && o.args[0] != "torture")
+    throw SetupError(fmt::format("the guest runs run, bench, torture or list, not '{}'", o.args[0]));
   if (!fs::is_regular_file(o.kernel))
     throw SetupError(fmt::format("--kernel {} is not a file; give a bzImage/vmlinuz", o.kernel.string()));
   const std::string release = bzimage_release(o.kernel);

@@ -1,0 +1,102 @@
+// diotorture torture [--seed N] [--duration 10m | --ops N] [--files N] [--ops-mix LIST] [--events LIST]
+//                    [--replay OPLOG] [--no-shrink] [--no-progress] [filesystem options as for run]
+// Checks the options and hands a TortureConfig to lib/torture.
+#include <unistd.h>
+
+#include <fmt/format.h>
+
+#include <iostream>
+#include <memory>
+
+#include "cmd/command.hpp"
+#include "lib/sys/sys.hpp"
+#include "lib/torture/engine.hpp"
+#include "lib/torture/op.hpp"
+#include "lib/torture/torture.hpp"
+
+namespace dt {
+namespace {
+
+struct TortureCli {
+  std::string file_kinds = "both";
+  std::string seed = "1", duration, ops, files = "4", ops_mix, events = "all", replay, results = "results",
+              shrink_budget = "300", stall = "120";
+  bool no_shrink = false, no_progress = false;
+  FilesystemRequest fs;
+};
+
+// "90", "90s", "10m", "2h" -> seconds.
+uint64_t parse_duration(const std::string& v) {
+  uint64_t mult = 1;
+  std::string num = v;
+  if (!v.empty() && (v.back() == 's' || v.back() == 'm' || v.back() == 'h')) {
+    mult = v.back() == 'h' ? 3600 : v.back() == 'm' ? 60 : 1;
+    num.pop_back();
+  }
+  uint64_t n = 0;
+  if (num.empty() || num.find_first_not_of("0123456789") != std::string::npos || !parse_size(num, &n) || n == 0 ||
+      n * mult > 7 * 86400)
+    throw SetupError(fmt::format("--duration '{}' is not a duration; give for example 90s, 10m or 2h", v));
+  return n * mult;
+}
+
+int torture(const TortureCli& c) {
+  TortureConfig cfg;
+  if (!parse_size(c.seed, &cfg.seed)) throw SetupError(fmt::format("--seed '{}' is not a whole number", c.seed));
+  if (!c.duration.empty() && !c.ops.empty()) throw SetupError("--duration and --ops both say when to stop; give one");
+  if (!c.replay.empty() && (!c.duration.empty() || !c.ops.empty() || !c.ops_mix.empty()))
+    throw SetupError("--replay reruns the op log as it is; drop --duration, --ops and --ops-mix");
+  cfg.duration_s = static_cast<double>(c.duration.empty() ? 60 : parse_duration(c.duration));
+  if (!c.ops.empty()) cfg.ops = bounded_number("--ops", c.ops, "an op count", 1, 1000000000);
+  cfg.files = static_cast<unsigned>(bounded_number("--files", c.files, "a file count", 1, 16));
+  cfg.file_kinds = c.file_kinds;
+  make_header(cfg.seed, 1, cfg.file_kinds);  // checked before anything is provisioned
+  cfg.ops_mix = c.ops_mix;
+  cfg.events = c.events;
+  parse_mix(cfg.ops_mix, cfg.events);  // names checked before anything is provisioned
+  cfg.replay = c.replay;
+  if (!c.replay.empty() && ::access(c.replay.c_str(), R_OK) != 0)
+    throw SetupError(fmt::format("--replay {}: no such readable file; give the oplog.jsonl of a torture run", c.replay));
+  cfg.shrink = !c.no_shrink;
+  cfg.shrink_budget_s = static_cast<unsigned>(bounded_number("--shrink-budget", c.shrink_budget, "a number of seconds", 10, 86400));
+  cfg.stall_s = static_cast<unsigned>(bounded_number("--stall-timeout", c.stall, "a number of seconds", 5, 86400));
+  cfg.progress = !c.no_progress;
+  cfg.results_root = c.results;
+  cfg.inject = injection_from_env();
+  if (!cfg.inject.empty() && cfg.inject != "uffd-wrong-page" && cfg.inject != "uffd-hang")
+    throw SetupError(fmt::format("DIOTORTURE_TORTURE_INJECT='{}' is not known; the test switch takes uffd-wrong-page "
+                                 "or uffd-hang",
+                                 cfg.inject));
+  if (::geteuid() != 0)
+    throw SetupError("diotorture torture needs root (it mounts filesystems, reads devices and /dev/kmsg); rerun it as root");
+  cfg.fs = choose_filesystem(c.fs);
+  return run_torture(cfg, std::cout);
+}
+
+}  // namespace
+
+Action setup_torture(CLI::App& sub) {
+  auto o = std::make_shared<TortureCli>();
+  sub.add_option("--seed", o->seed, "Seed of every random choice: the same seed gives the same op log")->capture_default_str();
+  sub.add_option("--duration", o->duration, "How long to generate ops (90s, 10m, 2h; default 60s)");
+  sub.add_option("--ops", o->ops, "Stop after this many ops instead of after --duration");
+  sub.add_option("--files", o->files, "Files under test (alternately checksummed and NOCOW)")->capture_default_str();
+  sub.add_option("--file-kinds", o->file_kinds, "both (alternately checksummed and NOCOW), nocow or datasum")
+      ->capture_default_str();
+  sub.add_option("--ops-mix", o->ops_mix,
+                 "Ops and groups to choose from, comma separated (dio, uring, buffered, mmap, meta, op names; "
+                 "plus uffd-never, no-mutate, no-mmap-buffers; default all)");
+  sub.add_option("--events", o->events,
+                 "Concurrent events: all, none, or scrub, balance, defrag, snapshot, sync, drop-caches")
+      ->capture_default_str();
+  sub.add_option("--replay", o->replay, "Rerun this oplog.jsonl (or minimal.jsonl) on a fresh filesystem");
+  sub.add_flag("--no-shrink", o->no_shrink, "On a failure, keep the full op log; do not shrink it");
+  sub.add_option("--shrink-budget", o->shrink_budget, "Seconds the shrinker may spend")->capture_default_str();
+  sub.add_option("--stall-timeout", o->stall, "Seconds without progress before the run is a hang")->capture_default_str();
+  sub.add_flag("--no-progress", o->no_progress, "No live progress line: one line a minute");
+  sub.add_option("--results", o->results, "Results root; each run writes a new directory in it")->capture_default_str();
+  add_filesystem_options(sub, &o->fs);
+  return [o] { return torture(*o); };
+}
+
+}  // namespace dt

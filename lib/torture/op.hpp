@@ -1,0 +1,165 @@
+// The torture engine's vocabulary, fio style: one table of operations with
+// capability flags, one table of environment events, and the op log entry
+// (a Step) that records what was asked and what the kernel answered. A step
+// is generated from the seed alone — never from the file state — so the
+// same seed gives the same steps on any kernel, a replay reruns exactly
+// them, and the shrinker may drop any subset of them.
+#pragma once
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include <nlohmann/json.hpp>
+
+namespace dt {
+
+enum OpCap : uint32_t {
+  kCapRead = 1u << 0,      // reads file data into a buffer
+  kCapWrite = 1u << 1,     // writes file data from a buffer
+  kCapDirect = 1u << 2,    // on the O_DIRECT descriptor
+  kCapUring = 1u << 3,     // needs io_uring
+  kCapVectored = 1u << 4,  // several iovecs
+  kCapFixed = 1u << 5,     // registered buffer (READ_FIXED/WRITE_FIXED)
+  kCapNowait = 1u << 6,    // may carry RWF_NOWAIT
+  kCapAsync = 1u << 7,     // may carry IOSQE_ASYNC
+  kCapAppend = 1u << 8,    // may carry RWF_APPEND
+  kCapDsync = 1u << 9,     // may carry RWF_DSYNC
+  kCapBuffer = 1u << 10,   // takes a buffer source
+  kCapMmap = 1u << 11,     // through a shared mapping of the file
+  kCapMeta = 1u << 12,     // changes size/allocation, no buffer
+  kCapBatch = 1u << 13,    // queue depth > 1 (a batch of requests)
+};
+
+struct OpInfo {
+  const char* name;
+  const char* group;  // dio, uring, buffered, mmap, meta
+  uint32_t caps;
+  unsigned weight;    // relative frequency in the default mix
+};
+const std::vector<OpInfo>& op_table();
+const OpInfo* find_op(const std::string& name);
+
+struct EventInfo {
+  const char* name;
+  const char* description;
+  bool needs_copies;  // only on a profile with more than one copy or parity
+};
+const std::vector<EventInfo>& event_table();
+const EventInfo* find_event(const std::string& name);
+
+// Step flags.
+enum StepFlag : uint32_t {
+  kFlagNowait = 1u << 0,
+  kFlagAsync = 1u << 1,
+  kFlagAppend = 1u << 2,
+  kFlagDsync = 1u << 3,
+  kFlagKeepSize = 1u << 4,
+  kFlagMutate = 1u << 5,  // another thread rewrites the buffer during the write (seed 002)
+};
+std::vector<std::string> flag_names(uint32_t flags);
+
+// Where an op's buffer comes from.
+enum class BufSource : uint8_t { Heap, Anon, Mmap, Memfd, Huge, Uffd, Registered };
+const char* buf_source_name(BufSource s);
+std::optional<BufSource> parse_buf_source(const std::string& s);
+
+// When a userfaultfd buffer's faults are resolved.
+enum class Fault : uint8_t { None, AtOnce, Delay, Never };
+const char* fault_name(Fault f);
+
+struct Step {
+  uint64_t seq = 0;
+  std::string op;     // an op_table() name, or
+  std::string event;  // an event_table() name (exactly one of the two is set)
+  std::string arg;    // event argument (balance filter, convert target, ...)
+  unsigned file = 0;
+  uint64_t off = 0, len = 0;
+  unsigned iovs = 1, qd = 1;
+  uint32_t flags = 0;
+  uint64_t data_seed = 0;  // the pattern a write writes
+  BufSource buf = BufSource::Heap;
+  unsigned buf_misalign = 0;  // bytes the buffer start is moved from page alignment
+  uint64_t touch_mask = 0;    // Anon: pages touched before the op (bit i = page i, mod 64)
+  unsigned src_file = 0;      // Mmap buffer / reflink source
+  uint64_t src_off = 0;
+  Fault fault = Fault::None;
+  unsigned fault_ms = 0;
+  int inject_page = -1;       // test-only: the uffd handler serves this page wrong
+
+  // What happened (not generated; excluded from the determinism comparison
+  // except for res, which is the kernel's answer).
+  std::vector<int64_t> res;
+  std::string note;
+  uint64_t t_us = 0, dur_us = 0;
+  uint64_t end_seq = 0;       // events: the op being executed when it ended
+
+  bool is_event() const { return !event.empty(); }
+  const OpInfo& info() const;  // only for ops
+};
+
+nlohmann::json step_to_json(const Step& s);
+// Throws std::runtime_error naming the field on a malformed entry.
+Step step_from_json(const nlohmann::json& j);
+std::string step_to_line(const Step& s);  // one JSON line, no newline
+
+// The first line of an op log: everything needed to rebuild the starting state.
+struct FileSetup {
+  std::string name;     // "nocow/f1"
+  bool nocow = false;
+  std::string layout;   // LayoutSpec letters, "" = empty file
+  uint64_t piece_size = 65536;
+  uint64_t layout_seed = 0;
+};
+struct LogHeader {
+  uint64_t seed = 0;
+  std::vector<FileSetup> files;
+  uint64_t max_file_size = 0;
+  std::string kernel;
+};
+nlohmann::json header_to_json(const LogHeader& h);
+LogHeader header_from_json(const nlohmann::json& j);
+
+struct OpLog {
+  LogHeader header;
+  std::vector<Step> steps;
+};
+// Parses a whole oplog.jsonl text (header line, then one line a step; lines
+// of other types such as "fail" are ignored). Throws std::runtime_error with
+// the line number.
+OpLog parse_oplog(const std::string& text);
+std::string format_oplog(const OpLog& log);
+
+// Which ops, buffer sources and events a run may choose. Built from
+// --ops-mix and --events; throws SetupError for unknown names.
+struct Mix {
+  std::vector<const OpInfo*> ops;
+  std::vector<const EventInfo*> events;
+  bool uffd_never = false;  // opt-in: a fault never served (the op is expected to block)
+  bool mutate = true;
+  bool mmap_buffers = true; // false: no buffer is an mmap of a file under test
+  bool uring = true;        // false when io_uring is unavailable
+};
+Mix parse_mix(const std::string& ops_mix, const std::string& events);
+
+// The generator: step n of a run is a function of (seed, n) and the mix.
+class StepGenerator {
+ public:
+  StepGenerator(uint64_t seed, const Mix& mix, const LogHeader& header);
+  Step next();
+
+ private:
+  uint64_t seed_;
+  Mix mix_;
+  LogHeader header_;
+  uint64_t seq_ = 0;
+  unsigned total_weight_ = 0;
+};
+
+// The starting files for a seed: alternating checksummed and NOCOW (or only
+// one kind: kinds "both", "nocow", "datasum"), each with its own multi-extent
+// layout of data, holes and prealloc. Throws SetupError for another kinds.
+LogHeader make_header(uint64_t seed, unsigned files, const std::string& kinds = "both");
+
+}  // namespace dt

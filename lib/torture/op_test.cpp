@@ -1,0 +1,133 @@
+#include "lib/torture/op.hpp"
+
+#include <gtest/gtest.h>
+
+#include <set>
+
+#include "lib/sys/sys.hpp"
+#include "lib/torture/engine.hpp"
+
+namespace dt {
+namespace {
+
+TEST(StepGenerator, SameSeedSameSteps) {
+  Mix mix = parse_mix("", "all");
+  LogHeader h = make_header(42, 4);
+  StepGenerator a(42, mix, h), b(42, mix, h), c(43, mix, h);
+  bool differs = false;
+  for (int i = 0; i < 2000; ++i) {
+    Step x = a.next(), y = b.next(), z = c.next();
+    EXPECT_EQ(step_to_line(x), step_to_line(y));
+    differs |= step_to_line(x) != step_to_line(z);
+  }
+  EXPECT_TRUE(differs);
+  EXPECT_EQ(header_to_json(make_header(42, 4)).dump(), header_to_json(h).dump());
+}
+
+TEST(StepGenerator, CoversTheMix) {
+  Mix mix = parse_mix("", "all");
+  LogHeader h = make_header(1, 4);
+  StepGenerator g(1, mix, h);
+  std::set<std::string> ops, events, sources;
+  bool never = false, mutate = false, misaligned = false, batch = false;
+  for (int i = 0; i < 5000; ++i) {
+    Step s = g.next();
+    if (s.is_event()) {
+      events.insert(s.event);
+      continue;
+    }
+    ops.insert(s.op);
+    sources.insert(buf_source_name(s.buf));
+    never |= s.fault == Fault::Never;
+    mutate |= (s.flags & kFlagMutate) != 0;
+    misaligned |= s.off % 512 != 0;
+    batch |= s.qd > 1;
+    EXPECT_LT(s.file, 4u);
+  }
+  EXPECT_EQ(ops.size(), op_table().size());
+  EXPECT_EQ(events.size(), event_table().size());
+  EXPECT_EQ(sources.size(), 7u);
+  EXPECT_FALSE(never) << "uffd-never must be opt-in";
+  EXPECT_TRUE(mutate && misaligned && batch);
+  Mix with_never = parse_mix("uring,uffd-never", "none");
+  StepGenerator g2(1, with_never, h);
+  for (int i = 0; i < 3000; ++i) {
+    Step s = g2.next();
+    EXPECT_FALSE(s.is_event());
+    EXPECT_EQ(s.op.rfind("uring", 0), 0u);
+    never |= s.fault == Fault::Never;
+  }
+  EXPECT_TRUE(never);
+}
+
+TEST(StepGenerator, FileKinds) {
+  for (const auto& f : make_header(1, 3, "nocow").files) EXPECT_TRUE(f.nocow);
+  for (const auto& f : make_header(1, 3, "datasum").files) EXPECT_FALSE(f.nocow);
+  EXPECT_TRUE(make_header(1, 2).files[1].nocow);
+  EXPECT_THROW(make_header(1, 2, "cow"), SetupError);
+}
+
+TEST(OpLog, RoundTrip) {
+  Mix mix = parse_mix("", "all");
+  OpLog log;
+  log.header = make_header(7, 3);
+  StepGenerator g(7, mix, log.header);
+  for (int i = 0; i < 500; ++i) {
+    Step s = g.next();
+    s.res = {4096, -11};
+    s.t_us = 1234;
+    s.note = "x";
+    log.steps.push_back(s);
+  }
+  const std::string text = format_oplog(log);
+  OpLog back = parse_oplog(text + "{\"type\":\"fail\",\"msg\":\"ignored\"}\n");
+  EXPECT_EQ(format_oplog(back), text);
+}
+
+TEST(OpLog, BadLinesNameTheLine) {
+  const std::string h = header_to_json(make_header(1, 2)).dump() + "\n";
+  auto msg = [](const std::string& t) {
+    try {
+      parse_oplog(t);
+    } catch (const std::exception& e) {
+      return std::string(e.what());
+    }
+    return std::string("no error");
+  };
+  EXPECT_NE(msg(h + "{\"seq\":1,\"op\":\"frobnicate\"}\n").find("line 2: unknown op 'frobnicate'"), std::string::npos);
+  EXPECT_NE(msg(h + "{\"seq\":1,\"op\":\"pread\",\"file\":9}\n").find("file index"), std::string::npos);
+  EXPECT_NE(msg("{\"seq\":1,\"op\":\"pread\"}\n").find("before the header"), std::string::npos);
+  EXPECT_NE(msg("not json\n").find("line 1"), std::string::npos);
+}
+
+TEST(Mix, UnknownNamesAreSetupErrors) {
+  EXPECT_THROW(parse_mix("pwirte", ""), SetupError);
+  EXPECT_THROW(parse_mix("", "balanse"), SetupError);
+  try {
+    parse_mix("pwirte", "");
+  } catch (const SetupError& e) {
+    EXPECT_NE(std::string(e.what()).find("did you mean 'pwrite'"), std::string::npos);
+  }
+  EXPECT_EQ(parse_mix("dio", "none").ops.size(), 4u);
+  Mix no_mmap = parse_mix("all,no-mmap-buffers", "none");
+  EXPECT_EQ(no_mmap.ops.size(), op_table().size());
+  StepGenerator g(3, no_mmap, make_header(3, 4));
+  for (int i = 0; i < 2000; ++i) EXPECT_NE(g.next().buf, BufSource::Mmap);
+  EXPECT_TRUE(parse_mix("dio", "none").events.empty());
+}
+
+TEST(KernelLog, OnlyThisRunsLines) {
+  std::vector<std::string> lines = {
+      "WARNING: selftest-dmesg planted this line; the case must fail [planted by diotorture run 12446.498481]",
+      "BTRFS warning (device loop5): csum failed root 5 ino 260",
+      "BTRFS warning (device loop0): csum failed root 5 ino 257",
+      "WARNING: CPU: 0 PID: 1 at fs/btrfs/inode.c:1 x+0x0/0x1",
+  };
+  auto own = own_kernel_lines(lines, {"/dev/loop0"});
+  ASSERT_EQ(own.size(), 2u);
+  EXPECT_EQ(own[0], lines[2]);
+  EXPECT_EQ(own[1], lines[3]);
+}
+
+}  // namespace
+}  // namespace dt

@@ -1,0 +1,341 @@
+#include "lib/torture/torture.hpp"
+
+#include <fcntl.h>
+#include <linux/btrfs.h>
+#include <sys/ioctl.h>
+#include <unistd.h>
+
+#include <fmt/format.h>
+#include <fmt/ranges.h>
+
+#include <chrono>
+#include <optional>
+
+#include "lib/btrfs/copies.hpp"
+#include "lib/btrfs/fsinfo.hpp"
+#include "lib/harness/kmsg.hpp"
+#include "lib/harness/results_dir.hpp"
+#include "lib/harness/watchdog.hpp"
+#include "lib/io/uring.hpp"
+#include "lib/sys/sys.hpp"
+#include "lib/torture/engine.hpp"
+#include "lib/torture/repro.hpp"
+#include "lib/torture/shrink.hpp"
+
+namespace dt {
+namespace fs = std::filesystem;
+using Clock = std::chrono::steady_clock;
+
+namespace {
+
+// Removes a run's directory, including the subvolume the engine made in it.
+void remove_work(const fs::path& dir) {
+  std::error_code ec;
+  if (fs::exists(dir / "sv", ec)) {
+    fs::remove_all(dir / "sv", ec);  // the contents; the subvolume root may refuse rmdir
+    Fd d(::open(dir.c_str(), O_RDONLY | O_DIRECTORY));
+    if (d && fs::exists(dir / "sv", ec)) {
+      btrfs_ioctl_vol_args a{};
+      std::snprintf(a.name, sizeof a.name, "sv");
+      ::ioctl(d.get(), BTRFS_IOC_SNAP_DESTROY, &a);
+    }
+  }
+  fs::remove_all(dir, ec);
+}
+
+struct EngineRun {
+  ChildOutcome outcome;
+  std::optional<Failure> failure;
+  std::optional<Step> in_flight;  // the step started last (a hang's culprit)
+  bool reported_by_engine = false;
+  uint64_t ops = 0;
+  double elapsed = 0;
+  std::vector<std::string> notes;
+};
+
+// The engine in a child under the watchdog. on_progress sees each progress line.
+EngineRun run_engine_watched(const EngineConfig& ecfg, unsigned total_s, unsigned stall_s,
+                             const std::function<void(const nlohmann::json&)>& on_progress,
+                             const std::function<void()>& on_tick) {
+  EngineRun r;
+  WatchdogOptions w;
+  w.total_s = total_s;
+  w.stall_s = stall_s;
+  w.on_tick = on_tick;
+  w.on_line = [&](const std::string& line) {
+    nlohmann::json j;
+    try {
+      j = nlohmann::json::parse(line);
+    } catch (const std::exception&) {
+      r.notes.push_back(line);
+      return;
+    }
+    const std::string type = j.value("type", "");
+    if (type == "progress") {
+      r.ops = j.value("ops", uint64_t{0});
+      r.elapsed = j.value("elapsed", 0.0);
+      if (on_progress) on_progress(j);
+    } else if (type == "start") {
+      r.in_flight = step_from_json(j["step"]);
+    } else if (type == "fail") {
+      if (!r.failure) r.failure = failure_from_json(j);
+      r.reported_by_engine = true;
+    } else if (type == "abort") {
+      if (!r.failure) r.failure = Failure{0, "error", "engine", j.value("msg", ""), {}};
+    } else if (type == "note") {
+      r.notes.push_back(j.value("msg", ""));
+    }
+  };
+  r.outcome = run_watched([&](int report_fd) {
+    EngineConfig c = ecfg;
+    c.report_fd = report_fd;
+    return run_engine(c);
+  }, w);
+  if (r.outcome.end == ChildOutcome::End::Hung) {
+    std::string what = r.in_flight ? fmt::format("step {} ({})", r.in_flight->seq, r.in_flight->op) : "set-up";
+    r.failure = Failure{r.in_flight ? r.in_flight->seq : 0, "hang", r.in_flight ? r.in_flight->op : "setup",
+                        fmt::format("{}: {}", what, r.outcome.hang_reason), {}};
+  } else if (r.outcome.end == ChildOutcome::End::Signaled && !r.failure) {
+    r.failure = Failure{r.in_flight ? r.in_flight->seq : 0, "error", r.in_flight ? r.in_flight->op : "engine",
+                        fmt::format("the engine was killed by signal {} ({})", r.outcome.signal,
+                                    strsignal(r.outcome.signal)),
+                        {}};
+  } else if (r.outcome.exit_code != 0 && !r.failure) {
+    r.failure = Failure{0, "error", "engine", fmt::format("the engine exited with status {}", r.outcome.exit_code), {}};
+  }
+  return r;
+}
+
+// Same kind, and for a failure of one op the same op. Copies, scrub and the
+// kernel log are checked in bursts and at the end: a shorter candidate finds
+// the same damage at the end instead.
+bool same_way(const Failure& a, const Failure& b) {
+  if (a.kind != b.kind) return false;
+  return a.kind == "copies" || a.kind == "scrub" || a.kind == "kernel-log" || a.op == b.op;
+}
+
+}  // namespace
+
+int run_torture(const TortureConfig& cfg, std::ostream& out) {
+  OpLog replay;
+  if (!cfg.replay.empty()) {
+    std::string text;
+    try {
+      text = read_file(cfg.replay);
+    } catch (const std::exception&) {
+      throw SetupError(fmt::format("--replay {}: cannot read it; give the oplog.jsonl of a torture run",
+                                   cfg.replay.string()));
+    }
+    try {
+      replay = parse_oplog(text);
+    } catch (const std::exception& e) {
+      throw SetupError(fmt::format("--replay {}: {}; give the oplog.jsonl or minimal.jsonl of a torture run",
+                                   cfg.replay.string(), e.what()));
+    }
+  }
+  Mix mix = parse_mix(cfg.ops_mix, cfg.events);
+  const std::string uring_why = io_uring_unavailable_reason();
+  mix.uring = uring_why.empty();
+
+  Workspace ws(cfg.fs);
+  const fs::path test_dir = ws.dir();
+  fs::create_directories(cfg.results_root);
+  const std::string run_id = make_run_id(cfg.results_root);
+  const fs::path dir = cfg.results_root / run_id / "torture";
+  fs::create_directories(dir);
+  point_latest(cfg.results_root, run_id);
+
+  LogHeader header = cfg.replay.empty() ? make_header(cfg.seed, cfg.files, cfg.file_kinds) : replay.header;
+  header.kernel = kernel_release();
+  const std::string profile = btrfs_profile(test_dir);
+  std::vector<std::string> devices;
+  try {
+    devices = describe_btrfs_devices(test_dir);
+  } catch (const std::exception&) {
+  }
+  out << fmt::format("KERNEL    -- {}\nTEST_DIR  -- {} ({})\nPROFILE   -- {}\nDEVICES   -- {}\nRESULTS   -- {}\n",
+                     header.kernel, test_dir.string(), ws.provisioning(), profile.empty() ? "?" : profile,
+                     devices.empty() ? "?" : fmt::format("{}", fmt::join(devices, "; ")), dir.string());
+  if (cfg.replay.empty())
+    out << fmt::format("TORTURE   -- seed {}, {}, {} files, ops {}, events {}{}\n\n", header.seed,
+                       cfg.ops ? fmt::format("{} ops", cfg.ops) : fmt::format("{:.0f}s", cfg.duration_s),
+                       header.files.size(), cfg.ops_mix.empty() ? "all" : cfg.ops_mix,
+                       cfg.events.empty() ? "none" : cfg.events, uring_why.empty() ? "" : " (no io_uring: " + uring_why + ")");
+  else
+    out << fmt::format("REPLAY    -- {} ({} steps, seed {})\n\n", cfg.replay.string(), replay.steps.size(), header.seed);
+  out.flush();
+
+  // The op log: the header now, each step as it finishes (the engine appends).
+  const fs::path oplog_path = dir / "oplog.jsonl";
+  Fd oplog = open_or_throw(oplog_path, O_WRONLY | O_CREAT | O_TRUNC | O_APPEND, 0644);
+  write_all(oplog.get(), header_to_json(header).dump() + "\n");
+
+  const fs::path work_root = test_dir / fmt::format("diotorture-torture-{}", ::getpid());
+  EngineConfig ecfg;
+  ecfg.header = header;
+  ecfg.mix = mix;
+  ecfg.replaying = !cfg.replay.empty();
+  ecfg.replay = replay.steps;
+  ecfg.max_ops = cfg.ops;
+  ecfg.duration_s = cfg.duration_s;
+  ecfg.inject = cfg.inject;
+  ecfg.oplog_fd = oplog.get();
+  ecfg.work_dir = work_root / "run";
+  remove_work(ecfg.work_dir);
+  fs::create_directories(ecfg.work_dir);
+
+  // Progress: a live line on a terminal, one line a minute otherwise.
+  const bool tty = cfg.progress && ::isatty(1);
+  const auto t0 = Clock::now();
+  auto last_line = t0;
+  nlohmann::json last_progress = nlohmann::json::object();  // before the first progress line too
+  const double planned = cfg.ops ? 0 : cfg.duration_s;
+  auto show = [&](bool final_line) {
+    const double el = std::chrono::duration<double>(Clock::now() - t0).count();
+    const uint64_t ops = last_progress.value("ops", uint64_t{0});
+    const double eng = last_progress.value("elapsed", 0.0);
+    std::string line = fmt::format("[{:>5.0f}s{}] {} ops (step {}), {:.0f} ops/s, events running: {}", el,
+                                   planned ? fmt::format(" of {:.0f}s", planned) : "", ops,
+                                   last_progress.value("seq", uint64_t{0}), eng > 0 ? ops / eng : 0.0,
+                                   last_progress.value("events", std::string()).empty() ? "none" : last_progress.value("events", std::string()));
+    if (tty)
+      out << "\r" << line << "   " << (final_line ? "\n" : "") << std::flush;
+    else if (final_line || Clock::now() - last_line >= std::chrono::seconds(60)) {
+      out << line << "\n" << std::flush;
+      last_line = Clock::now();
+    }
+  };
+  const unsigned total_s = static_cast<unsigned>((cfg.ops ? 3600 : cfg.duration_s) + 900);
+  KmsgWatch kmsg(fmt::format("begin torture {}", run_id));
+  EngineRun main = run_engine_watched(ecfg, total_s, cfg.stall_s, [&](const nlohmann::json& j) { last_progress = j; },
+                                      [&] { show(false); });
+  show(true);
+  for (const auto& n : main.notes) out << "note: " << n << "\n";
+  std::optional<Failure> failure = main.failure;
+  if (main.outcome.end == ChildOutcome::End::Hung) {
+    write_file_atomic(dir / "stacks.txt", fmt::format("torture hung: {}\n{}", failure->msg, main.outcome.stacks));
+    if (main.in_flight) {
+      Step s = *main.in_flight;
+      s.note = "hang: " + main.outcome.hang_reason;
+      write_all(oplog.get(), step_to_line(s) + "\n");
+    }
+  }
+  // The kernel log of the whole run, whatever the engine saw.
+  std::vector<std::string> own_devices;
+  try {
+    Fd root = open_or_throw(test_dir, O_RDONLY | O_DIRECTORY);
+    for (const auto& d : btrfs_devices(root.get()).devices) own_devices.push_back(d.path);
+  } catch (const std::exception&) {
+  }
+  std::vector<std::string> klog = own_kernel_lines(kmsg.collect(), own_devices);
+  auto findings = scan_kernel_log(klog);
+  if (!findings.empty()) {
+    std::string text;
+    for (const auto& l : klog) text += l + "\n";
+    write_file_atomic(dir / "dmesg.txt", text);
+    if (!failure) failure = Failure{0, "kernel-log", "kernel", findings.front().line + " (see dmesg.txt)", {}};
+  }
+  // The engine writes its own failures into the op log; the parent's (a
+  // hang, a crash, the kernel log) are added here.
+  if (failure && !main.reported_by_engine) write_all(oplog.get(), failure_to_json(*failure).dump() + "\n");
+  oplog.reset();
+  if (!main.outcome.stuck_in_d_state) remove_work(ecfg.work_dir);
+
+  nlohmann::json summary = {{"seed", header.seed},         {"kernel", header.kernel},
+                            {"profile", profile},          {"devices", devices},
+                            {"test_dir", test_dir.string()}, {"provisioning", ws.provisioning()},
+                            {"ops", main.ops},             {"seconds", main.elapsed},
+                            {"ops_per_s", main.elapsed > 0 ? main.ops / main.elapsed : 0.0},
+                            {"ops_mix", cfg.ops_mix.empty() ? "all" : cfg.ops_mix},
+                            {"events", cfg.events},        {"files", header.files.size()},
+                            {"notes", main.notes},         {"replay", cfg.replay.string()}};
+  auto write_summary = [&](const std::string& status) {
+    summary["status"] = status;
+    write_file_atomic(dir / "summary.json", summary.dump(2) + "\n");
+  };
+  if (!failure) {
+    write_summary("pass");
+    out << fmt::format("PASS: {} ops in {:.1f}s ({:.0f} ops/s), every check passed\nResults in {}\n", main.ops,
+                       main.elapsed, main.elapsed > 0 ? main.ops / main.elapsed : 0.0, dir.string());
+    remove_work(work_root);
+    return 0;
+  }
+  const bool hang = failure->kind == "hang";
+  summary["failure"] = failure_to_json(*failure);
+  write_summary(hang ? "hang" : "fail");
+  out << fmt::format("{}: step {} ({}): {}: {}\n", hang ? "HANG" : "FAIL", failure->seq, failure->op, failure->kind,
+                     failure->msg);
+
+  if (cfg.shrink && !main.outcome.stuck_in_d_state) {
+    // Shrink: every candidate replayed on a fresh subvolume in a child under
+    // the watchdog (a fresh mkfs per candidate would cost more than the run).
+    OpLog full = parse_oplog(read_file(oplog_path));
+    std::erase_if(full.steps, [&](const Step& s) { return failure->seq && s.seq > failure->seq; });
+    const bool needs_final = failure->op == "final" || failure->op == "burst" || failure->kind == "kernel-log";
+    Failure last_failure = *failure;
+    unsigned n = 0;
+    const auto shrink_t0 = Clock::now();
+    auto fails = [&](const OpLog& cand, uint64_t* fail_seq) {
+      EngineConfig c = ecfg;
+      c.replaying = true;
+      c.replay = cand.steps;
+      c.oplog_fd = -1;
+      c.final_checks = needs_final;
+      c.inject.clear();
+      c.work_dir = work_root / fmt::format("cand-{}", ++n);
+      remove_work(c.work_dir);
+      fs::create_directories(c.work_dir);
+      KmsgWatch ck(fmt::format("torture shrink candidate {}", n));
+      EngineRun r = run_engine_watched(c, 600, hang ? 30 : cfg.stall_s, nullptr, nullptr);
+      if (!r.failure && failure->kind == "kernel-log") {
+        auto f = scan_kernel_log(own_kernel_lines(ck.collect(), own_devices));
+        if (!f.empty()) r.failure = Failure{0, "kernel-log", "kernel", f.front().line, {}};
+      }
+      if (!r.outcome.stuck_in_d_state) remove_work(c.work_dir);
+      const bool same = r.failure && same_way(*r.failure, *failure);
+      if (tty)
+        out << fmt::format("\rshrinking: candidate {} ({} steps): {}   ", n, cand.steps.size(),
+                           same ? "fails the same way" : "passes or fails otherwise")
+            << std::flush;
+      if (same) {
+        last_failure = *r.failure;
+        *fail_seq = r.failure->seq;
+      }
+      return same;
+    };
+    ShrinkStats st;
+    OpLog minimal = shrink_oplog(full, fails, Clock::now() + std::chrono::seconds(cfg.shrink_budget_s), &st);
+    if (tty) out << "\n";
+    const double shrink_s = std::chrono::duration<double>(Clock::now() - shrink_t0).count();
+    size_t ops_left = 0;
+    for (const auto& s : minimal.steps) ops_left += !s.is_event();
+    // What the steps asked, not what an earlier, longer run answered.
+    for (Step& s : minimal.steps) {
+      s.res.clear();
+      s.note.clear();
+      s.t_us = s.dur_us = s.end_seq = 0;
+    }
+    write_file_atomic(dir / "minimal.jsonl", format_oplog(minimal) + failure_to_json(last_failure).dump() + "\n");
+    summary["shrink"] = {{"candidates", st.candidates}, {"failing", st.failing}, {"seconds", shrink_s},
+                         {"steps_before", full.steps.size()}, {"steps_after", minimal.steps.size()},
+                         {"ops_after", ops_left}, {"out_of_time", st.out_of_time},
+                         {"budget_s", cfg.shrink_budget_s}};
+    out << fmt::format("shrunk {} steps to {} ({} ops) in {:.1f}s, {} candidates{}: {}\n", full.steps.size(),
+                       minimal.steps.size(), ops_left, shrink_s, st.candidates,
+                       st.out_of_time ? " (time budget reached)" : "", (dir / "minimal.jsonl").string());
+    try {
+      write_file_atomic(dir / "repro.c", make_repro(minimal, last_failure));
+      summary["repro"] = (dir / "repro.c").string();
+      out << fmt::format("reproducer: {} (cc repro.c -luring -lpthread)\n", (dir / "repro.c").string());
+    } catch (const std::exception& e) {
+      summary["repro"] = std::string("not written: ") + e.what();
+      out << "no reproducer: " << e.what() << "\n";
+    }
+    write_summary(hang ? "hang" : "fail");
+  }
+  remove_work(work_root);
+  out << "Results in " << dir.string() << "\n";
+  return hang ? 3 : 1;
+}
+
+}  // namespace dt

@@ -1,0 +1,38 @@
+// One `diotorture torture` run: the filesystem (Workspace, as for `run`),
+// the results directory (results/<run>/torture/: oplog.jsonl written as it
+// goes, then minimal.jsonl, repro.c, summary.json), the engine in a child
+// under the watchdog with the kernel log scanned around it, the progress
+// display, and on a failure the shrinker and the C reproducer.
+#pragma once
+
+#include <cstdint>
+#include <filesystem>
+#include <ostream>
+#include <string>
+
+#include "lib/btrfs/workspace.hpp"
+
+namespace dt {
+
+struct TortureConfig {
+  FilesystemChoice fs;
+  std::filesystem::path results_root = "results";
+  uint64_t seed = 1;
+  uint64_t ops = 0;           // 0: run for duration_s
+  double duration_s = 60;
+  unsigned files = 4;
+  std::string file_kinds = "both";  // both (alternating), nocow, datasum
+  std::string ops_mix;        // "" = every op
+  std::string events = "all";
+  std::filesystem::path replay;  // an oplog.jsonl to rerun instead of generating
+  bool shrink = true;
+  unsigned shrink_budget_s = 300;
+  unsigned stall_s = 120;     // no progress for this long: a hang
+  bool progress = true;       // false: one line a minute even on a terminal
+  std::string inject;         // test-only (DIOTORTURE_TORTURE_INJECT)
+};
+
+// Throws SetupError for bad input. Returns 0 pass, 1 fail, 3 hang.
+int run_torture(const TortureConfig& cfg, std::ostream& out);
+
+}  // namespace dt
