@@ -47,8 +47,9 @@ int torture(const TortureCli& c) {
   if (!c.replay.empty() && (!c.duration.empty() || !c.ops.empty() || !c.ops_mix.empty()))
     throw SetupError("--replay reruns the op log as it is; drop --duration, --ops and --ops-mix");
   cfg.duration_s = static_cast<double>(c.duration.empty() ? 60 : parse_duration(c.duration));
-  if (!c.ops.empty()) cfg.ops = bounded_number("--ops", c.ops, "an op count", 1, 1000000000);
-  cfg.files = static_cast<unsigned>(bounded_number("--files", c.files, "a file count", 1, 16));
+  // --ops and --files were checked and normalised by their validators.
+  if (!c.ops.empty()) cfg.ops = std::stoull(c.ops);
+  cfg.files = static_cast<unsigned>(std::stoul(c.files));
   cfg.file_kinds = c.file_kinds;
   make_header(cfg.seed, 1, cfg.file_kinds);  // checked before anything is provisioned
   cfg.ops_mix = c.ops_mix;
@@ -58,8 +59,8 @@ int torture(const TortureCli& c) {
   if (!c.replay.empty() && ::access(c.replay.c_str(), R_OK) != 0)
     throw SetupError(fmt::format("--replay {}: no such readable file; give the oplog.jsonl of a torture run", c.replay));
   cfg.shrink = !c.no_shrink;
-  cfg.shrink_budget_s = static_cast<unsigned>(bounded_number("--shrink-budget", c.shrink_budget, "a number of seconds", 10, 86400));
-  cfg.stall_s = static_cast<unsigned>(bounded_number("--stall-timeout", c.stall, "a number of seconds", 5, 86400));
+  cfg.shrink_budget_s = static_cast<unsigned>(std::stoul(c.shrink_budget));
+  cfg.stall_s = static_cast<unsigned>(std::stoul(c.stall));
   cfg.progress = !c.no_progress;
   cfg.results_root = c.results;
   cfg.inject = injection_from_env();
@@ -79,8 +80,11 @@ Action setup_torture(CLI::App& sub) {
   auto o = std::make_shared<TortureCli>();
   sub.add_option("--seed", o->seed, "Seed of every random choice: the same seed gives the same op log")->capture_default_str();
   sub.add_option("--duration", o->duration, "How long to generate ops (90s, 10m, 2h; default 60s)");
-  sub.add_option("--ops", o->ops, "Stop after this many ops instead of after --duration");
-  sub.add_option("--files", o->files, "Files under test (alternately checksummed and NOCOW)")->capture_default_str();
+  sub.add_option("--ops", o->ops, "Stop after this many ops instead of after --duration")
+      ->transform(Bounded("an op count", 1, 1000000000));
+  sub.add_option("--files", o->files, "Files under test (alternately checksummed and NOCOW)")
+      ->transform(Bounded("a file count", 1, 16))
+      ->capture_default_str();
   sub.add_option("--file-kinds", o->file_kinds, "both (alternately checksummed and NOCOW), nocow or datasum")
       ->capture_default_str();
   sub.add_option("--ops-mix", o->ops_mix,
@@ -91,8 +95,12 @@ Action setup_torture(CLI::App& sub) {
       ->capture_default_str();
   sub.add_option("--replay", o->replay, "Rerun this oplog.jsonl (or minimal.jsonl) on a fresh filesystem");
   sub.add_flag("--no-shrink", o->no_shrink, "On a failure, keep the full op log; do not shrink it");
-  sub.add_option("--shrink-budget", o->shrink_budget, "Seconds the shrinker may spend")->capture_default_str();
-  sub.add_option("--stall-timeout", o->stall, "Seconds without progress before the run is a hang")->capture_default_str();
+  sub.add_option("--shrink-budget", o->shrink_budget, "Seconds the shrinker may spend")
+      ->transform(Bounded("a number of seconds", 10, 86400))
+      ->capture_default_str();
+  sub.add_option("--stall-timeout", o->stall, "Seconds without progress before the run is a hang")
+      ->transform(Bounded("a number of seconds", 5, 86400))
+      ->capture_default_str();
   sub.add_flag("--no-progress", o->no_progress, "No live progress line: one line a minute");
   sub.add_option("--results", o->results, "Results root; each run writes a new directory in it")->capture_default_str();
   add_filesystem_options(sub, &o->fs);
