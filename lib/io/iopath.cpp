@@ -400,6 +400,7 @@ bool PathTracer::try_source(PathSource s, const std::string& root, std::string* 
   write_proc(dir_ + "/buffer_size_kb", "4096");
   enable_data_events();
   probes_ = {};
+  filters_.clear();
   if (s == PathSource::Iomap) {
     if (!exists(dir_ + "/events/iomap/iomap_dio_rw_begin")) {
       *why = "no tracepoint iomap:iomap_dio_rw_begin (added in 6.2)";
@@ -443,14 +444,14 @@ bool PathTracer::try_source(PathSource s, const std::string& root, std::string* 
   }
   for (const auto& ev : inode_events_) write_proc(fmt::format("{}/events/{}/enable", dir_, ev), "1");
   for (const auto& ev : task_events_) {
-    write_proc(fmt::format("{}/events/{}/filter", dir_, ev), task_filter({::gettid()}));  // checks the syntax
+    set_filter(ev, task_filter({::gettid()}));  // checks that the kernel takes the syntax
     write_proc(fmt::format("{}/events/{}/enable", dir_, ev), "1");
   }
   return true;
 }
 
 std::string PathTracer::description() const {
-  if (!available()) return "no path tracing: " + why_;
+  if (!available()) return "I/O path not traced: " + why_;
   std::string what;
   switch (source_) {
     case PathSource::Iomap: what = "iomap tracepoints, filtered by inode"; break;
@@ -459,7 +460,7 @@ std::string PathTracer::description() const {
       break;
     case PathSource::Block: what = "no direct-I/O entry events"; break;
   }
-  return fmt::format("path evidence {}: {}; with block:block_bio_queue from this process's tasks and page-cache "
+  return fmt::format("I/O path evidence {}: {}; with block:block_bio_queue from this process's tasks and page-cache "
                      "events filtered by inode{}",
                      source_label(source_), what,
                      why_.empty() ? "" : " (" + why_ + ")");
@@ -479,6 +480,34 @@ void PathTracer::teardown() {
 
 PathTracer::~PathTracer() { teardown(); }
 
+// Every filter write costs an RCU grace period (tens of ms under TCG), so a
+// filter is written only when it changes: per file, and when threads come and go.
+void PathTracer::set_filter(const std::string& event, const std::string& filter) {
+  std::string& current = filters_[event];
+  if (current == filter) return;
+  write_proc(fmt::format("{}/events/{}/filter", dir_, event), filter);
+  current = filter;
+}
+
+// Reads and consumes what the instance recorded. Consuming trace_pipe instead
+// of reading `trace` and clearing it spares the grace period a clear costs.
+std::string PathTracer::drain() {
+  std::string text;
+  Fd fd(::open((dir_ + "/trace_pipe").c_str(), O_RDONLY | O_NONBLOCK | O_CLOEXEC));
+  if (!fd) throw_errno("open " + dir_ + "/trace_pipe");
+  char buf[65536];
+  for (;;) {
+    ssize_t n = ::read(fd.get(), buf, sizeof buf);
+    if (n > 0) {
+      text.append(buf, static_cast<size_t>(n));
+      continue;
+    }
+    if (n < 0 && errno == EINTR) continue;
+    if (n < 0 && errno != EAGAIN) throw_errno("read " + dir_ + "/trace_pipe");
+    return text;
+  }
+}
+
 void PathTracer::start(std::initializer_list<int> fds) {
   if (dir_.empty()) return;
   inodes_.clear();
@@ -487,17 +516,18 @@ void PathTracer::start(std::initializer_list<int> fds) {
     const char* field = ev == "filemap/mm_filemap_add_to_page_cache" ? "i_ino" : "ino";
     std::string filter;
     for (uint64_t ino : inodes_) filter += fmt::format("{}{} == {}", filter.empty() ? "" : " || ", field, ino);
-    write_proc(fmt::format("{}/events/{}/filter", dir_, ev), filter.empty() ? "0" : filter);
+    set_filter(ev, filter.empty() ? "0" : filter);
   }
   if (!task_events_.empty()) {
     // Every thread of ours, and the io_uring workers they start during the call.
     std::vector<pid_t> tids;
     std::error_code ec;
     for (const auto& e : fs::directory_iterator("/proc/self/task", ec)) tids.push_back(std::stoi(e.path().filename()));
+    std::sort(tids.begin(), tids.end());
     const std::string filter = task_filter(tids);
-    for (const auto& ev : task_events_) write_proc(fmt::format("{}/events/{}/filter", dir_, ev), filter);
+    for (const auto& ev : task_events_) set_filter(ev, filter);
   }
-  write_proc(dir_ + "/trace", "");
+  drain();  // anything left from a window that was not stopped
   write_proc(dir_ + "/tracing_on", "1");
 }
 
@@ -506,7 +536,7 @@ void PathTracer::stop(PathReport* r, int fd, uint64_t off, uint64_t len) {
   if (r->traced) {
     write_proc(dir_ + "/tracing_on", "0");
     r->source = source_;
-    r->counts = parse_trace(read_file(dir_ + "/trace"), inodes_, probes_);
+    r->counts = parse_trace(drain(), inodes_, probes_);
   } else {
     r->untraced_reason = why_;
   }

@@ -139,6 +139,8 @@ class PathTracer {
   bool try_source(PathSource s, const std::string& root, std::string* why);
   void enable_data_events();
   void teardown();
+  void set_filter(const std::string& event, const std::string& filter);
+  std::string drain();
 
   std::string dir_;
   std::string root_;
@@ -149,6 +151,7 @@ class PathTracer {
   std::vector<std::string> inode_events_;  // "filemap/mm_filemap_add_to_page_cache", ...
   std::vector<std::string> task_events_;   // "block/block_bio_queue", "<probe group>/__iomap_dio_rw", ...
   std::vector<uint64_t> inodes_;
+  std::map<std::string, std::string> filters_;  // event -> the filter written last
 };
 
 // Pure: the event filter that keeps only these tasks (thread ids) and the

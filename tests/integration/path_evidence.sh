@@ -31,6 +31,7 @@ for src in "${sources[@]}"; do
   proven=$(cat "$WORK/r-$src"/latest/*.full | grep -cE "^path .*: (direct|buffered|mixed): $label; " || true)
   [ "$lines" -gt 100 ] && pass "$src: $lines I/Os judged" || fail "$src: only $lines path lines"
   expect_eq "$proven" "$lines" "$src: every I/O proven $label"
+  [ "$proven" = "$lines" ] || cat "$WORK/r-$src"/latest/*.full | grep '^path ' | grep -vE ": (direct|buffered|mixed): $label; " | head -5
 done
 
 python3 - "${sources[@]}" <<PY && pass "all sources agree on every verdict: ${sources[*]}" || fail "the sources disagree"
@@ -51,8 +52,8 @@ PY
 
 if [ ! -e $T/kprobe_events ]; then
   # No kprobes here: forcing them must not guess.
-  run_forced kprobe dsync-dio-write
-  F=$WORK/r-kprobe/latest/dsync-dio-write.full
+  run_forced kprobe partial-dio-write -p sizes=1m
+  F=$WORK/r-kprobe/latest/partial-dio-write.full
   expect_eq "$(grep -c '^path ' "$F")" "$(grep -cE '^path .*: (unproven|buffered): ' "$F")" \
     "kprobe forced without kprobes: no I/O called direct"
   grep -q "^path .*: unproven: no trace (.*kprobe: no kprobe_events in tracefs" "$F" &&
@@ -60,7 +61,7 @@ if [ ! -e $T/kprobe_events ]; then
 fi
 
 set +e
-err=$(DIOTORTURE_PATH_EVIDENCE=ebpf "$DT" run dsync-dio-write --results "$WORK/r-bad" 2>&1 >/dev/null)
+err=$(DIOTORTURE_PATH_EVIDENCE=ebpf "$DT" run partial-dio-write --results "$WORK/r-bad" 2>&1 >/dev/null)
 rc=$?
 set -e
 expect_eq "$rc" 2 "an unknown forced source is a usage error"
@@ -69,9 +70,8 @@ expect_contains "$err" "use iomap, kprobe or block" "naming the choices"
 # Nothing of ours left in tracefs: no instance or probe group of a process that is gone.
 left=""
 for d in $T/instances/diotorture-*; do
-  [ -e "$d" ] || continue
-  pid=$(basename "$d" | cut -d- -f2)
-  [ -d /proc/$pid ] || left+=" $d"
+  [[ $(basename "$d") =~ ^diotorture-([0-9]+)-[0-9]+$ ]] || continue  # ours are diotorture-<pid>-<n>
+  [ -d /proc/${BASH_REMATCH[1]} ] || left+=" $d"
 done
 [ -e $T/kprobe_events ] && left+=$(grep -o '^p:diotorture_[0-9]*_[0-9]*/[^ ]*' $T/kprobe_events |
   while IFS=_ read -r _ pid _; do [ -d /proc/$pid ] || echo -n " probe of $pid"; done)
