@@ -157,10 +157,15 @@ std::optional<PathSource> forced_path_source() {
   if (!v || !*v) return std::nullopt;
   auto s = parse_path_source(v);
   if (!s)
-    throw SetupError(fmt::format("DIOTORTURE_PATH_EVIDENCE={} is not a path evidence source: use iomap, kprobe or "
-                                 "block (or unset it for the best available)",
+    throw SetupError(fmt::format("path evidence source '{}' (DIOTORTURE_PATH_EVIDENCE or --path-evidence) is "
+                                 "unknown: use iomap, kprobe or block (or leave it unset for the best available)",
                                  v));
   return s;
+}
+
+void force_path_source(const std::string& name) {
+  ::setenv("DIOTORTURE_PATH_EVIDENCE", name.c_str(), 1);
+  forced_path_source();
 }
 
 PathCounts parse_trace(std::string_view text, const std::vector<uint64_t>& inodes, const ProbeNames& probes) {

@@ -40,6 +40,9 @@ std::optional<PathSource> parse_path_source(std::string_view name);
 // can be tested on a kernel that has the better ones); nullopt: best available.
 // An unknown name is a SetupError.
 std::optional<PathSource> forced_path_source();
+// Sets DIOTORTURE_PATH_EVIDENCE for this process and its children (run's
+// hidden --path-evidence); SetupError if `name` is not a source.
+void force_path_source(const std::string& name);
 
 struct PathCounts {
   uint64_t dio_begin = 0;    // direct path entered: iomap_dio_rw_begin, or hits of the probed dio entry
