@@ -128,23 +128,17 @@ bool exists(const std::string& p) { return ::access(p.c_str(), F_OK) == 0; }
 
 }  // namespace
 
-const char* source_name(PathSource s) {
-  switch (s) {
-    case PathSource::Iomap: return "iomap";
-    case PathSource::Kprobe: return "kprobe";
-    case PathSource::Block: return "block";
-  }
-  return "?";
-}
+namespace {
+// Indexed by PathSource, in kPathSources' order.
+constexpr const char* kSourceNames[][2] = {
+    {"iomap", "by iomap tracepoint"},
+    {"kprobe", "by kprobe"},
+    {"block", "by block-layer events"},
+};
+}  // namespace
 
-const char* source_label(PathSource s) {
-  switch (s) {
-    case PathSource::Iomap: return "by iomap tracepoint";
-    case PathSource::Kprobe: return "by kprobe";
-    case PathSource::Block: return "by block-layer events";
-  }
-  return "?";
-}
+const char* source_name(PathSource s) { return kSourceNames[static_cast<int>(s)][0]; }
+const char* source_label(PathSource s) { return kSourceNames[static_cast<int>(s)][1]; }
 
 std::optional<PathSource> parse_path_source(std::string_view name) {
   for (PathSource s : kPathSources)
