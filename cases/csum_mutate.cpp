@@ -89,8 +89,8 @@ void run(Context& ctx) {
   ctx.log("read-only scrub: {}", scrub.summary());
   if (scrub.errors()) ctx.fail("read-only scrub found errors: {}", scrub.summary());
   if (buffered < total && direct == 0)
-    ctx.note(fmt::format("the write path of {} of {} configurations could not be proven (no iomap direct-I/O "
-                         "tracepoints on this kernel?)",
+    ctx.note(fmt::format("the write path of {} of {} configurations is unproven: this kernel offers no path "
+                         "evidence (iomap tracepoints, kprobes or block-layer events; the log says which are missing)",
                          total - buffered, total));
   else if (direct == 0)
     ctx.note(fmt::format("all {} configurations' writes to the checksummed file fell back to buffered I/O (kernels "

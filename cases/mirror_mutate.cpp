@@ -47,8 +47,9 @@ void run(Context& ctx) {
     }
   }
   if (buffered < total && direct == 0)
-    ctx.note(fmt::format("the write path of {} of {} configurations could not be proven (no iomap direct-I/O "
-                         "tracepoints on this kernel?); {} mismatching blocks",
+    ctx.note(fmt::format("the write path of {} of {} configurations is unproven: this kernel offers no path "
+                         "evidence (iomap tracepoints, kprobes or block-layer events; the log says which are missing); "
+                         "{} mismatching blocks",
                          total - buffered, total, bad));
   else if (direct == 0)
     ctx.note(fmt::format("all {} configurations' writes fell back to buffered I/O on data profile {} (kernels with "

@@ -15,7 +15,7 @@ namespace dt {
 
 Context::Context(const CaseInfo& info, RunParams params, std::filesystem::path work_dir, int log_fd, int event_fd)
     : info_(info), params_(std::move(params)), work_dir_(std::move(work_dir)), log_fd_(log_fd), event_fd_(event_fd) {
-  if (!tracer_.available()) log("path tracing unavailable: {}", tracer_.unavailable_reason());
+  log("{}", tracer_.description());
 }
 
 std::string Context::param(const std::string& name) const {
@@ -149,10 +149,11 @@ bool Context::report_layout(const std::string& file, const LayoutCheck& check, c
 
 void Context::report_path(const std::string& key, PathReport r) {
   judge_path(&r);
-  log("path {} [{}]: {}: {}", key, r.op, r.verdict, r.detail);
+  log("path {} [{}]: {}: {}", key, r.op, r.verdict, r.explained());
   emit(event::path(key, {{"op", r.op},
                          {"write", r.write},
                          {"verdict", r.verdict},
+                         {"evidence", r.evidence},
                          {"dio_begin", r.counts.dio_begin},
                          {"dio_nowait", r.counts.dio_nowait},
                          {"cache_adds", r.counts.cache_adds},
@@ -168,17 +169,9 @@ void Context::note(const std::string& msg) {
   emit(event::note(msg));
 }
 
-void Context::trace_start(std::initializer_list<int> fds) {
-  std::vector<uint64_t> inodes;
-  for (int fd : fds) inodes.push_back(inode_of(fd));
-  tracer_.start(inodes);
-}
+void Context::trace_start(std::initializer_list<int> fds) { tracer_.start(fds); }
 
-void Context::trace_stop(PathReport* r, int fd, uint64_t off, uint64_t len) {
-  r->traced = tracer_.available();
-  r->counts = tracer_.stop();
-  r->residency = page_cache_residency(fd, off, len);
-}
+void Context::trace_stop(PathReport* r, int fd, uint64_t off, uint64_t len) { tracer_.stop(r, fd, off, len); }
 
 void Context::log_line(const std::string& line) {
   if (log_fd_ < 0) return;
