@@ -35,6 +35,8 @@ struct BenchCli {
   std::string block_size, file_size, repetitions, targets, engines = "psync,io_uring", iodepth = "1", label,
                                                             device, results = "results";
   bool quick = false, fixed_buffers = false, fixed_files = false, force_device = false, no_progress = false;
+  std::string workloads = "read,write", random_bytes;
+  bool progress_lines = false;
   FilesystemRequest fs;
 };
 
@@ -95,6 +97,9 @@ int bench(const BenchCli& o) {
   std::vector<std::string> engine_names;
   for (const auto& e : bench_engines()) engine_names.push_back(e.name);
   opts.engines = list_option("--engines", o.engines, engine_names);
+  opts.workloads = expand_workloads(split(o.workloads, ','));
+  opts.random_bytes = size_option("--random-bytes", o.random_bytes, o.quick ? 16ull << 20 : 256ull << 20);
+  opts.progress_lines = o.progress_lines;
   std::vector<std::string> targets = list_option("--targets", o.targets.empty() ? "nodatasum,checksummed,device" : o.targets, kTargets);
   if (std::find(opts.engines.begin(), opts.engines.end(), "io_uring") != opts.engines.end()) {
     if (std::string why = io_uring_unavailable_reason(); !why.empty())
@@ -201,6 +206,12 @@ Action setup_bench(CLI::App& sub) {
   sub.add_option("--label", o->label, "Name of this run in compare tables, e.g. vanilla or patched");
   sub.add_option("--results", o->results, "Results root; each run writes a new directory")->capture_default_str();
   sub.add_flag("--no-progress", o->no_progress, "No progress line, even on a terminal");
+  sub.add_option("--workloads", o->workloads,
+                 "Comma list of presets: read, write (sequential, seed 002), randread-4k-qd1, randwrite-4k-qd1, "
+                 "randread-4k-qd32, randwrite-4k-qd32, randrw70-4k-qd32, randread-4k-4jobs; or seq, random, all")
+      ->capture_default_str();
+  sub.add_option("--random-bytes", o->random_bytes, "Bytes per repetition of a random workload (default 256M; --quick 16M)");
+  sub.add_flag("--progress-lines", o->progress_lines, "A plain line as each cell starts (what ab follows)");
   add_filesystem_options(sub, &o->fs);
   return [o] { return bench(*o); };
 }

@@ -59,5 +59,6 @@ Action setup_run(CLI::App& sub);
 Action setup_bench(CLI::App& sub);
 Action setup_compare(CLI::App& sub);
 Action setup_vm(CLI::App& sub);
+Action setup_ab(CLI::App& sub);
 
 }  // namespace dt

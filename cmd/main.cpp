@@ -23,6 +23,8 @@ const dt::Command kCommands[] = {
     {"bench", "Measure sequential direct-I/O throughput (seed 002's table) and save it under results/", dt::setup_bench},
     {"compare", "Compare bench results: the seed 002 table with a significance verdict per cell", dt::setup_compare},
     {"vm", "Run a subcommand against another kernel under qemu (KVM or TCG), results back on the host", dt::setup_vm},
+    {"ab", "Benchmark kernel A against kernel B in interleaved boots (ABBA) and judge each cell across rounds",
+     dt::setup_ab},
 };
 
 int fail_usage(const std::string& msg) {

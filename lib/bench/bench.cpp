@@ -95,6 +95,7 @@ class UringEngine : public IoEngine {
     int rc = -EINVAL;
     for (unsigned flags : {IORING_SETUP_SINGLE_ISSUER | IORING_SETUP_DEFER_TASKRUN | IORING_SETUP_COOP_TASKRUN,
                            IORING_SETUP_COOP_TASKRUN, 0u}) {
+      if (!o.single_issuer && (flags & IORING_SETUP_SINGLE_ISSUER)) continue;
       rc = io_uring_queue_init(std::max(2u, o.iodepth), &ring_, flags);
       if (rc != -EINVAL) break;
     }
@@ -134,6 +135,7 @@ class UringEngine : public IoEngine {
         const unsigned slot = free_slots.back();
         free_slots.pop_back();
         io_uring_sqe* s = io_uring_get_sqe(&ring_);
+        if (!s) throw std::runtime_error("io_uring: no free submission entry");
         const int fd = opts_.fixed_files ? 0 : fd_;
         void* buf = bufs_[slot].data();
         const auto [off, write] = offs.next();
@@ -414,6 +416,7 @@ BenchRun run_benchmarks(const BenchOptions& opts, const std::vector<BenchTarget>
         CellState st{cell, fd, {}, spec, w->read_pct < 100};
         EngineOptions eo = opts.engine;
         eo.iodepth = depth;
+        eo.single_issuer = w->jobs == 1;
         for (unsigned j = 0; j < w->jobs; ++j) st.engines.push_back(ei->make(fd, bs, eo));
         probe_path(cell, fd, *st.engines[0], spec, t.block_device);
         states.push_back(std::move(st));
