@@ -41,8 +41,8 @@ double fraction(const std::string& flag, const std::string& v, double lo, double
 
 int ab(const AbCli& c) {
   if (c.kernels.size() != 2)
-    throw SetupError(fmt::format("ab needs --kernel twice (A, then B; 'host' for this machine's kernel), got {}",
-                                 c.kernels.size()));
+    throw SetupError(fmt::format("ab needs --kernel twice (A, then B; 'host' for this machine's kernel), got {}{}",
+                                 c.kernels.size(), c.kernels.size() > 2 ? " (put -- before bench)" : ""));
   if (c.args.empty() || c.args[0] != "bench")
     throw SetupError("ab runs bench in every round: add '-- bench' and its options, e.g. -- bench --quick");
   for (const auto& a : c.args)
@@ -189,8 +189,15 @@ Action setup_ab(CLI::App& sub) {
   sub.add_option("--timeout", o->timeout, "Seconds before a guest is killed")->capture_default_str();
   sub.add_option("--accel", o->accel, "auto (KVM if it boots, probed once), kvm or tcg")->capture_default_str();
   sub.add_flag("--no-progress", o->no_progress, "No live progress line, even on a terminal");
-  sub.add_option("args", o->args, "After --: bench and its options, run in every round");
-  return [o] { return ab(*o); };
+  // Everything after -- is bench's, even options ab has too (--label, --results):
+  // CLI11 would otherwise take those for ab.
+  sub.prefix_command();
+  sub.footer("After --: bench and its options, run in every round, e.g. -- bench --quick --workloads random");
+  return [o, &sub] {
+    o->args = sub.remaining();
+    if (!o->args.empty() && o->args[0] == "--") o->args.erase(o->args.begin());
+    return ab(*o);
+  };
 }
 
 }  // namespace dt

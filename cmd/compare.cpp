@@ -5,6 +5,7 @@
 // Exit status 1 when a change beyond --threshold is significant in the bad
 // direction, so a nightly job can gate on it.
 #include <fmt/format.h>
+#include <fmt/ranges.h>
 
 #include <iostream>
 #include <memory>
@@ -20,6 +21,7 @@ namespace fs = std::filesystem;
 struct CompareCli {
   std::vector<std::string> inputs;
   std::string format = "text", threshold = "5", alpha = "0.05", chart;
+  bool compare_anyway = false;
 };
 
 BenchRun load(const std::string& arg) {
@@ -53,8 +55,14 @@ int compare(const CompareCli& o) {
   std::vector<BenchRun> runs;
   for (const auto& in : o.inputs) runs.push_back(load(in));
   Comparison c = compare_runs(runs, threshold, alpha);
+  // Runs of different block sizes, file sizes or engine settings measure
+  // different things: their "regressions" would be the configuration's.
+  if (!c.incomparable.empty() && !o.compare_anyway)
+    throw SetupError(fmt::format("the runs are not comparable: {}; rerun with the same options, or pass "
+                                 "--compare-anyway",
+                                 fmt::join(c.incomparable, "; ")));
   if (o.format == "text") std::cout << render_text(runs, c);
-  else if (o.format == "markdown") std::cout << render_markdown(runs, c);
+  else if (o.format == "markdown") std::cout << render_markdown(runs, c, o.chart);
   else std::cout << render_json(runs, c);
   if (!o.chart.empty()) write_file_atomic(o.chart, render_svg(runs, c));
   return c.exit_code();
@@ -69,7 +77,9 @@ Action setup_compare(CLI::App& sub) {
   sub.add_option("--threshold", o->threshold, "Percent slowdown that fails (exit 1) when significant")
       ->capture_default_str();
   sub.add_option("--alpha", o->alpha, "Significance level of the Mann-Whitney U test")->capture_default_str();
-  sub.add_option("--chart", o->chart, "Also write an SVG bar chart to this file");
+  sub.add_option("--chart", o->chart, "Also write an SVG bar chart to this file (markdown: shown as an image)");
+  sub.add_flag("--compare-anyway", o->compare_anyway,
+               "Compare runs whose configuration differs (block size, file size, engine settings); named as notes");
   return [o] { return compare(*o); };
 }
 

@@ -80,7 +80,8 @@ class Progress {
 };
 
 // `bench` on this machine in a child process, its output in `log`; returns
-// its exit status. An interrupt stops it (SIGTERM, then SIGKILL after 10 s).
+// its exit status. An interrupt is passed on (SIGTERM) and the child given a
+// minute to clean up its scratch filesystem before SIGKILL.
 int run_host_bench(const std::vector<std::string>& args, const fs::path& log, Progress& progress) {
   const std::string self = fs::canonical("/proc/self/exe").string();
   const pid_t pid = ::fork();
@@ -105,7 +106,7 @@ int run_host_bench(const std::vector<std::string>& args, const fs::path& log, Pr
     if (::waitpid(pid, &status, WNOHANG) == pid) break;
     if (interrupted()) {
       ::kill(-pid, SIGTERM);
-      for (int i = 0; i < 100 && ::waitpid(pid, &status, WNOHANG) != pid; ++i)
+      for (int i = 0; i < 600 && ::waitpid(pid, &status, WNOHANG) != pid; ++i)
         std::this_thread::sleep_for(std::chrono::milliseconds(100));
       ::kill(-pid, SIGKILL);
       ::waitpid(pid, &status, 0);
