@@ -189,13 +189,9 @@ Action setup_ab(CLI::App& sub) {
   sub.add_option("--timeout", o->timeout, "Seconds before a guest is killed")->capture_default_str();
   sub.add_option("--accel", o->accel, "auto (KVM if it boots, probed once), kvm or tcg")->capture_default_str();
   sub.add_flag("--no-progress", o->no_progress, "No live progress line, even on a terminal");
-  // Everything after -- is bench's, even options ab has too (--label, --results):
-  // CLI11 would otherwise take those for ab.
-  sub.prefix_command();
   sub.footer("After --: bench and its options, run in every round, e.g. -- bench --quick --workloads random");
-  return [o, &sub] {
-    o->args = sub.remaining();
-    if (!o->args.empty() && o->args[0] == "--") o->args.erase(o->args.begin());
+  return [o] {
+    o->args = passthrough_args();  // everything after --, even options ab has too (main.cpp)
     return ab(*o);
   };
 }

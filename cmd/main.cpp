@@ -5,6 +5,7 @@
 
 #include <fmt/format.h>
 
+#include <algorithm>
 #include <iostream>
 #include <map>
 #include <system_error>
@@ -26,6 +27,15 @@ const dt::Command kCommands[] = {
     {"ab", "Benchmark kernel A against kernel B in interleaved boots (ABBA) and judge each cell across rounds",
      dt::setup_ab},
 };
+
+}  // namespace
+
+std::vector<std::string>& dt::passthrough_args() {
+  static std::vector<std::string> args;
+  return args;
+}
+
+namespace {
 
 int fail_usage(const std::string& msg) {
   std::cerr << "diotorture: " << msg << "\n";
@@ -54,8 +64,17 @@ int main(int argc, char** argv) {
     return fail_usage(fmt::format("unknown command '{}'{}; 'diotorture --help' lists them", argv[1],
                                   hint.empty() ? "" : fmt::format(" (did you mean '{}'?)", hint)));
   }
+  // Commands that run another command get everything after "--" untouched.
+  std::vector<char*> args(argv, argv + argc);
+  if (argc > 1 && std::string(argv[1]) == "ab") {
+    auto dd = std::find_if(args.begin() + 2, args.end(), [](const char* a) { return std::string(a) == "--"; });
+    if (dd != args.end()) {
+      for (auto it = dd + 1; it != args.end(); ++it) dt::passthrough_args().push_back(*it);
+      args.erase(dd, args.end());
+    }
+  }
   try {
-    app.parse(argc, argv);
+    app.parse(static_cast<int>(args.size()), args.data());
   } catch (const CLI::CallForHelp& e) {
     return app.exit(e);
   } catch (const CLI::CallForAllHelp& e) {
