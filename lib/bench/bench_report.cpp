@@ -580,9 +580,15 @@ std::string render_calibration(const Comparison& c) {
     out += fmt::format("  A --threshold below {:.1f} % would have gated this run falsely (exit status 1).\n", falsely);
   else
     out += "  No cell was significantly slower: no threshold would have gated this run falsely.\n";
-  out += fmt::format("  Largest |diff| or detectable change of any cell: {:.0f} % -- a threshold below that "
-                     "is inside this machine's noise; gate with --threshold {:.0f} or more.\n",
-                     suggested_threshold(c), suggested_threshold(c));
+  const double t = suggested_threshold(c);
+  if (t >= 50)
+    out += fmt::format("  Largest |diff| or detectable change of any cell: {:.0f} % -- too noisy to gate on: add "
+                       "rounds, use a quieter machine or larger sizes, and calibrate again.\n",
+                       t);
+  else
+    out += fmt::format("  Largest |diff| or detectable change of any cell: {:.0f} % -- a threshold below that "
+                       "is inside this machine's noise; gate with --threshold {:.0f} or more.\n",
+                       t, t);
   return out;
 }
 
