@@ -49,7 +49,10 @@ class Progress {
   void update(const std::string& text) {
     if (!live_) return;
     const std::string cell = current_cell(text);
-    out_ << "\r\033[K" << what_ << (cell.empty() ? ": starting" : ": " + cell) << " -- " << left() << std::flush;
+    const std::string line = what_ + (cell.empty() ? ": starting" : ": " + cell) + " -- " + left();
+    if (line == shown_) return;  // polled every 200 ms: redraw only on change
+    shown_ = line;
+    out_ << "\r\033[K" << line << std::flush;
   }
   void end_round() {
     const double s = std::chrono::duration<double>(Clock::now() - started_).count();
@@ -74,7 +77,7 @@ class Progress {
   std::ostream& out_;
   bool live_;
   size_t total_, index_ = 0;
-  std::string what_;
+  std::string what_, shown_;
   Clock::time_point started_;
   std::vector<double> done_;
 };
