@@ -78,6 +78,22 @@ expect_usage_error "give --label to ab" "label in the bench args" "$DT" ab --ker
 expect_usage_error "is not a file" "a missing kernel" "$DT" ab --kernel host --kernel "$WORK/nope" -- bench
 expect_usage_error "not comparable: A holds rounds" "a round aggregate against one bench run" \
   "$DT" compare "$D/A.json" "$D/round-01-A/latest"
+# Issue 9: runs of different configurations are not compared unless asked.
+python3 - "$D/round-01-A/latest/bench.json" "$WORK/bs64k.json" <<'PY'
+import json, sys
+d = json.load(open(sys.argv[1]))
+d["config"]["block_size"] = 65536
+d["label"] = "bs64k"
+json.dump(d, open(sys.argv[2], "w"))
+PY
+expect_usage_error "block_size differs: A has 1048576, bs64k has 65536; rerun with the same options, or pass --compare-anyway" \
+  "different block sizes" "$DT" compare "$D/round-01-A/latest" "$WORK/bs64k.json"
+set +e
+anyway=$("$DT" compare "$D/round-01-A/latest" "$WORK/bs64k.json" --compare-anyway)
+rc=$?
+set -e
+[ "$rc" = 0 ] || [ "$rc" = 1 ] && pass "--compare-anyway compares ($rc)" || fail "--compare-anyway exit $rc"
+expect_contains "$anyway" "NOT COMPARABLE: block_size differs" "and still names the difference"
 expect_nothing_left "after the host rounds"
 
 # 2. Debian 6.1 against itself under qemu.
