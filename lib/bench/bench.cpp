@@ -107,12 +107,12 @@ class UringEngine : public IoEngine {
       iov.push_back({bufs_.back().data(), bs});
     }
     if (o.fixed_buffers) {
-      if (int rc = io_uring_register_buffers(&ring_, iov.data(), static_cast<unsigned>(iov.size())); rc < 0)
-        throw std::runtime_error(fmt::format("io_uring_register_buffers: {}", errno_name(-rc)));
+      if (int reg = io_uring_register_buffers(&ring_, iov.data(), static_cast<unsigned>(iov.size())); reg < 0)
+        throw std::runtime_error(fmt::format("io_uring_register_buffers: {}", errno_name(-reg)));
     }
     if (o.fixed_files) {
-      if (int rc = io_uring_register_files(&ring_, &fd_, 1); rc < 0)
-        throw std::runtime_error(fmt::format("io_uring_register_files: {}", errno_name(-rc)));
+      if (int reg = io_uring_register_files(&ring_, &fd_, 1); reg < 0)
+        throw std::runtime_error(fmt::format("io_uring_register_files: {}", errno_name(-reg)));
     }
   }
   ~UringEngine() override { io_uring_queue_exit(&ring_); }

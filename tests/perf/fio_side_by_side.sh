@@ -11,9 +11,9 @@
 #   tests/perf/fio_side_by_side.sh [--file-size 1G] [--block-size 1M] [--iodepth 8] [--repetitions 5]
 #                                  [--random-bytes 64M] [--workloads "read write randread-4k-qd1 ..."]
 #
-# Each tool runs three times, alternating (diotorture, fio, diotorture, ...),
-# and the medians are taken over all turns, so slow drift of the machine hits
-# both alike. Both drop only the file's cached pages before a pass (fio's
+# Each tool runs three times per workload, alternating (diotorture, fio,
+# diotorture, ...), and the medians are taken over all turns, so slow drift
+# of the machine hits both alike. Both drop only the file's cached pages before a pass (fio's
 # invalidate, diotorture's POSIX_FADV_DONTNEED). Exit status 1 if any cell misses the bar.
 set -euo pipefail
 
@@ -62,43 +62,46 @@ engine_workloads() {
   echo "${out[@]}"
 }
 
-dt_turn() {  # engine -> appends bench.json paths
-  local engine=$1 extra=()
+dt_turn() {  # engine workload -> appends bench.json paths
+  local engine=$1 workload=$2 extra=()
   [ "$engine" = io_uring ] && extra=(--iodepth "$QD")
   "$DT" bench --test-dir "$WORK/mnt" --targets nodatasum --engines "$engine" "${extra[@]}" --file-size "$SIZE" \
     --block-size "$BS" --repetitions "$REPS" --random-bytes "$RBYTES" --no-progress --results "$WORK/res" \
-    --workloads "$(engine_workloads "$engine" | tr ' ' ,)" >/dev/null
+    --workloads "$workload" >/dev/null
   echo "$WORK/res/$(readlink "$WORK/res/latest")/bench.json" >>"$WORK/dt-$engine.list"
 }
 
-fio_turn() {  # engine: one untimed layout pass, then REPS timed passes per workload
-  local engine=$1 w
+fio_turn() {  # engine workload: one untimed layout pass, then REPS timed passes
+  local engine=$1 w=$2
   mkdir -p "$(dirname "$FILE")" && chattr +C "$(dirname "$FILE")"
   fio --name=layout --filename="$FILE" --bs="$BS" --size="$SIZE" --direct=1 --ioengine=psync --rw=write \
     --end_fsync=1 --output-format=json >/dev/null
-  for w in $(engine_workloads "$engine"); do
-    local args=(--name="$w" --filename="$FILE" --size="$SIZE" --direct=1 --ioengine="$engine" --output-format=json)
-    case $w in
-      read | write) args+=(--rw="$w" --bs="$BS") ;;
-      randread-4k-qd*) args+=(--rw=randread --bs=4k --io_size="$RBYTES" --norandommap --randrepeat=0) ;;
-      randwrite-4k-qd*) args+=(--rw=randwrite --bs=4k --io_size="$RBYTES" --norandommap --randrepeat=0) ;;
-    esac
-    local depth=$QD
-    [[ $w == *qd1 ]] && depth=1
-    [[ $w == *qd32 ]] && depth=32
-    [ "$engine" = io_uring ] && args+=(--iodepth="$depth")
-    [[ $w == *write* ]] && args+=(--end_fsync=1)
-    for _ in $(seq "$REPS"); do
-      fio "${args[@]}" >"$WORK/fio-$engine-$w-$RANDOM$RANDOM.json"
-    done
+  local args=(--name="$w" --filename="$FILE" --size="$SIZE" --direct=1 --ioengine="$engine" --output-format=json)
+  case $w in
+    read | write) args+=(--rw="$w" --bs="$BS") ;;
+    randread-4k-qd*) args+=(--rw=randread --bs=4k --io_size="$RBYTES" --norandommap --randrepeat=0) ;;
+    randwrite-4k-qd*) args+=(--rw=randwrite --bs=4k --io_size="$RBYTES" --norandommap --randrepeat=0) ;;
+  esac
+  local depth=$QD
+  [[ $w == *qd1 ]] && depth=1
+  [[ $w == *qd32 ]] && depth=32
+  [ "$engine" = io_uring ] && args+=(--iodepth="$depth")
+  [[ $w == *write* ]] && args+=(--end_fsync=1)
+  for _ in $(seq "$REPS"); do
+    fio "${args[@]}" >"$WORK/fio-$engine-$w-$RANDOM$RANDOM.json"
   done
   rm -rf "$WORK/mnt/diotorture-bench"
 }
 
+# Turns alternate per workload (diotorture, fio, diotorture, ...), so a burst
+# of load from elsewhere on the host hits one workload of both tools, not one
+# tool's every workload.
 for engine in psync io_uring; do
-  for turn in 1 2 3; do
-    dt_turn $engine
-    fio_turn $engine
+  for w in $(engine_workloads "$engine"); do
+    for turn in 1 2 3; do
+      dt_turn $engine "$w"
+      fio_turn $engine "$w"
+    done
   done
 done
 
