@@ -78,6 +78,17 @@ expect_usage_error "give --label to ab" "label in the bench args" "$DT" ab --ker
 expect_usage_error "is not a file" "a missing kernel" "$DT" ab --kernel host --kernel "$WORK/nope" -- bench
 expect_usage_error "not comparable: A holds rounds" "a round aggregate against one bench run" \
   "$DT" compare "$D/A.json" "$D/round-01-A/latest"
+# A round that fails stops the rounds: its exit status, the round named, its output kept.
+set +e
+bad=$("$DT" ab --kernel host --kernel host --rounds 4 --results "$WORK/bad" -- bench --engines psnyc 2>&1)
+rc=$?
+set -e
+expect_eq "$rc" 2 "a round refusing its bench options makes ab exit 2"
+expect_contains "$bad" "ab: stopped: round 1 (A) exited 2" "the failing round is named"
+expect_contains "$(cat "$WORK/bad/latest/round-01-A/output.txt")" "did you mean 'psync'" "its output is kept"
+python3 -c 'import json,sys; assert "failure" in json.load(open(sys.argv[1]))' "$WORK/bad/latest/ab.json" &&
+  pass "ab.json records the failure" || fail "ab.json failure"
+
 # Issue 9: runs of different configurations are not compared unless asked.
 python3 - "$D/round-01-A/latest/bench.json" "$WORK/bs64k.json" <<'PY'
 import json, sys
