@@ -19,6 +19,8 @@ struct BenchCli {
   uint64_t file_size = 0;  // 0: 4G, or 64M with --quick
   std::string results = "results";
   bool no_progress = false;
+  std::string workloads = "read,write";
+  uint64_t random_bytes = 0;  // 0: 256M, or 16M with --quick
 };
 
 }  // namespace
@@ -56,10 +58,19 @@ Action setup_bench(CLI::App& sub) {
       ->check(WritablePath(true))
       ->capture_default_str();
   sub.add_flag("--no-progress", o->no_progress, "No progress line, even on a terminal");
+  sub.add_option("--workloads", o->workloads,
+                 "Comma list of presets: read, write (sequential, seed 002), randread-4k-qd1, randwrite-4k-qd1, "
+                 "randread-4k-qd32, randwrite-4k-qd32, randrw70-4k-qd32, randread-4k-4jobs; or seq, random, all")
+      ->capture_default_str();
+  sub.add_option("--random-bytes", o->random_bytes, "Bytes per repetition of a random workload (default 256M; --quick 16M)")
+      ->transform(Bounded("a size", 4096, 4ull << 40, true));
+  sub.add_flag("--progress-lines", c.opts.progress_lines, "A plain line as each cell starts (what ab follows)");
   add_filesystem_options(sub, &c.fs);
   return [o] {
     BenchSessionConfig cfg = o->cfg;
     cfg.opts.file_size = o->file_size ? o->file_size : cfg.quick ? 64ull << 20 : 4ull << 30;
+    cfg.opts.workloads = expand_workloads(split(o->workloads, ','));
+    cfg.opts.random_bytes = o->random_bytes ? o->random_bytes : cfg.quick ? 16ull << 20 : 256ull << 20;
     cfg.opts.progress = !o->no_progress && ::isatty(STDOUT_FILENO);
     cfg.results_root = o->results;
     return run_bench_session(cfg, std::cout);

@@ -111,6 +111,11 @@ inline void add_filesystem_options(CLI::App& sub, FilesystemRequest* fs) {
   sub.add_option("--mount-options", fs->mount_options, "Mount options for the scratch filesystem");
 }
 
+// What followed the first "--" of a command that runs another command (ab),
+// cut off before CLI11 parses: CLI11 would take options it knows from there
+// (`ab ... --results R -- bench --label x` gave --label to ab).
+std::vector<std::string>& passthrough_args();
+
 Action setup_list(CLI::App& sub);
 Action setup_run(CLI::App& sub);
 Action setup_bench(CLI::App& sub);
@@ -118,5 +123,6 @@ Action setup_compare(CLI::App& sub);
 Action setup_vm(CLI::App& sub);
 Action setup_clean(CLI::App& sub);
 Action setup_torture(CLI::App& sub);
+Action setup_ab(CLI::App& sub);
 
 }  // namespace dt

@@ -5,6 +5,7 @@
 // Exit status 1 when a change beyond --threshold is significant in the bad
 // direction, so a nightly job can gate on it.
 #include <fmt/format.h>
+#include <fmt/ranges.h>
 
 #include <iostream>
 #include <memory>
@@ -20,6 +21,7 @@ namespace fs = std::filesystem;
 struct CompareCli {
   std::vector<std::string> inputs;
   std::string format = "text", chart;
+  bool compare_anyway = false;
   double threshold = 5, alpha = 0.05;
 };
 
@@ -40,8 +42,14 @@ int compare(const CompareCli& o) {
   std::vector<BenchRun> runs;
   for (const auto& in : o.inputs) runs.push_back(load(in));
   Comparison c = compare_runs(runs, o.threshold, o.alpha);
+  // Runs of different block sizes, file sizes or engine settings measure
+  // different things: their "regressions" would be the configuration's.
+  if (!c.incomparable.empty() && !o.compare_anyway)
+    throw SetupError(fmt::format("the runs are not comparable: {}; rerun with the same options, or pass "
+                                 "--compare-anyway",
+                                 fmt::join(c.incomparable, "; ")));
   if (o.format == "text") std::cout << render_text(runs, c);
-  else if (o.format == "markdown") std::cout << render_markdown(runs, c);
+  else if (o.format == "markdown") std::cout << render_markdown(runs, c, o.chart);
   else std::cout << render_json(runs, c);
   if (!o.chart.empty()) write_file_atomic(o.chart, render_svg(runs, c));
   return c.exit_code();
@@ -62,6 +70,8 @@ Action setup_compare(CLI::App& sub) {
       ->check(DecimalRange("a significance level", 1e-9, 0.5))
       ->capture_default_str();
   sub.add_option("--chart", o->chart, "Also write an SVG bar chart to this file")->check(WritablePath(false));
+  sub.add_flag("--compare-anyway", o->compare_anyway,
+               "Compare runs whose configuration differs (block size, file size, engine settings); named as notes");
   return [o] { return compare(*o); };
 }
 

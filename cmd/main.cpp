@@ -29,7 +29,18 @@ const dt::Command kCommands[] = {
     {"torture", "Random direct I/O against a model, with faults, concurrent events, replay, shrinking, repro.c",
      dt::setup_torture},
     {"vm", "Run a subcommand against another kernel under qemu (KVM or TCG), results back on the host", dt::setup_vm},
+    {"ab", "Benchmark kernel A against kernel B in interleaved boots (ABBA) and judge each cell across rounds",
+     dt::setup_ab},
 };
+
+}  // namespace
+
+std::vector<std::string>& dt::passthrough_args() {
+  static std::vector<std::string> args;
+  return args;
+}
+
+namespace {
 
 int fail_usage(const std::string& msg) {
   std::cerr << "diotorture: " << msg << "\n";
@@ -60,9 +71,18 @@ int main(int argc, char** argv) {
     return fail_usage(fmt::format("unknown command '{}'{}; 'diotorture --help' lists them", argv[1],
                                   hint.empty() ? "" : fmt::format(" (did you mean '{}'?)", hint)));
   }
+  std::vector<std::string> args(argv + 1, argv + argc);
+  // Commands that run another command get everything after "--" untouched:
+  // ab hands it to bench in every round.
+  if (!args.empty() && args[0] == "ab") {
+    auto dd = std::find(args.begin() + 1, args.end(), "--");
+    if (dd != args.end()) {
+      for (auto it = dd + 1; it != args.end(); ++it) dt::passthrough_args().push_back(*it);
+      args.erase(dd, args.end());
+    }
+  }
   // A command that passes the rest of the line on (vm) takes it with or
   // without a `--` in front; CLI11 would otherwise reject the words after it.
-  std::vector<std::string> args(argv + 1, argv + argc);
   if (!args.empty() && actions.count(args[0]) && app.get_subcommand(args[0])->get_prefix_command()) {
     auto sep = std::find(args.begin(), args.end(), "--");
     if (sep != args.end()) args.erase(sep);

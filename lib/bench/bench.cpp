@@ -6,18 +6,22 @@
 
 #include <benchmark/benchmark.h>
 #include <fmt/format.h>
+#include <fmt/ranges.h>
 #include <liburing.h>
 
 #include <algorithm>
 #include <chrono>
 #include <cstdlib>
 #include <optional>
+#include <latch>
 #include <stdexcept>
+#include <thread>
 
 #include "lib/harness/context.hpp"
 #include "lib/io/iopath.hpp"
 #include "lib/io/pattern.hpp"
 #include "lib/sys/interrupt.hpp"
+#include "lib/sys/spellcheck.hpp"
 #include "lib/sys/sys.hpp"
 
 namespace dt {
@@ -42,16 +46,52 @@ class InterruptCheck {
   uint64_t every_, n_ = 0;
 };
 
+using Clock = std::chrono::steady_clock;
+
+uint64_t ns_since(Clock::time_point t0, Clock::time_point t1) {
+  return static_cast<uint64_t>(std::chrono::duration_cast<std::chrono::nanoseconds>(t1 - t0).count());
+}
+
+// The offsets and read/write choices of one pass: in order, or uniformly at
+// random over the region's blocks (xorshift64*: a few instructions per I/O,
+// so the generator costs nothing next to a system call).
+class OffsetStream {
+ public:
+  OffsetStream(const PassSpec& s, uint64_t bs)
+      : spec_(s), bs_(bs), blocks_(std::max<uint64_t>(1, s.region / bs)), state_(s.seed * 0x9E3779B97F4A7C15ull | 1) {}
+  uint64_t count() const { return spec_.bytes / bs_; }
+  // The i-th I/O: its offset, and whether it is a write.
+  std::pair<uint64_t, bool> next() {
+    uint64_t block = spec_.random ? draw() % blocks_ : seq_++ % blocks_;
+    bool write = spec_.read_pct == 0 || (spec_.read_pct < 100 && draw() % 100 >= spec_.read_pct);
+    return {spec_.base + block * bs_, write};
+  }
+
+ private:
+  uint64_t draw() {
+    state_ ^= state_ >> 12;
+    state_ ^= state_ << 25;
+    state_ ^= state_ >> 27;
+    return state_ * 0x2545F4914F6CDD1Dull;
+  }
+  const PassSpec& spec_;
+  uint64_t bs_, blocks_, state_, seq_ = 0;
+};
+
 // pread/pwrite, one block at a time: fio's psync engine.
-class PsyncEngine : public SequentialEngine {
+class PsyncEngine : public IoEngine {
  public:
   PsyncEngine(int fd, uint64_t bs) : fd_(fd), bs_(bs), buf_(bs) { fill_pattern(buf_.data(), bs, 0, 1); }
-  void pass(bool write, uint64_t size) override {
+  void pass(const PassSpec& spec) override {
     throw_if_interrupted();
     InterruptCheck check(bs_);
-    for (uint64_t off = 0; off < size; off += bs_, check.block_done()) {
+    OffsetStream offs(spec, bs_);
+    for (uint64_t i = 0, n = offs.count(); i < n; ++i, check.block_done()) {
+      const auto [off, write] = offs.next();
+      const auto t0 = spec.latency ? Clock::now() : Clock::time_point{};
       ssize_t r = write ? ::pwrite(fd_, buf_.data(), bs_, static_cast<off_t>(off))
                         : ::pread(fd_, buf_.data(), bs_, static_cast<off_t>(off));
+      if (spec.latency) spec.latency->record(ns_since(t0, Clock::now()));
       check_transfer(write ? "pwrite" : "pread", r < 0 ? -errno : r, bs_, off);
     }
   }
@@ -64,7 +104,7 @@ class PsyncEngine : public SequentialEngine {
 
 // io_uring with `iodepth` requests kept in flight: each completion is
 // replaced by the next block at once, as fio's io_uring engine does.
-class UringEngine : public SequentialEngine {
+class UringEngine : public IoEngine {
  public:
   UringEngine(int fd, uint64_t bs, const EngineOptions& o) : fd_(fd), bs_(bs), opts_(o) {
     // One task submits and reaps: let the kernel run completion work when we
@@ -73,6 +113,7 @@ class UringEngine : public SequentialEngine {
     int rc = -EINVAL;
     for (unsigned flags : {IORING_SETUP_SINGLE_ISSUER | IORING_SETUP_DEFER_TASKRUN | IORING_SETUP_COOP_TASKRUN,
                            IORING_SETUP_COOP_TASKRUN, 0u}) {
+      if (!o.single_issuer && (flags & IORING_SETUP_SINGLE_ISSUER)) continue;
       rc = io_uring_queue_init(std::max(2u, o.iodepth), &ring_, flags);
       if (rc != -EINVAL) break;
     }
@@ -84,32 +125,41 @@ class UringEngine : public SequentialEngine {
       iov.push_back({bufs_.back().data(), bs});
     }
     if (o.fixed_buffers) {
-      if (int err = io_uring_register_buffers(&ring_, iov.data(), static_cast<unsigned>(iov.size())); err < 0)
-        throw std::runtime_error(fmt::format("io_uring_register_buffers: {}", errno_name(-err)));
+      if (int reg = io_uring_register_buffers(&ring_, iov.data(), static_cast<unsigned>(iov.size())); reg < 0)
+        throw std::runtime_error(fmt::format("io_uring_register_buffers: {}", errno_name(-reg)));
     }
     if (o.fixed_files) {
-      if (int err = io_uring_register_files(&ring_, &fd_, 1); err < 0)
-        throw std::runtime_error(fmt::format("io_uring_register_files: {}", errno_name(-err)));
+      if (int reg = io_uring_register_files(&ring_, &fd_, 1); reg < 0)
+        throw std::runtime_error(fmt::format("io_uring_register_files: {}", errno_name(-reg)));
     }
   }
   ~UringEngine() override { io_uring_queue_exit(&ring_); }
 
-  void pass(bool write, uint64_t size) override {
-    const uint64_t blocks = size / bs_;
+  void pass(const PassSpec& spec) override {
+    OffsetStream offs(spec, bs_);
+    const uint64_t blocks = offs.count();
     std::vector<unsigned> free_slots;
     for (unsigned i = 0; i < opts_.iodepth; ++i) free_slots.push_back(opts_.iodepth - 1 - i);
-    std::vector<uint64_t> slot_off(opts_.iodepth);
+    struct Slot {
+      uint64_t off;
+      bool write;
+      Clock::time_point issued;
+    };
+    std::vector<Slot> slots(opts_.iodepth);
     uint64_t next = 0, done = 0;
     throw_if_interrupted();
     InterruptCheck check(bs_);
     while (done < blocks) {
+      const auto now = spec.latency ? Clock::now() : Clock::time_point{};
       while (!free_slots.empty() && next < blocks) {
         const unsigned slot = free_slots.back();
         free_slots.pop_back();
         io_uring_sqe* s = io_uring_get_sqe(&ring_);
+        if (!s) throw std::runtime_error("io_uring: no free submission entry");
         const int fd = opts_.fixed_files ? 0 : fd_;
         void* buf = bufs_[slot].data();
-        const uint64_t off = next++ * bs_;
+        const auto [off, write] = offs.next();
+        ++next;
         if (opts_.fixed_buffers) {
           if (write) io_uring_prep_write_fixed(s, fd, buf, static_cast<unsigned>(bs_), off, static_cast<int>(slot));
           else io_uring_prep_read_fixed(s, fd, buf, static_cast<unsigned>(bs_), off, static_cast<int>(slot));
@@ -119,15 +169,18 @@ class UringEngine : public SequentialEngine {
         }
         if (opts_.fixed_files) s->flags |= IOSQE_FIXED_FILE;
         s->user_data = slot;
-        slot_off[slot] = off;
+        slots[slot] = {off, write, now};
       }
       if (int rc = io_uring_submit_and_wait(&ring_, 1); rc < 0 && rc != -EINTR)
         throw std::runtime_error(fmt::format("io_uring_submit_and_wait: {}", errno_name(-rc)));
+      // One clock read per batch of completions: they were reaped together.
+      const auto reaped = spec.latency ? Clock::now() : Clock::time_point{};
       io_uring_cqe* cqe = nullptr;
       unsigned head = 0, seen = 0;
       io_uring_for_each_cqe(&ring_, head, cqe) {
         const unsigned slot = static_cast<unsigned>(cqe->user_data);
-        check_transfer(write ? "io_uring write" : "io_uring read", cqe->res, bs_, slot_off[slot]);
+        check_transfer(slots[slot].write ? "io_uring write" : "io_uring read", cqe->res, bs_, slots[slot].off);
+        if (spec.latency) spec.latency->record(ns_since(slots[slot].issued, reaped));
         free_slots.push_back(slot);
         ++seen;
         check.block_done();
@@ -172,23 +225,96 @@ class SilentReporter : public benchmark::BenchmarkReporter {
 struct CellState {
   BenchCell* cell;
   int fd;
-  SequentialEngine* engine;
-  bool write;
-  uint64_t size;
+  std::vector<std::unique_ptr<IoEngine>> engines;  // one per job
+  PassSpec spec;                                   // of the whole cell; split among the jobs
+  bool writes;
 };
 
-// A short traced pass: what path the kernel takes for this target and op.
-void probe_path(BenchCell* cell, int fd, SequentialEngine& engine, bool write, uint64_t probe_size, bool device) {
+// The spec of job `job` of `jobs` in repetition `rep`: its share of the bytes,
+// its own slice of the file when sequential, its own random stream.
+PassSpec job_spec(const PassSpec& whole, unsigned job, unsigned jobs, unsigned rep, uint64_t bs,
+                  LatencyHistogram* latency) {
+  PassSpec s = whole;
+  s.bytes = whole.bytes / jobs / bs * bs;
+  if (!whole.random) {
+    s.region = whole.region / jobs / bs * bs;
+    s.base = whole.base + job * s.region;
+  }
+  s.seed = 1 + rep * 1000003ull + job;
+  s.latency = latency;
+  return s;
+}
+
+struct TimedPass {
+  double seconds = 0, cpu = 0, thread_cpu = 0;
+  LatencyHistogram latency;
+};
+
+// One timed repetition: every job released at once, the clock stopped when
+// the last one is done (and, for writes, the data is on the device).
+TimedPass timed_pass(CellState& st, unsigned rep) {
+  TimedPass r;
+  const unsigned jobs = static_cast<unsigned>(st.engines.size());
+  const uint64_t bs = st.cell->block_size;
+  drop_caches(st.fd);  // outside the measured time: the time is manual
+  const double c0 = cpu_seconds();
+  if (jobs == 1) {
+    const double tc0 = cpu_seconds(RUSAGE_THREAD);
+    const PassSpec spec = job_spec(st.spec, 0, 1, rep, bs, &r.latency);
+    const auto t0 = Clock::now();
+    st.engines[0]->pass(spec);
+    if (st.writes && ::fdatasync(st.fd) != 0) throw std::runtime_error("fdatasync failed");
+    r.seconds = std::chrono::duration<double>(Clock::now() - t0).count();
+    r.thread_cpu = cpu_seconds(RUSAGE_THREAD) - tc0;
+  } else {
+    std::vector<LatencyHistogram> lat(jobs);
+    std::vector<double> tcpu(jobs, 0);
+    std::vector<std::string> errors(jobs);
+    std::latch start(jobs + 1);
+    std::vector<std::thread> threads;
+    for (unsigned j = 0; j < jobs; ++j)
+      threads.emplace_back([&, j] {
+        const PassSpec spec = job_spec(st.spec, j, jobs, rep, bs, &lat[j]);
+        start.arrive_and_wait();
+        const double tc0 = cpu_seconds(RUSAGE_THREAD);
+        try {
+          st.engines[j]->pass(spec);
+        } catch (const std::exception& e) {
+          errors[j] = e.what();
+        }
+        tcpu[j] = cpu_seconds(RUSAGE_THREAD) - tc0;
+      });
+    const auto t0 = Clock::now();
+    start.count_down();
+    for (auto& t : threads) t.join();
+    for (const auto& e : errors)
+      if (!e.empty()) throw std::runtime_error(e);
+    if (st.writes && ::fdatasync(st.fd) != 0) throw std::runtime_error("fdatasync failed");
+    r.seconds = std::chrono::duration<double>(Clock::now() - t0).count();
+    for (unsigned j = 0; j < jobs; ++j) {
+      r.latency.merge(lat[j]);
+      r.thread_cpu += tcpu[j];
+    }
+  }
+  r.cpu = cpu_seconds() - c0;
+  return r;
+}
+
+// A short traced pass: what path the kernel takes for this target and workload.
+void probe_path(BenchCell* cell, int fd, IoEngine& engine, const PassSpec& whole, bool device) {
   if (device) {
     cell->path = "block device";
     cell->path_detail = "O_DIRECT on the raw block device (no filesystem in the path)";
     return;
   }
+  const bool write = whole.read_pct < 100;
+  PassSpec probe = whole;
+  probe.bytes = std::min<uint64_t>(whole.bytes, 16 * cell->block_size);
   PathTracer tracer;
   PathReport r{.op = cell->engine + " " + cell->op, .write = write};
   tracer.start({fd});
-  engine.pass(write, probe_size);
-  tracer.stop(&r, fd, 0, probe_size);
+  engine.pass(probe);
+  tracer.stop(&r, fd, 0, whole.region);
   if (write) ::fdatasync(fd);
   judge_path(&r);
   cell->path = r.verdict;
@@ -198,12 +324,12 @@ void probe_path(BenchCell* cell, int fd, SequentialEngine& engine, bool write, u
 
 const std::vector<EngineInfo>& bench_engines() {
   static const std::vector<EngineInfo> engines = {
-      {"psync", "pread/pwrite, one block at a time",
-       [](int fd, uint64_t bs, const EngineOptions&) -> std::unique_ptr<SequentialEngine> {
+      {"psync", "pread/pwrite, one block at a time", 1,
+       [](int fd, uint64_t bs, const EngineOptions&) -> std::unique_ptr<IoEngine> {
          return std::make_unique<PsyncEngine>(fd, bs);
        }},
-      {"io_uring", "io_uring read/write, --iodepth in flight (registered buffers/files on request)",
-       [](int fd, uint64_t bs, const EngineOptions& o) -> std::unique_ptr<SequentialEngine> {
+      {"io_uring", "io_uring read/write, --iodepth in flight (registered buffers/files on request)", 65536,
+       [](int fd, uint64_t bs, const EngineOptions& o) -> std::unique_ptr<IoEngine> {
          return std::make_unique<UringEngine>(fd, bs, o);
        }},
   };
@@ -216,18 +342,65 @@ const EngineInfo* find_engine(const std::string& name) {
   return nullptr;
 }
 
+const std::vector<Workload>& bench_workloads() {
+  // name, description, random, read %, block size, queue depth, jobs, IOPS
+  static const std::vector<Workload> w = {
+      {"read", "sequential reads of --block-size (seed 002)", false, 100, 0, 0, 1, false},
+      {"write", "sequential overwrites of --block-size (seed 002)", false, 0, 0, 0, 1, false},
+      {"randread-4k-qd1", "random 4 KiB reads, one at a time", true, 100, 4096, 1, 1, true},
+      {"randwrite-4k-qd1", "random 4 KiB overwrites, one at a time", true, 0, 4096, 1, 1, true},
+      {"randread-4k-qd32", "random 4 KiB reads, 32 in flight (io_uring)", true, 100, 4096, 32, 1, true},
+      {"randwrite-4k-qd32", "random 4 KiB overwrites, 32 in flight (io_uring)", true, 0, 4096, 32, 1, true},
+      {"randrw70-4k-qd32", "random 4 KiB, 70 % reads / 30 % writes, 32 in flight (io_uring)", true, 70, 4096, 32, 1,
+       true},
+      {"randread-4k-4jobs", "random 4 KiB reads from 4 threads at once, 8 in flight each (io_uring; psync: 1)", true,
+       100, 4096, 8, 4, true},
+  };
+  return w;
+}
+
+const Workload* find_workload(const std::string& name) {
+  for (const auto& w : bench_workloads())
+    if (name == w.name) return &w;
+  return nullptr;
+}
+
+std::vector<std::string> expand_workloads(const std::vector<std::string>& names) {
+  std::vector<std::string> out, known = {"seq", "random", "all"};
+  for (const auto& w : bench_workloads()) known.push_back(w.name);
+  auto add = [&](const std::string& n) {
+    if (std::find(out.begin(), out.end(), n) == out.end()) out.push_back(n);
+  };
+  for (const auto& n : names) {
+    if (n == "seq" || n == "random" || n == "all") {
+      for (const auto& w : bench_workloads())
+        if (n == "all" || w.random == (n == "random")) add(w.name);
+    } else if (find_workload(n)) {
+      add(n);
+    } else {
+      const std::string hint = did_you_mean(n, known);
+      throw SetupError(fmt::format("--workloads '{}' is not one of {}{}", n, fmt::join(known, ", "),
+                                   hint.empty() ? "" : fmt::format(" (did you mean '{}'?)", hint)));
+    }
+  }
+  if (out.empty()) throw SetupError(fmt::format("--workloads is empty; give some of {}", fmt::join(known, ", ")));
+  return out;
+}
+
 BenchRun run_benchmarks(const BenchOptions& opts, const std::vector<BenchTarget>& targets, std::ostream& out) {
   BenchRun run;
   run.config = {{"block_size", opts.block_size},         {"file_size", opts.file_size},
                 {"repetitions", opts.repetitions},       {"engines", opts.engines},
                 {"iodepth", opts.engine.iodepth},        {"fixed_buffers", opts.engine.fixed_buffers},
-                {"fixed_files", opts.engine.fixed_files}};
+                {"fixed_files", opts.engine.fixed_files}, {"workloads", opts.workloads},
+                {"random_bytes", opts.random_bytes}};
   // Open every target, lay out its file once, and set up every engine.
   std::vector<Fd> fds;
-  std::vector<std::unique_ptr<SequentialEngine>> engines;
-  run.cells.reserve(targets.size() * opts.engines.size() * 2);
+  size_t ncells = 0;
+  for (const auto& w : opts.workloads) ncells += find_workload(w) ? opts.engines.size() : 0;
+  run.cells.reserve(targets.size() * ncells);
   std::vector<CellState> states;
-  const uint64_t probe = std::min<uint64_t>(opts.file_size, 16 * opts.block_size);
+  states.reserve(targets.size() * ncells);
   for (const auto& t : targets) {
     int flags = O_RDWR | O_DIRECT | O_CLOEXEC | (t.block_device ? 0 : O_CREAT);
     fds.emplace_back(::open(t.path.c_str(), flags, 0644));
@@ -237,17 +410,35 @@ BenchRun run_benchmarks(const BenchOptions& opts, const std::vector<BenchTarget>
     if (opts.progress) out << fmt::format("laying out {} ({})...\n", t.name, format_size(opts.file_size)) << std::flush;
     {
       PsyncEngine layout(fd, opts.block_size);
-      layout.pass(true, opts.file_size);
+      layout.pass({.random = false, .read_pct = 0, .region = opts.file_size, .bytes = opts.file_size});
       if (::fdatasync(fd) != 0) throw_errno("fdatasync " + t.path.string());
     }
     for (const auto& ename : opts.engines) {
       const EngineInfo* ei = find_engine(ename);
-      engines.push_back(ei->make(fd, opts.block_size, opts.engine));
-      for (bool write : {true, false}) {
-        run.cells.push_back(BenchCell{t.name, ename, write ? "write" : "read", opts.file_size});
+      for (const auto& wname : opts.workloads) {
+        const Workload* w = find_workload(wname);
+        if (!w) throw SetupError(fmt::format("unknown workload '{}'", wname));
+        const unsigned depth = std::min(w->iodepth ? w->iodepth : opts.engine.iodepth, ei->max_iodepth);
+        // A queue-depth workload means nothing on an engine that cannot queue.
+        if (w->iodepth > 1 && ei->max_iodepth == 1 && w->jobs == 1) continue;
+        const uint64_t bs = w->block_size ? w->block_size : opts.block_size;
+        PassSpec spec{.random = w->random,
+                      .read_pct = w->read_pct,
+                      .region = opts.file_size / bs * bs,
+                      .bytes = w->random ? std::min(opts.random_bytes, opts.file_size) / bs * bs : opts.file_size};
+        run.cells.push_back(BenchCell{t.name, ename, w->name, spec.bytes});
         BenchCell* cell = &run.cells.back();
-        probe_path(cell, fd, *engines.back(), write, probe, t.block_device);
-        states.push_back({cell, fd, engines.back().get(), write, opts.file_size});
+        cell->block_size = bs;
+        cell->iops = w->iops;
+        cell->iodepth = depth;
+        cell->jobs = w->jobs;
+        CellState st{cell, fd, {}, spec, w->read_pct < 100};
+        EngineOptions eo = opts.engine;
+        eo.iodepth = depth;
+        eo.single_issuer = w->jobs == 1;
+        for (unsigned j = 0; j < w->jobs; ++j) st.engines.push_back(ei->make(fd, bs, eo));
+        probe_path(cell, fd, *st.engines[0], spec, t.block_device);
+        states.push_back(std::move(st));
       }
     }
   }
@@ -274,32 +465,32 @@ BenchRun run_benchmarks(const BenchOptions& opts, const std::vector<BenchTarget>
   for (CellState& st : states) {
     const std::string name = fmt::format("{}/{}/{}", st.cell->op, st.cell->target, st.cell->engine);
     benchmark::RegisterBenchmark(name.c_str(), [&, s = &st, name](benchmark::State& state) {
+      if (opts.progress_lines) out << fmt::format("diotorture-bench: cell {} of {}: {}\n", finished / opts.repetitions + 1,
+                                                  states.size(), name) << std::flush;
       for (auto _ : state) {
         try {
-          drop_caches(s->fd);  // outside the measured time: the time is manual
-          const auto ts = std::chrono::steady_clock::now();
+          const auto a0 = std::chrono::steady_clock::now();
           if (pass_tracer) pass_tracer->start({s->fd});
-          const double c0 = cpu_seconds(), tc0 = cpu_seconds(RUSAGE_THREAD);
-          const auto t0 = std::chrono::steady_clock::now();
-          s->engine->pass(s->write, s->size);
-          if (s->write && ::fdatasync(s->fd) != 0) throw std::runtime_error("fdatasync failed");
-          const auto t1 = std::chrono::steady_clock::now();
-          const double secs = std::chrono::duration<double>(t1 - t0).count();
-          const double cpu = cpu_seconds() - c0, thread_cpu = cpu_seconds(RUSAGE_THREAD) - tc0;
+          const auto a1 = std::chrono::steady_clock::now();
+          TimedPass p = timed_pass(*s, static_cast<unsigned>(s->cell->seconds.size()));
           if (pass_tracer) {
+            const auto b0 = std::chrono::steady_clock::now();
             PathReport traced;
             pass_tracer->stop(&traced, s->fd, 0, 0);
-            tracer_overhead_s += std::chrono::duration<double>(std::chrono::steady_clock::now() - t1 + (t0 - ts)).count();
+            tracer_overhead_s += std::chrono::duration<double>(std::chrono::steady_clock::now() - b0 + (a1 - a0)).count();
           }
-          state.SetIterationTime(secs);
-          s->cell->seconds.push_back(secs);
-          s->cell->cpu_seconds.push_back(cpu);
-          s->cell->thread_cpu_seconds.push_back(thread_cpu);
-          state.counters["cpu_s_per_GiB"] = cpu / (static_cast<double>(s->size) / (1 << 30));
+          TimedPass p = timed_pass(*s, static_cast<unsigned>(s->cell->seconds.size()));
+          state.SetIterationTime(p.seconds);
+          s->cell->seconds.push_back(p.seconds);
+          s->cell->cpu_seconds.push_back(p.cpu);
+          s->cell->thread_cpu_seconds.push_back(p.thread_cpu);
+          s->cell->clat_us.push_back({p.latency.percentile(0.5) / 1e3, p.latency.percentile(0.99) / 1e3,
+                                      p.latency.percentile(0.999) / 1e3, p.latency.percentile(1.0) / 1e3});
+          state.counters["cpu_s_per_GiB"] = p.cpu / (static_cast<double>(s->cell->bytes) / (1 << 30));
           ++finished;
           if (opts.progress)
             out << fmt::format("\r\033[K[{}/{}] {} repetition {}: {:.1f} MiB/s", finished, total, name,
-                               s->cell->seconds.size(), static_cast<double>(s->size) / (1 << 20) / secs)
+                               s->cell->seconds.size(), static_cast<double>(s->cell->bytes) / (1 << 20) / p.seconds)
                 << std::flush;
         } catch (const Interrupted&) {
           // Google Benchmark would go on to the next cell: each of them now
@@ -312,7 +503,7 @@ BenchRun run_benchmarks(const BenchOptions& opts, const std::vector<BenchTarget>
           break;
         }
       }
-      state.SetBytesProcessed(static_cast<int64_t>(state.iterations() * s->size));
+      state.SetBytesProcessed(static_cast<int64_t>(state.iterations() * s->cell->bytes));
       state.SetLabel(s->cell->path);
     })
         ->UseManualTime()

@@ -3,6 +3,7 @@
 #include <fmt/format.h>
 
 #include <algorithm>
+#include <cmath>
 #include <map>
 #include <set>
 
@@ -22,6 +23,23 @@ std::string title(const std::string& target) {
   return target;
 }
 std::string op_title(const std::string& op) { return op == "read" ? "Read" : op == "write" ? "Write" : op; }
+
+std::string rate(double v, const std::string& unit) {
+  if (unit == "IOPS") return v >= 1e4 ? fmt::format("{:.1f}k IOPS", v / 1e3) : fmt::format("{:.0f} IOPS", v);
+  return fmt::format("{:.1f} MiB/s", v);
+}
+
+std::string pct(double v) { return std::isinf(v) ? "none" : fmt::format("{:.1f} %", v); }
+
+std::string usec(double v) { return v >= 1000 ? fmt::format("{:.2f} ms", v / 1000) : fmt::format("{:.0f} us", v); }
+
+LatencyPoint median_latency(const std::vector<LatencyPoint>& v) {
+  LatencyPoint m;
+  if (v.empty()) return m;
+  std::vector<double> a, b, c, d;
+  for (const auto& x : v) a.push_back(x.p50), b.push_back(x.p99), c.push_back(x.p999), d.push_back(x.max);
+  return {summarize(a).median, summarize(b).median, summarize(c).median, summarize(d).median};
+}
 
 template <typename T>
 void push_unique(std::vector<T>* v, const T& x) {
@@ -52,7 +70,6 @@ std::string text_table(const std::vector<std::vector<std::string>>& rows, const 
   return out;
 }
 
-std::string mib(double v) { return fmt::format("{:.1f} MiB/s", v); }
 
 std::string diff_cell(const CellComparison& c) {
   const char* mark = c.regression ? " !" : c.significant ? " *" : !c.testable ? " ?" : "";
@@ -60,13 +77,21 @@ std::string diff_cell(const CellComparison& c) {
 }
 
 std::string legend(const Comparison& c) {
-  return fmt::format(
-      "MiB/s: median of the repetitions. Diff: change of the median against {}.\n"
-      "  *  significant (two-sided Mann-Whitney U on the repetitions, p < {})\n"
+  const std::string samples = c.sample == "round" ? "round medians (one per boot)" : "repetitions";
+  std::string out = fmt::format(
+      "MiB/s, IOPS: median of the {}. Diff: change of the median against {}.\n"
+      "  *  significant (two-sided Mann-Whitney U on the {}, p < {})\n"
       "  !  significant and slower by more than {} % (exit status 1)\n"
-      "  ?  too few repetitions for any difference to be significant\n"
-      "     no mark: not significant\n",
-      c.labels.empty() ? "the first run" : c.labels[0], c.alpha, c.threshold_pct);
+      "  ?  too few {} for any difference to be significant\n"
+      "     no mark: not significant -- which means smaller than the 'detectable' row, not zero\n"
+      "detectable: the smallest change these samples find 4 times in 5 (80 % power at p < {}), from their\n"
+      "  spread and number; a change below it can pass unseen.\n",
+      samples, c.labels.empty() ? "the first run" : c.labels[0], samples, c.alpha, c.threshold_pct,
+      c.sample == "round" ? "rounds" : "repetitions", c.alpha);
+  if (c.sample == "round")
+    out += "within-round CV: median coefficient of variation of the repetitions inside one boot (A / B);\n"
+           "  spread between boots is what the verdict sees.\n";
+  return out;
 }
 
 const CellComparison* find_cmp(const Comparison& c, const std::string& target, const std::string& engine,
@@ -97,7 +122,17 @@ std::string run_header(const BenchRun& r, const std::string& label) {
                      c.value("iodepth", 1u) > 1 ? fmt::format(", io_uring queue depth {}", c.value("iodepth", 1u)) : "");
 }
 
-// Rows of one engine's comparison table.
+std::vector<std::string> all_ops(const std::vector<BenchRun>& runs, const std::string& engine) {
+  std::vector<std::string> ops;
+  for (const auto& r : runs)
+    for (const auto& c : r.cells)
+      if (c.engine == engine) push_unique(&ops, c.op);
+  return ops;
+}
+
+// Rows of one engine's comparison table: per workload a row per run, then
+// per compared run its Diff with the verdict, what it could have detected,
+// and (when known) the within-round spread and the p99 completion latency.
 std::vector<std::vector<std::string>> engine_rows(const std::vector<BenchRun>& runs, const Comparison& c,
                                                   const std::string& engine, const std::vector<std::string>& targets,
                                                   std::set<size_t>* rules, bool markdown) {
@@ -106,21 +141,34 @@ std::vector<std::vector<std::string>> engine_rows(const std::vector<BenchRun>& r
   for (const auto& t : targets) head.push_back(title(t));
   rows.push_back(head);
   rules->insert(0);
-  for (const std::string op : {"read", "write"}) {
+  for (const std::string& op : all_ops(runs, engine)) {
     for (size_t i = 0; i < runs.size(); ++i) {
       std::vector<std::string> row = {fmt::format("{} ({})", op_title(op), c.labels[i])};
       for (const auto& t : targets) {
         const BenchCell* cell = runs[i].find(t, engine, op);
-        row.push_back(cell ? mib(summarize(cell->mib_per_s()).median) : "-");
+        row.push_back(cell ? rate(summarize(cell->rate()).median, cell->rate_unit()) : "-");
       }
       rows.push_back(row);
       if (i == 0) continue;
-      std::vector<std::string> diff = {runs.size() > 2 ? fmt::format("Diff ({})", c.labels[i]) : "Diff"};
+      const std::string suffix = runs.size() > 2 ? fmt::format(" ({})", c.labels[i]) : "";
+      std::vector<std::string> diff = {"Diff" + suffix}, det = {"  detectable" + suffix},
+                               within = {"  within-round CV" + suffix}, lat = {"  p99 clat" + suffix};
+      bool any_within = false, any_lat = false;
       for (const auto& t : targets) {
         const CellComparison* x = find_cmp(c, t, engine, op, c.labels[i]);
         diff.push_back(x ? diff_cell(*x) : "-");
+        det.push_back(x ? pct(x->detectable_pct) : "-");
+        any_within |= x && x->within_cv_base >= 0;
+        within.push_back(x && x->within_cv_base >= 0
+                             ? fmt::format("{:.1f} / {:.1f} %", x->within_cv_base, x->within_cv_other)
+                             : "-");
+        any_lat |= x && x->base_lat.p99 > 0;
+        lat.push_back(x && x->base_lat.p99 > 0 ? usec(x->base_lat.p99) + " / " + usec(x->other_lat.p99) : "-");
       }
       rows.push_back(diff);
+      rows.push_back(det);
+      if (any_within) rows.push_back(within);
+      if (any_lat) rows.push_back(lat);
     }
     rules->insert(rows.size() - 1);
   }
@@ -131,6 +179,14 @@ std::vector<std::vector<std::string>> engine_rows(const std::vector<BenchRun>& r
 std::vector<double> BenchCell::mib_per_s() const {
   std::vector<double> v;
   for (double s : seconds) v.push_back(s > 0 ? static_cast<double>(bytes) / kMiB / s : 0);
+  return v;
+}
+
+std::vector<double> BenchCell::rate() const {
+  if (!iops) return mib_per_s();
+  std::vector<double> v;
+  const double ios = static_cast<double>(bytes) / static_cast<double>(block_size ? block_size : 1);
+  for (double s : seconds) v.push_back(s > 0 ? ios / s : 0);
   return v;
 }
 
@@ -163,10 +219,17 @@ json bench_to_json(const BenchRun& run) {
   for (const auto& c : run.cells) {
     Summary s = summarize(c.mib_per_s());
     Summary cpu = summarize(c.cpu_s_per_gib());
+    json clat = json::array();
+    for (const auto& l : c.clat_us) clat.push_back({{"p50", l.p50}, {"p99", l.p99}, {"p99.9", l.p999}, {"max", l.max}});
     cells.push_back({{"target", c.target},
                      {"engine", c.engine},
                      {"op", c.op},
                      {"bytes", c.bytes},
+                     {"block_size", c.block_size},
+                     {"iops", c.iops},
+                     {"iodepth", c.iodepth},
+                     {"jobs", c.jobs},
+                     {"clat_us", clat},
                      {"seconds", c.seconds},
                      {"cpu_seconds", c.cpu_seconds},
                      {"thread_cpu_seconds", c.thread_cpu_seconds},
@@ -177,8 +240,8 @@ json bench_to_json(const BenchRun& run) {
   }
   return {{"kind", "diotorture-bench"}, {"version", 1},       {"label", run.label},
           {"run_id", run.run_id},       {"started", run.started}, {"hostname", run.hostname},
-          {"kernel", run.kernel},       {"tool_version", run.tool_version}, {"config", run.config},   {"filesystem", run.filesystem},
-          {"cells", cells}};
+          {"kernel", run.kernel},       {"tool_version", run.tool_version}, {"config", run.config},
+          {"filesystem", run.filesystem}, {"sample", run.sample},           {"cells", cells}};
 }
 
 BenchRun bench_from_json(const json& j, const std::string& source) {
@@ -199,6 +262,7 @@ BenchRun bench_from_json(const json& j, const std::string& source) {
     r.tool_version = j.value("tool_version", "");
     r.config = j.value("config", json::object());
     r.filesystem = j.value("filesystem", json::object());
+    r.sample = j.value("sample", "repetition");
     for (const auto& c : j.at("cells")) {
       BenchCell b;
       b.target = c.at("target").get<std::string>();
@@ -210,6 +274,13 @@ BenchRun bench_from_json(const json& j, const std::string& source) {
       b.thread_cpu_seconds = c.value("thread_cpu_seconds", std::vector<double>{});
       b.path = c.value("path", "");
       b.path_detail = c.value("path_detail", "");
+      b.block_size = c.value("block_size", r.config.value("block_size", uint64_t{0}));
+      b.iops = c.value("iops", false);
+      b.iodepth = c.value("iodepth", r.config.value("iodepth", 1u));
+      b.jobs = c.value("jobs", 1u);
+      for (const auto& l : c.value("clat_us", json::array()))
+        b.clat_us.push_back({l.at("p50").get<double>(), l.at("p99").get<double>(), l.at("p99.9").get<double>(),
+                             l.at("max").get<double>()});
       if (b.seconds.empty()) throw bad(fmt::format("cell {} {} {} has no repetitions", b.target, b.engine, b.op));
       r.cells.push_back(std::move(b));
     }
@@ -221,6 +292,22 @@ BenchRun bench_from_json(const json& j, const std::string& source) {
 
 int Comparison::exit_code() const {
   return std::any_of(cells.begin(), cells.end(), [](const CellComparison& c) { return c.regression; }) ? 1 : 0;
+}
+
+void judge_cell(CellComparison* x, const std::vector<double>& bs, const std::vector<double>& os, double threshold_pct,
+                double alpha) {
+  x->base = summarize(bs);
+  x->other = summarize(os);
+  x->diff_pct = x->base.median > 0 ? (x->other.median - x->base.median) / x->base.median * 100 : 0;
+  x->test = mann_whitney_u(bs, os);
+  // A test that cannot reach alpha is reported as such, never as "no change".
+  x->testable = min_two_sided_p(bs.size(), os.size()) < alpha;
+  x->significant = x->testable && x->test.p < alpha;
+  x->regression = x->significant && x->diff_pct < -threshold_pct;
+  // The noise of both sides, relative to the baseline's level.
+  const double sd = std::sqrt((x->base.stddev * x->base.stddev + x->other.stddev * x->other.stddev) / 2);
+  const double sigmas = detectable_shift_sigmas(bs.size(), os.size(), alpha);
+  x->detectable_pct = std::isinf(sigmas) ? sigmas : x->base.median > 0 ? sigmas * sd / x->base.median * 100 : 0;
 }
 
 Comparison compare_runs(const std::vector<BenchRun>& runs, double threshold_pct, double alpha) {
@@ -235,26 +322,31 @@ Comparison compare_runs(const std::vector<BenchRun>& runs, double threshold_pct,
   }
   if (runs.size() < 2) return c;
   const BenchRun& base = runs[0];
+  c.sample = base.sample;
+  auto differs = [&](size_t i, const char* key, bool only_if_both) {
+    const json a = base.config.value(key, json()), b = runs[i].config.value(key, json());
+    if (only_if_both && (a.is_null() || b.is_null())) return std::string();
+    return a == b ? std::string()
+                  : fmt::format("{} differs: {} has {}, {} has {}", key, c.labels[0], a.dump(), c.labels[i], b.dump());
+  };
   for (size_t i = 1; i < runs.size(); ++i) {
-    for (const char* key : {"machine", "block_size", "file_size", "iodepth", "fixed_buffers", "fixed_files"}) {
-      if (base.config.value(key, json()) != runs[i].config.value(key, json()))
-        c.notes.push_back(fmt::format("{} differs: {} has {}, {} has {}", key, c.labels[0],
-                                      base.config.value(key, json()).dump(), c.labels[i],
-                                      runs[i].config.value(key, json()).dump()));
-    }
+    if (runs[i].sample != base.sample)
+      c.incomparable.push_back(fmt::format("{} holds {}s, {} holds {}s", c.labels[0], base.sample, c.labels[i],
+                                           runs[i].sample));
+    // What a cell measures: different values mean different experiments.
+    for (const char* key : {"block_size", "file_size", "iodepth", "fixed_buffers", "fixed_files"})
+      if (auto d = differs(i, key, false); !d.empty()) c.incomparable.push_back(d);
+    if (auto d = differs(i, "random_bytes", true); !d.empty()) c.incomparable.push_back(d);
+    // Worth knowing, but the comparison stands (ab --kernel host compares a host with a VM on purpose).
+    for (const char* key : {"machine", "repetitions"})
+      if (auto d = differs(i, key, false); !d.empty()) c.notes.push_back(d);
     for (const auto& cell : runs[i].cells) {
       const BenchCell* b = base.find(cell.target, cell.engine, cell.op);
       if (!b) continue;
       CellComparison x{cell.target, cell.engine, cell.op, c.labels[i]};
-      const auto bs = b->mib_per_s(), os = cell.mib_per_s();
-      x.base = summarize(bs);
-      x.other = summarize(os);
-      x.diff_pct = x.base.median > 0 ? (x.other.median - x.base.median) / x.base.median * 100 : 0;
-      x.test = mann_whitney_u(bs, os);
-      // A test that cannot reach alpha is reported as such, never as "no change".
-      x.testable = min_two_sided_p(bs.size(), os.size()) < alpha;
-      x.significant = x.testable && x.test.p < alpha;
-      x.regression = x.significant && x.diff_pct < -threshold_pct;
+      judge_cell(&x, b->rate(), cell.rate(), threshold_pct, alpha);
+      x.base_lat = median_latency(b->clat_us);
+      x.other_lat = median_latency(cell.clat_us);
       if (b->path != cell.path && !b->path.empty() && !cell.path.empty())
         c.notes.push_back(fmt::format("{} {} {}: the path differs: {} {}, {} {}", cell.target, cell.engine, cell.op,
                                       c.labels[0], b->path, c.labels[i], cell.path));
@@ -262,6 +354,22 @@ Comparison compare_runs(const std::vector<BenchRun>& runs, double threshold_pct,
     }
   }
   return c;
+}
+
+double false_gate_threshold(const Comparison& c) {
+  double t = 0;
+  for (const auto& x : c.cells)
+    if (x.significant && x.diff_pct < 0) t = std::max(t, -x.diff_pct);
+  return t;
+}
+
+double suggested_threshold(const Comparison& c) {
+  double t = 0;
+  for (const auto& x : c.cells) {
+    t = std::max(t, std::abs(x.diff_pct));
+    if (!std::isinf(x.detectable_pct)) t = std::max(t, x.detectable_pct);
+  }
+  return std::ceil(t);
 }
 
 std::string render_text(const std::vector<BenchRun>& runs, const Comparison& c) {
@@ -275,12 +383,15 @@ std::string render_text(const std::vector<BenchRun>& runs, const Comparison& c) 
     out += text_table(rows, rules);
   }
   out += "\n" + legend(c);
+  for (const auto& n : c.incomparable) out += "NOT COMPARABLE: " + n + "\n";
   for (const auto& n : c.notes) out += "note: " + n + "\n";
+  if (c.calibration) out += "\n" + render_calibration(c);
   return out;
 }
 
-std::string render_markdown(const std::vector<BenchRun>& runs, const Comparison& c) {
+std::string render_markdown(const std::vector<BenchRun>& runs, const Comparison& c, const std::string& chart) {
   std::string out;
+  if (!chart.empty()) out += fmt::format("![{} against {}]({})\n\n", c.labels.size() > 1 ? c.labels[1] : "", c.labels[0], chart);
   for (size_t i = 0; i < runs.size(); ++i)
     out += "- " + run_header(runs[i], "**" + c.labels[i] + "**") + "\n";
   const auto targets = all_targets(runs);
@@ -302,8 +413,10 @@ std::string render_markdown(const std::vector<BenchRun>& runs, const Comparison&
       }
     }
   }
-  out += "\n" + legend(c);
+  out += "\n```\n" + legend(c) + "```\n";
+  for (const auto& n : c.incomparable) out += "\n> **not comparable**: " + n + "\n";
   for (const auto& n : c.notes) out += "\n> note: " + n + "\n";
+  if (c.calibration) out += "\n```\n" + render_calibration(c) + "```\n";
   return out;
 }
 
@@ -323,7 +436,10 @@ std::string render_json(const std::vector<BenchRun>& runs, const Comparison& c) 
                      {"exact", x.test.exact},
                      {"testable", x.testable},
                      {"significant", x.significant},
-                     {"regression", x.regression}});
+                     {"regression", x.regression},
+                     {"detectable_pct", std::isinf(x.detectable_pct) ? json() : json(x.detectable_pct)},
+                     {"within_round_cv_pct", x.within_cv_base < 0 ? json() : json{x.within_cv_base, x.within_cv_other}},
+                     {"p99_clat_us", json{x.base_lat.p99, x.other_lat.p99}}});
   }
   json runs_j = json::array();
   for (size_t i = 0; i < runs.size(); ++i)
@@ -333,73 +449,81 @@ std::string render_json(const std::vector<BenchRun>& runs, const Comparison& c) 
               {"runs", runs_j},
               {"cells", cells},
               {"notes", c.notes},
+              {"incomparable", c.incomparable},
+              {"sample", c.sample},
+              {"calibration", c.calibration},
+              {"false_gate_threshold_pct", c.calibration ? json(false_gate_threshold(c)) : json()},
+              {"suggested_threshold_pct", c.calibration ? json(suggested_threshold(c)) : json()},
               {"exit_code", c.exit_code()}}
              .dump(2) +
          "\n";
 }
 
 std::string render_svg(const std::vector<BenchRun>& runs, const Comparison& c) {
-  // Grouped bars: one panel per engine and operation, one group per target,
-  // one bar per run (median), a whisker from min to max.
+  // Grouped bars: one panel per engine and workload, each on its own scale
+  // (MiB/s and IOPS do not share an axis), one group per target, one bar per
+  // run (median), a whisker from min to max, the Diff with its mark below.
   const auto targets = all_targets(runs);
-  const auto engines = all_engines(runs);
   const char* colors[] = {"#4e79a7", "#f28e2b", "#59a14f", "#e15759", "#76b7b2", "#edc948"};
-  double top = 0;
-  for (const auto& r : runs)
-    for (const auto& cell : r.cells) top = std::max(top, summarize(cell.mib_per_s()).max);
-  if (top <= 0) top = 1;
-  const int bar = 22, gap = 14, panel_h = 200, left = 70, legend_h = 24 + 18 * static_cast<int>(runs.size());
+  std::vector<std::pair<std::string, std::string>> panels;  // engine, op
+  for (const auto& e : all_engines(runs))
+    for (const auto& op : all_ops(runs, e)) panels.emplace_back(e, op);
+  const int bar = 22, gap = 14, panel_h = 200, left = 30, legend_h = 24 + 18 * static_cast<int>(runs.size());
   // Wide enough for the longest target name under its bars.
   const int group_w = std::max(static_cast<int>(runs.size()) * bar + gap, 84);
   const int panel_w = static_cast<int>(targets.size()) * group_w + gap;
-  const int panels = static_cast<int>(engines.size()) * 2;
-  const int width = left + panels * (panel_w + 20) + 20, height = panel_h + 90 + legend_h;
+  const int per_row = std::max(1, 1200 / (panel_w + 20));
+  const int nrows = (static_cast<int>(panels.size()) + per_row - 1) / per_row;
+  const int row_h = panel_h + 60 + 11 * static_cast<int>(runs.size());
+  const int width = left + std::min<int>(per_row, static_cast<int>(panels.size())) * (panel_w + 20) + 20;
+  const int height = 30 + nrows * row_h + legend_h;
   std::string s = fmt::format(
       "<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"{}\" height=\"{}\" font-family=\"sans-serif\" "
       "font-size=\"11\">\n<rect width=\"100%\" height=\"100%\" fill=\"white\"/>\n",
       width, height);
-  const int y0 = 30, y1 = y0 + panel_h;
-  auto y_of = [&](double v) { return y1 - v / top * panel_h; };
-  for (int k = 0; k <= 4; ++k) {
-    const double v = top * k / 4;
-    s += fmt::format("<line x1=\"{}\" y1=\"{:.1f}\" x2=\"{}\" y2=\"{:.1f}\" stroke=\"#ddd\"/>\n", left, y_of(v),
-                     width - 20, y_of(v));
-    s += fmt::format("<text x=\"{}\" y=\"{:.1f}\" text-anchor=\"end\">{:.0f}</text>\n", left - 4, y_of(v) + 4, v);
-  }
-  s += fmt::format("<text x=\"12\" y=\"{}\" transform=\"rotate(-90 12 {})\" text-anchor=\"middle\">MiB/s "
-                   "(median, min-max)</text>\n",
-                   (y0 + y1) / 2, (y0 + y1) / 2);
-  int x = left + 10;
-  for (const auto& e : engines) {
-    for (const std::string op : {"read", "write"}) {
-      s += fmt::format("<text x=\"{}\" y=\"{}\" text-anchor=\"middle\" font-weight=\"bold\">{} {}</text>\n",
-                       x + panel_w / 2, y0 - 10, op_title(op), e);
-      int gx = x + gap / 2;
-      for (const auto& t : targets) {
-        for (size_t i = 0; i < runs.size(); ++i) {
-          const BenchCell* cell = runs[i].find(t, e, op);
-          if (!cell) continue;
-          Summary m = summarize(cell->mib_per_s());
-          const int bx = gx + (group_w - gap - static_cast<int>(runs.size()) * bar) / 2 + static_cast<int>(i) * bar;
-          s += fmt::format("<rect x=\"{}\" y=\"{:.1f}\" width=\"{}\" height=\"{:.1f}\" fill=\"{}\"><title>{} {} {} "
-                           "{}: {:.1f} MiB/s</title></rect>\n",
-                           bx, y_of(m.median), bar - 2, y1 - y_of(m.median), colors[i % 6], c.labels[i], t, e, op,
-                           m.median);
-          s += fmt::format("<line x1=\"{0}\" x2=\"{0}\" y1=\"{1:.1f}\" y2=\"{2:.1f}\" stroke=\"black\"/>\n",
-                           bx + (bar - 2) / 2, y_of(m.min), y_of(m.max));
+  for (size_t p = 0; p < panels.size(); ++p) {
+    const auto& [e, op] = panels[p];
+    const int x = left + static_cast<int>(p % per_row) * (panel_w + 20);
+    const int y0 = 30 + static_cast<int>(p / per_row) * row_h, y1 = y0 + panel_h;
+    double top = 0;
+    std::string unit = "MiB/s";
+    for (const auto& r : runs)
+      for (const auto& t : targets)
+        if (const BenchCell* cell = r.find(t, e, op)) {
+          top = std::max(top, summarize(cell->rate()).max);
+          unit = cell->rate_unit();
         }
-        for (size_t i = 1; i < runs.size(); ++i)
-          if (const CellComparison* cc = find_cmp(c, t, e, op, c.labels[i]))
-            s += fmt::format("<text x=\"{}\" y=\"{}\" text-anchor=\"middle\" font-size=\"9\">{}</text>\n",
-                             gx + group_w / 2 - gap / 2, y1 + 28 + 11 * static_cast<int>(i - 1), diff_cell(*cc));
-        s += fmt::format("<text x=\"{}\" y=\"{}\" text-anchor=\"middle\">{}</text>\n", gx + group_w / 2 - gap / 2,
-                         y1 + 15, title(t));
-        gx += group_w;
+    if (top <= 0) top = 1;
+    auto y_of = [&](double v) { return y1 - v / top * panel_h; };
+    for (int k = 0; k <= 4; ++k)
+      s += fmt::format("<line x1=\"{}\" y1=\"{:.1f}\" x2=\"{}\" y2=\"{:.1f}\" stroke=\"#ddd\"/>\n", x, y_of(top * k / 4),
+                       x + panel_w, y_of(top * k / 4));
+    s += fmt::format("<text x=\"{}\" y=\"{}\" text-anchor=\"middle\" font-weight=\"bold\">{} {} ({}, top {:.0f})</text>\n",
+                     x + panel_w / 2, y0 - 10, op_title(op), e, unit, top);
+    int gx = x + gap / 2;
+    for (const auto& t : targets) {
+      for (size_t i = 0; i < runs.size(); ++i) {
+        const BenchCell* cell = runs[i].find(t, e, op);
+        if (!cell) continue;
+        Summary m = summarize(cell->rate());
+        const int bx = gx + (group_w - gap - static_cast<int>(runs.size()) * bar) / 2 + static_cast<int>(i) * bar;
+        s += fmt::format("<rect x=\"{}\" y=\"{:.1f}\" width=\"{}\" height=\"{:.1f}\" fill=\"{}\"><title>{} {} {} "
+                         "{}: {}</title></rect>\n",
+                         bx, y_of(m.median), bar - 2, y1 - y_of(m.median), colors[i % 6], c.labels[i], t, e, op,
+                         rate(m.median, unit));
+        s += fmt::format("<line x1=\"{0}\" x2=\"{0}\" y1=\"{1:.1f}\" y2=\"{2:.1f}\" stroke=\"black\"/>\n",
+                         bx + (bar - 2) / 2, y_of(m.min), y_of(m.max));
       }
-      x += panel_w + 20;
+      for (size_t i = 1; i < runs.size(); ++i)
+        if (const CellComparison* cc = find_cmp(c, t, e, op, c.labels[i]))
+          s += fmt::format("<text x=\"{}\" y=\"{}\" text-anchor=\"middle\" font-size=\"9\">{}</text>\n",
+                           gx + group_w / 2 - gap / 2, y1 + 28 + 11 * static_cast<int>(i - 1), diff_cell(*cc));
+      s += fmt::format("<text x=\"{}\" y=\"{}\" text-anchor=\"middle\">{}</text>\n", gx + group_w / 2 - gap / 2,
+                       y1 + 15, title(t));
+      gx += group_w;
     }
   }
-  int ly = y1 + 40 + 11 * static_cast<int>(runs.size());
+  int ly = 30 + nrows * row_h;
   for (size_t i = 0; i < runs.size(); ++i, ly += 18) {
     s += fmt::format("<rect x=\"{}\" y=\"{}\" width=\"12\" height=\"12\" fill=\"{}\"/>\n", left, ly, colors[i % 6]);
     s += fmt::format("<text x=\"{}\" y=\"{}\">{} (kernel {})</text>\n", left + 18, ly + 10, c.labels[i],
@@ -420,27 +544,52 @@ std::string render_run(const BenchRun& run) {
     for (const auto& t : targets) head.push_back(title(t));
     rows.push_back(head);
     rules.insert(0);
-    for (const std::string op : {"read", "write"}) {
+    for (const std::string& op : all_ops({run}, e)) {
       std::vector<std::string> med = {op_title(op) + " median"}, range = {"  min-max"}, cv = {"  CV"},
-                               cpu = {"  CPU s/GiB"}, path = {"  path"};
+                               cpu = {"  CPU s/GiB"}, lat = {"  clat p50/p99/p99.9/max"}, path = {"  path"};
+      bool any_lat = false;
       for (const auto& t : targets) {
         const BenchCell* c = run.find(t, e, op);
         if (!c) {
-          for (auto* r : {&med, &range, &cv, &cpu, &path}) r->push_back("-");
+          for (auto* r : {&med, &range, &cv, &cpu, &lat, &path}) r->push_back("-");
           continue;
         }
-        Summary m = summarize(c->mib_per_s());
-        med.push_back(mib(m.median));
+        Summary m = summarize(c->rate());
+        med.push_back(rate(m.median, c->rate_unit()));
         range.push_back(fmt::format("{:.0f}-{:.0f}", m.min, m.max));
         cv.push_back(fmt::format("{:.1f} %", m.cv * 100));
         cpu.push_back(fmt::format("{:.3f}", summarize(c->cpu_s_per_gib()).median));
+        const LatencyPoint l = median_latency(c->clat_us);
+        any_lat |= !c->clat_us.empty();
+        lat.push_back(c->clat_us.empty() ? "-"
+                                         : fmt::format("{}/{}/{}/{}", usec(l.p50), usec(l.p99), usec(l.p999), usec(l.max)));
         path.push_back(c->path);
       }
-      for (auto* r : {&med, &range, &cv, &cpu, &path}) rows.push_back(*r);
+      for (auto* r : {&med, &range, &cv, &cpu, &lat, &path})
+        if (r != &lat || any_lat) rows.push_back(*r);
       rules.insert(rows.size() - 1);
     }
     out += text_table(rows, rules);
   }
+  return out;
+}
+
+std::string render_calibration(const Comparison& c) {
+  const double falsely = false_gate_threshold(c);
+  std::string out = "A/A calibration: both sides ran the same kernel, so every significant change is noise.\n";
+  if (falsely > 0)
+    out += fmt::format("  A --threshold below {:.1f} % would have gated this run falsely (exit status 1).\n", falsely);
+  else
+    out += "  No cell was significantly slower: no threshold would have gated this run falsely.\n";
+  const double t = suggested_threshold(c);
+  if (t >= 50)
+    out += fmt::format("  Largest |diff| or detectable change of any cell: {:.0f} % -- too noisy to gate on: add "
+                       "rounds, use a quieter machine or larger sizes, and calibrate again.\n",
+                       t);
+  else
+    out += fmt::format("  Largest |diff| or detectable change of any cell: {:.0f} % -- a threshold below that "
+                       "is inside this machine's noise; gate with --threshold {:.0f} or more.\n",
+                       t, t);
   return out;
 }
 

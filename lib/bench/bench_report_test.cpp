@@ -2,6 +2,8 @@
 
 #include <gtest/gtest.h>
 
+#include <cmath>
+
 #include "lib/sys/sys.hpp"
 
 namespace dt {
@@ -128,8 +130,55 @@ TEST(BenchReport, DuplicateLabelsAndConfigDifferencesAreNamed) {
   b.config["block_size"] = 4096;
   Comparison c = compare_runs({a, b}, 5, 0.05);
   EXPECT_EQ(c.labels, (std::vector<std::string>{"x", "x#2"}));
-  ASSERT_FALSE(c.notes.empty());
-  EXPECT_NE(c.notes[0].find("block_size differs"), std::string::npos);
+  ASSERT_EQ(c.incomparable.size(), 1u);
+  EXPECT_EQ(c.incomparable[0], "block_size differs: x has 1048576, x#2 has 4096");
+  EXPECT_NE(render_text({a, b}, c).find("NOT COMPARABLE: block_size differs"), std::string::npos);
+  // A different machine or number of repetitions is a note: the comparison stands.
+  BenchRun d = run("y", {1, 2, 3, 4}, {1, 2, 3, 4});
+  d.config["machine"] = "qemu tcg";
+  Comparison e = compare_runs({a, d}, 5, 0.05);
+  EXPECT_TRUE(e.incomparable.empty());
+  EXPECT_EQ(e.notes.size(), 2u);
+}
+
+TEST(BenchReport, IopsCellsAndLatencyRoundTrip) {
+  BenchRun a = run("a", {1, 2}, {1, 2});
+  BenchCell c{"nodatasum", "io_uring", "randread-4k-qd32", 64 << 20};
+  c.block_size = 4096;
+  c.iops = true;
+  c.iodepth = 32;
+  c.seconds = {2.0, 4.0};
+  c.cpu_seconds = {0.1, 0.1};
+  c.clat_us = {{50, 120, 300, 900}, {60, 130, 310, 1000}};
+  a.cells.push_back(c);
+  BenchRun b = bench_from_json(bench_to_json(a), "a.json");
+  const BenchCell* r = b.find("nodatasum", "io_uring", "randread-4k-qd32");
+  ASSERT_NE(r, nullptr);
+  EXPECT_TRUE(r->iops);
+  EXPECT_EQ(r->iodepth, 32u);
+  EXPECT_EQ(r->rate(), (std::vector<double>{8192, 4096}));  // 16384 I/Os in 2 s and in 4 s
+  ASSERT_EQ(r->clat_us.size(), 2u);
+  EXPECT_DOUBLE_EQ(r->clat_us[1].p999, 310);
+  const std::string table = render_run(b);
+  EXPECT_NE(table.find("randread-4k-qd32 median"), std::string::npos) << table;
+  EXPECT_NE(table.find("6144 IOPS"), std::string::npos) << table;
+  EXPECT_NE(table.find("55 us/125 us/305 us/950 us"), std::string::npos) << table;
+}
+
+TEST(BenchReport, DetectableChangeIsReportedAndInfiniteWhenUntestable) {
+  // 10 against 10 with about 1 % noise: a change of a few percent is detectable.
+  std::vector<double> r10, w10;
+  for (int i = 0; i < 10; ++i) r10.push_back(1000 + (i % 5) * 5), w10.push_back(1000 + (i % 5) * 5);
+  Comparison c = compare_runs({run("a", r10, w10), run("b", r10, w10)}, 5, 0.05);
+  ASSERT_FALSE(c.cells.empty());
+  EXPECT_GT(c.cells[0].detectable_pct, 0.3);
+  EXPECT_LT(c.cells[0].detectable_pct, 2.0);
+  EXPECT_FALSE(c.cells[0].significant);
+  // 3 against 3 can never be significant at 0.05: nothing is detectable.
+  Comparison d = compare_runs({run("a", {1, 2, 3}, {1, 2, 3}), run("b", {1, 2, 3}, {1, 2, 3})}, 5, 0.05);
+  EXPECT_TRUE(std::isinf(d.cells[0].detectable_pct));
+  EXPECT_NE(render_text({run("a", {1, 2, 3}, {1, 2, 3}), run("b", {1, 2, 3}, {1, 2, 3})}, d).find("detectable"),
+            std::string::npos);
 }
 
 }  // namespace

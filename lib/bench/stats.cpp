@@ -2,6 +2,10 @@
 
 #include <algorithm>
 #include <cmath>
+#include <limits>
+#include <map>
+#include <mutex>
+#include <tuple>
 #include <numeric>
 #include <stdexcept>
 
@@ -103,6 +107,69 @@ MannWhitney mann_whitney_u(const std::vector<double>& a, const std::vector<doubl
   const double z = (std::abs(r.u - mean) - 0.5) / std::sqrt(var);
   r.p = std::min(1.0, 2 * (1 - normal_cdf(std::max(0.0, z))));
   return r;
+}
+
+uint64_t SeededNormal::next_u64() {
+  uint64_t z = (state_ += 0x9E3779B97F4A7C15ull);
+  z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9ull;
+  z = (z ^ (z >> 27)) * 0x94D049BB133111EBull;
+  return z ^ (z >> 31);
+}
+
+double SeededNormal::uniform() { return (static_cast<double>(next_u64() >> 11) + 0.5) / 9007199254740992.0; }
+
+double SeededNormal::normal() {
+  if (has_spare_) {
+    has_spare_ = false;
+    return spare_;
+  }
+  const double r = std::sqrt(-2 * std::log(uniform())), t = 2 * M_PI * uniform();
+  spare_ = r * std::sin(t);
+  has_spare_ = true;
+  return r * std::cos(t);
+}
+
+double detectable_shift_sigmas(size_t n1, size_t n2, double alpha, double power) {
+  if (n1 == 0 || n2 == 0 || min_two_sided_p(n1, n2) >= alpha) return std::numeric_limits<double>::infinity();
+  static std::mutex mu;
+  static std::map<std::tuple<size_t, size_t, double, double>, double> cache;
+  std::lock_guard lock(mu);
+  const auto key = std::make_tuple(n1, n2, alpha, power);
+  if (auto it = cache.find(key); it != cache.end()) return it->second;
+  // The exact test rejects when U <= k or U >= n1*n2 - k, k the largest
+  // value whose two-sided p is below alpha.
+  const auto d = u_distribution(n1, n2);
+  const double total = std::accumulate(d.begin(), d.end(), 0.0);
+  double cdf = 0;
+  size_t k = 0;
+  for (size_t u = 0; u < d.size(); ++u) {
+    cdf += d[u];
+    if (2 * cdf / total >= alpha) break;
+    k = u;
+  }
+  const double nn = static_cast<double>(n1 * n2);
+  auto power_at = [&](double shift) {
+    SeededNormal rng(12345);  // the same draws for every shift: a smooth, monotone curve
+    const int sims = 2000;
+    int hits = 0;
+    std::vector<double> a(n1), b(n2);
+    for (int s = 0; s < sims; ++s) {
+      for (auto& x : a) x = rng.normal();
+      for (auto& x : b) x = rng.normal() + shift;
+      double u = 0;
+      for (double x : a)
+        for (double y : b) u += x > y;
+      hits += u <= static_cast<double>(k) || u >= nn - static_cast<double>(k);
+    }
+    return static_cast<double>(hits) / sims;
+  };
+  double lo = 0, hi = 1;
+  while (power_at(hi) < power && hi < 64) hi *= 2;
+  for (int i = 0; i < 24; ++i) {
+    const double mid = (lo + hi) / 2;
+    (power_at(mid) < power ? lo : hi) = mid;
+  }
+  return cache[key] = hi;
 }
 
 }  // namespace dt

@@ -5,6 +5,7 @@
 #pragma once
 
 #include <cstddef>
+#include <cstdint>
 #include <vector>
 
 namespace dt {
@@ -28,5 +29,27 @@ MannWhitney mann_whitney_u(const std::vector<double>& a, const std::vector<doubl
 // The smallest two-sided p an exact U test can give for these sizes: with
 // 3 against 3 it is 0.1, so such a comparison can never be significant at 0.05.
 double min_two_sided_p(size_t n1, size_t n2);
+
+// The smallest shift, in standard deviations of the samples, that an exact
+// two-sided U test at `alpha` with these sample sizes finds with probability
+// `power` (normal noise, no ties). Found by a seeded, deterministic
+// simulation against the test's exact critical values, so it holds for small
+// samples where the asymptotic formula is too optimistic. Infinity when no
+// outcome can reach alpha (e.g. 3 against 3 at 0.05).
+double detectable_shift_sigmas(size_t n1, size_t n2, double alpha, double power = 0.8);
+
+// A small seeded generator (splitmix64) with normal deviates (Box-Muller):
+// the same numbers on every platform, for simulations and tests.
+class SeededNormal {
+ public:
+  explicit SeededNormal(uint64_t seed) : state_(seed) {}
+  uint64_t next_u64();
+  double uniform();  // (0, 1)
+  double normal();   // mean 0, sd 1
+ private:
+  uint64_t state_;
+  double spare_ = 0;
+  bool has_spare_ = false;
+};
 
 }  // namespace dt

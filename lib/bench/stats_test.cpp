@@ -2,6 +2,8 @@
 
 #include <gtest/gtest.h>
 
+#include <cmath>
+#include <iostream>
 #include <stdexcept>
 
 namespace dt {
@@ -60,6 +62,74 @@ TEST(MannWhitney, SmallSamplesCannotBeSignificant) {
   EXPECT_NEAR(min_two_sided_p(3, 3), 0.1, 1e-12);
   EXPECT_NEAR(min_two_sided_p(4, 4), 2.0 / 70.0, 1e-12);
   EXPECT_THROW(mann_whitney_u({}, {1}), std::invalid_argument);
+}
+
+// The proofs `ab` rests on, with synthetic samples from a seeded generator
+// (deterministic: the same numbers on every run and platform).
+std::vector<double> normal_sample(SeededNormal& rng, size_t n, double mean, double cv) {
+  std::vector<double> v;
+  for (size_t i = 0; i < n; ++i) v.push_back(mean * (1 + cv * rng.normal()));
+  return v;
+}
+
+TEST(ABProof, FivePercentShiftWithTwoPercentNoiseOverTenRoundsIsFlagged) {
+  SeededNormal rng(2026);
+  // One comparison as the issue states it ...
+  const auto a = normal_sample(rng, 10, 1000, 0.02), b = normal_sample(rng, 10, 950, 0.02);
+  EXPECT_LT(mann_whitney_u(a, b).p, 0.05);
+  // ... and that it is no lucky draw: 1000 such comparisons, flagged in nearly all.
+  int flagged = 0;
+  for (int k = 0; k < 1000; ++k)
+    flagged += mann_whitney_u(normal_sample(rng, 10, 1000, 0.02), normal_sample(rng, 10, 950, 0.02)).p < 0.05;
+  EXPECT_GE(flagged, 990) << flagged << " of 1000";
+  std::cout << "[ proof    ] 5 % shift, CV 2 %, 10 against 10: flagged in " << flagged << " of 1000\n";
+}
+
+TEST(ABProof, IdenticalDistributionsAreFlaggedAtMostAlphaOfTheTime) {
+  SeededNormal rng(7);
+  for (double alpha : {0.05, 0.01}) {
+    int flagged = 0;
+    for (int k = 0; k < 1000; ++k)
+      flagged += mann_whitney_u(normal_sample(rng, 10, 1000, 0.02), normal_sample(rng, 10, 1000, 0.02)).p < alpha;
+    EXPECT_LE(flagged, static_cast<int>(alpha * 1000)) << "alpha " << alpha;
+    std::cout << "[ proof    ] identical, alpha " << alpha << ": flagged in " << flagged << " of 1000\n";
+    EXPECT_GT(flagged, 0) << "a test that never fires proves nothing";
+  }
+}
+
+TEST(ABProof, DetectableShiftHasTheStatedPower) {
+  // 10 against 10 at 0.05: about 1.3 sd (asymptotically (1.96 + 0.84) * sqrt(2/10) / sqrt(3/pi) = 1.28).
+  const double d = detectable_shift_sigmas(10, 10, 0.05);
+  EXPECT_GT(d, 1.1);
+  EXPECT_LT(d, 1.6);
+  // Checked against fresh draws (another seed than the search used): about 80 % found.
+  SeededNormal rng(99);
+  int hits = 0;
+  for (int k = 0; k < 1000; ++k) {
+    std::vector<double> a, b;
+    for (int i = 0; i < 10; ++i) a.push_back(rng.normal()), b.push_back(d + rng.normal());
+    hits += mann_whitney_u(a, b).p < 0.05;
+  }
+  std::cout << "[ proof    ] detectable shift 10 v 10: " << d << " sd, found in " << hits << " of 1000\n";
+  EXPECT_GT(hits, 740);
+  EXPECT_LT(hits, 860);
+  // Fewer samples, a larger detectable shift; none at all below 4 against 4.
+  EXPECT_GT(detectable_shift_sigmas(5, 5, 0.05), d);
+  EXPECT_TRUE(std::isinf(detectable_shift_sigmas(3, 3, 0.05)));
+  EXPECT_FALSE(std::isinf(detectable_shift_sigmas(4, 4, 0.05)));
+  // 5 % with 2 % noise is 2.5 sd: beyond what 10 rounds can detect, as the flagging test shows.
+  EXPECT_LT(d * 2.0, 5.0);
+}
+
+TEST(SeededNormal, IsDeterministicAndStandard) {
+  SeededNormal a(5), b(5);
+  for (int i = 0; i < 10; ++i) EXPECT_EQ(a.normal(), b.normal());
+  SeededNormal r(1);
+  std::vector<double> v;
+  for (int i = 0; i < 20000; ++i) v.push_back(r.normal());
+  Summary s = summarize(v);
+  EXPECT_NEAR(s.mean, 0, 0.03);
+  EXPECT_NEAR(s.stddev, 1, 0.03);
 }
 
 }  // namespace

@@ -144,7 +144,7 @@ std::string running_case(const fs::path& run_dir) {
 
 }  // namespace
 
-int run_vm(const VmOptions& o, std::ostream& out) {
+int run_vm(const VmOptions& o, std::ostream& out, VmOutcome* outcome) {
   if (o.args.empty()) throw SetupError("no subcommand for the guest; add one after --, e.g. -- run -g quick");
   if (o.args[0] != "run" && o.args[0] != "bench" && o.args[0] != "list" && o.args[0] != "torture")
     throw SetupError(fmt::format("the guest runs run, bench, torture or list, not '{}'", o.args[0]));
@@ -249,7 +249,10 @@ int run_vm(const VmOptions& o, std::ostream& out) {
   bool timed_out = false;
   if (!exited) {
     try {
-      exited = wait_qemu(q, deadline, &status, [] { return false; });
+      exited = wait_qemu(q, deadline, &status, [&] {
+        if (o.on_console) o.on_console(console());
+        return false;
+      });
     } catch (...) {
       kill_qemu(q);
       throw;
@@ -314,6 +317,7 @@ int run_vm(const VmOptions& o, std::ostream& out) {
                        {"qemu_stderr", read_file_or_empty(work / "qemu.err")}};
   write_file_atomic(keep_dir / "vm.json", vm.dump(2) + "\n");
 
+  if (outcome) *outcome = {accel, run_dirs, secs};
   out << "\n" << output;
   if (!finished || timed_out || panicked || exit_status.empty()) {
     std::string why = timed_out ? fmt::format("the guest did not finish within {} s and was killed", o.timeout_s)

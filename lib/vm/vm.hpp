@@ -10,6 +10,7 @@
 
 #include <cstdint>
 #include <filesystem>
+#include <functional>
 #include <ostream>
 #include <string>
 #include <vector>
@@ -27,6 +28,15 @@ struct VmOptions {
   std::string accel = "auto";  // auto, kvm, tcg
   std::filesystem::path results_root = "results";
   std::vector<std::string> args;  // the subcommand and its arguments
+  // Called about every 200 ms with the serial console so far (ab's progress).
+  std::function<void(const std::string& console)> on_console;
+};
+
+// What a run found out that a caller booting again can reuse.
+struct VmOutcome {
+  std::string accel;                  // "kvm" or "tcg", as used
+  std::vector<std::string> run_dirs;  // copied into results_root
+  double seconds = 0;
 };
 
 // Pure: the guest's /init script for these arguments (quoted for sh).
@@ -35,6 +45,6 @@ std::string shell_quote(const std::string& s);
 
 // Runs the guest; returns the guest tool's exit status, or 3 when the guest
 // had to be killed or died. Throws SetupError for bad input.
-int run_vm(const VmOptions& opts, std::ostream& out);
+int run_vm(const VmOptions& opts, std::ostream& out, VmOutcome* outcome = nullptr);
 
 }  // namespace dt

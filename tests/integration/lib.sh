@@ -75,6 +75,19 @@ for k in sys.argv[3].split("."): v=v[k]
 print(v if not isinstance(v,(list,dict)) else json.dumps(v))' "$1" "$2" "$3"
 }
 
+# A copy of a bench.json whose every repetition took FACTOR times as long,
+# under another label: a known slowdown to prove a verdict with.
+slowed_bench() {  # in.json out.json factor label
+  python3 - "$@" <<'PY'
+import json, sys
+d = json.load(open(sys.argv[1]))
+for c in d["cells"]:
+    c["seconds"] = [s * float(sys.argv[3]) for s in c["seconds"]]
+d["label"] = sys.argv[4]
+json.dump(d, open(sys.argv[2], "w"))
+PY
+}
+
 finish() {
   if [ "$FAILED" -ne 0 ]; then echo "SOME CHECKS FAILED"; exit 1; fi
   echo "all checks passed"
