@@ -24,8 +24,9 @@ namespace fs = std::filesystem;
 
 struct AbCli {
   std::vector<std::string> kernels, modules, labels, args;
-  std::string rounds = "5", threshold = "5", alpha = "0.05", format = "text", chart, results = "results";
-  std::string mem = "2G", cpus = "2", disks = "1", disk_size = "4G", timeout = "1800", accel = "auto";
+  std::string threshold = "5", alpha = "0.05", format = "text", chart, results = "results", accel = "auto";
+  unsigned rounds = 5, cpus = 2, disks = 1, timeout = 1800;
+  uint64_t mem = 2ull << 30, disk_size = 4ull << 30;
   bool no_progress = false;
 };
 
@@ -54,7 +55,7 @@ int ab(const AbCli& c) {
     throw SetupError(fmt::format("--format '{}' is not text, markdown or json", c.format));
 
   AbOptions o;
-  o.rounds = static_cast<unsigned>(bounded_number("--rounds", c.rounds, "a number of boots per kernel", 1, 100));
+  o.rounds = c.rounds;  // the numbers were checked by their validators
   const double threshold = fraction("--threshold", c.threshold, 0, 1000);
   const double alpha = fraction("--alpha", c.alpha, 1e-9, 0.5);
   size_t vm_kernels = 0;
@@ -87,11 +88,11 @@ int ab(const AbCli& c) {
       (!o.sides[0].host() && !o.sides[1].host() && fs::equivalent(c.kernels[0], c.kernels[1], ec) &&
        o.sides[0].modules == o.sides[1].modules);
   o.bench_args.assign(c.args.begin() + 1, c.args.end());
-  o.vm.mem = bounded_number("--mem", c.mem, "a memory size", 512ull << 20, 1ull << 40);
-  o.vm.cpus = static_cast<unsigned>(bounded_number("--cpus", c.cpus, "a CPU count", 1, 64));
-  o.vm.disks = static_cast<unsigned>(bounded_number("--disks", c.disks, "a disk count", 1, 20));
-  o.vm.disk_size = bounded_number("--disk-size", c.disk_size, "a disk size", 256ull << 20, 1ull << 42);
-  o.vm.timeout_s = static_cast<unsigned>(bounded_number("--timeout", c.timeout, "a number of seconds", 10, 7 * 86400));
+  o.vm.mem = c.mem;
+  o.vm.cpus = c.cpus;
+  o.vm.disks = c.disks;
+  o.vm.disk_size = c.disk_size;
+  o.vm.timeout_s = c.timeout;
   if (c.accel != "auto" && c.accel != "kvm" && c.accel != "tcg")
     throw SetupError(fmt::format("--accel '{}' is not auto, kvm or tcg", c.accel));
   o.vm.accel = c.accel;
@@ -174,7 +175,9 @@ Action setup_ab(CLI::App& sub) {
   sub.add_option("--modules", o->modules,
                  "lib/modules/VERSION of the VM kernels: one for all, or one per VM kernel in --kernel order");
   sub.add_option("--label", o->labels, "Names of A and B in the table, e.g. --label vanilla --label patched");
-  sub.add_option("--rounds", o->rounds, "Boots per kernel, in ABBA order")->capture_default_str();
+  sub.add_option("--rounds", o->rounds, "Boots per kernel, in ABBA order")
+      ->transform(Bounded("a number of boots per kernel", 1, 100))
+      ->capture_default_str();
   sub.add_option("--threshold", o->threshold, "Percent slowdown that fails (exit 1) when significant across rounds")
       ->capture_default_str();
   sub.add_option("--alpha", o->alpha, "Significance level of the Mann-Whitney U test")->capture_default_str();
@@ -182,11 +185,19 @@ Action setup_ab(CLI::App& sub) {
   sub.add_option("--chart", o->chart, "Where to write the SVG chart (default: chart.svg in the ab directory)");
   sub.add_option("--results", o->results, "Results root; the ab run gets a directory with one per round")
       ->capture_default_str();
-  sub.add_option("--mem", o->mem, "Guest memory")->capture_default_str();
-  sub.add_option("--cpus", o->cpus, "Guest CPUs")->capture_default_str();
-  sub.add_option("--disks", o->disks, "Blank scratch disks per boot")->capture_default_str();
-  sub.add_option("--disk-size", o->disk_size, "Size of each scratch disk (sparse)")->capture_default_str();
-  sub.add_option("--timeout", o->timeout, "Seconds before a guest is killed")->capture_default_str();
+  sub.add_option("--mem", o->mem, "Guest memory")
+      ->transform(Bounded("a memory size", 512ull << 20, 1ull << 40, true))
+      ->capture_default_str();
+  sub.add_option("--cpus", o->cpus, "Guest CPUs")->transform(Bounded("a CPU count", 1, 64))->capture_default_str();
+  sub.add_option("--disks", o->disks, "Blank scratch disks per boot")
+      ->transform(Bounded("a disk count", 1, 20))
+      ->capture_default_str();
+  sub.add_option("--disk-size", o->disk_size, "Size of each scratch disk (sparse)")
+      ->transform(Bounded("a disk size", 256ull << 20, 1ull << 42, true))
+      ->capture_default_str();
+  sub.add_option("--timeout", o->timeout, "Seconds before a guest is killed")
+      ->transform(Bounded("a number of seconds", 10, 7 * 86400))
+      ->capture_default_str();
   sub.add_option("--accel", o->accel, "auto (KVM if it boots, probed once), kvm or tcg")->capture_default_str();
   sub.add_flag("--no-progress", o->no_progress, "No live progress line, even on a terminal");
   sub.footer("After --: bench and its options, run in every round, e.g. -- bench --quick --workloads random");

@@ -479,7 +479,6 @@ BenchRun run_benchmarks(const BenchOptions& opts, const std::vector<BenchTarget>
             pass_tracer->stop(&traced, s->fd, 0, 0);
             tracer_overhead_s += std::chrono::duration<double>(std::chrono::steady_clock::now() - b0 + (a1 - a0)).count();
           }
-          TimedPass p = timed_pass(*s, static_cast<unsigned>(s->cell->seconds.size()));
           state.SetIterationTime(p.seconds);
           s->cell->seconds.push_back(p.seconds);
           s->cell->cpu_seconds.push_back(p.cpu);
