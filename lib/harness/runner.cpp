@@ -361,7 +361,9 @@ CaseResult run_case(const CaseInfo& info, const fs::path& test_dir, const fs::pa
   const uint64_t avail = r.status == Status::Fail ? free_bytes(work) : UINT64_MAX;
   // A case about space pressure (group enospc) fills its filesystem on
   // purpose: its ENOSPC verdicts stand.
-  const bool about_space = std::find(info.groups.begin(), info.groups.end(), "enospc") != info.groups.end();
+  // So does a case that sized a filesystem of its own: it chose how full it gets.
+  const bool about_space =
+      std::find(info.groups.begin(), info.groups.end(), "enospc") != info.groups.end() || info.fs.size != 0;
   if (r.status == Status::Fail && r.kernel_log_findings.empty() && !about_space &&
       (avail < kNearlyFull || mentions_out_of_space(r.failures))) {
     if (avail < kNearlyFull) {

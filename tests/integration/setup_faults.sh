@@ -50,7 +50,7 @@ expect_usage_error "TMPDIR $WORK/tinytmp has 100M free, but the sparse scratch i
 umount "$WORK/tinytmp"
 
 # 3. A --timeout shorter than the case needs, on a 1T sparse image (T suffix).
-run_dt "$WORK/timeout.out" run dsync-dio-write --timeout 3 --scratch-size 1T --results "$WORK/results-timeout"
+run_dt "$WORK/timeout.out" run dsync-dio-write --timeout 5 -p blocks=1024 --scratch-size 1T --results "$WORK/results-timeout"
 cat "$WORK/timeout.out"
 expect_eq "$RC" 3 "short --timeout: still a HANG (exit 3)"
 expect_contains "$(cat "$WORK/timeout.out")" "1T sparse image" "--scratch-size 1T accepted"
