@@ -24,21 +24,12 @@ namespace fs = std::filesystem;
 
 struct AbCli {
   std::vector<std::string> kernels, modules, labels, args;
-  std::string threshold = "5", alpha = "0.05", format = "text", chart, results = "results", accel = "auto";
+  std::string format = "text", chart, results = "results", accel = "auto";
+  double threshold = 5, alpha = 0.05;
   unsigned rounds = 5, cpus = 2, disks = 1, timeout = 1800;
   uint64_t mem = 2ull << 30, disk_size = 4ull << 30;
   bool no_progress = false;
 };
-
-double fraction(const std::string& flag, const std::string& v, double lo, double hi) {
-  try {
-    size_t used = 0;
-    const double x = std::stod(v, &used);
-    if (used == v.size() && x >= lo && x <= hi) return x;
-  } catch (const std::exception&) {
-  }
-  throw SetupError(fmt::format("{} '{}' is not a number from {} to {}", flag, v, lo, hi));
-}
 
 int ab(const AbCli& c) {
   if (c.kernels.size() != 2)
@@ -51,13 +42,9 @@ int ab(const AbCli& c) {
       throw SetupError(fmt::format("give {} to ab, not to the bench after --: ab names and files every round itself",
                                    a.substr(0, a.find('='))));
   if (c.labels.size() > 2) throw SetupError("--label is given once per kernel: at most twice");
-  if (c.format != "text" && c.format != "markdown" && c.format != "json")
-    throw SetupError(fmt::format("--format '{}' is not text, markdown or json", c.format));
 
   AbOptions o;
   o.rounds = c.rounds;  // the numbers were checked by their validators
-  const double threshold = fraction("--threshold", c.threshold, 0, 1000);
-  const double alpha = fraction("--alpha", c.alpha, 1e-9, 0.5);
   size_t vm_kernels = 0;
   for (const auto& k : c.kernels) vm_kernels += k != "host";
   if (c.modules.size() > 1 && c.modules.size() != vm_kernels)
@@ -126,7 +113,7 @@ int ab(const AbCli& c) {
               "machine's noise\n";
   if (o.rounds < 4)
     header += fmt::format("note: {} rounds per kernel can never be significant at p < {} (4 or more can)\n", o.rounds,
-                          alpha);
+                          c.alpha);
   std::cout << header << "\n" << std::flush;
 
   AbRoundsResult rounds = run_ab_rounds(o, std::cout);
@@ -148,7 +135,7 @@ int ab(const AbCli& c) {
     std::cout << "ab: stopped: " << rounds.failure << "\n";
     return rounds.failed_rc == 2 ? 2 : 3;
   }
-  AbAnalysis a = analyse_ab(rounds.runs[0], rounds.runs[1], o.sides[0].label, o.sides[1].label, threshold, alpha,
+  AbAnalysis a = analyse_ab(rounds.runs[0], rounds.runs[1], o.sides[0].label, o.sides[1].label, c.threshold, c.alpha,
                             calibration);
   const std::string chart = c.chart.empty() ? (o.dir / "chart.svg").string() : c.chart;
   write_file_atomic(chart, render_svg(a.sides, a.comparison));
@@ -179,9 +166,14 @@ Action setup_ab(CLI::App& sub) {
       ->transform(Bounded("a number of boots per kernel", 1, 100))
       ->capture_default_str();
   sub.add_option("--threshold", o->threshold, "Percent slowdown that fails (exit 1) when significant across rounds")
+      ->check(DecimalRange("a percentage", 0, 1000))
       ->capture_default_str();
-  sub.add_option("--alpha", o->alpha, "Significance level of the Mann-Whitney U test")->capture_default_str();
-  sub.add_option("--format", o->format, "text, markdown (for a CI job summary) or json")->capture_default_str();
+  sub.add_option("--alpha", o->alpha, "Significance level of the Mann-Whitney U test")
+      ->check(DecimalRange("a significance level", 1e-9, 0.5))
+      ->capture_default_str();
+  sub.add_option("--format", o->format, "text, markdown (for a CI job summary) or json")
+      ->check(OneOf({"text", "markdown", "json"}))
+      ->capture_default_str();
   sub.add_option("--chart", o->chart, "Where to write the SVG chart (default: chart.svg in the ab directory)");
   sub.add_option("--results", o->results, "Results root; the ab run gets a directory with one per round")
       ->capture_default_str();
