@@ -25,6 +25,7 @@ struct Command {
   const char* name;
   const char* description;
   Action (*setup)(CLI::App& sub);
+  bool guest_only = false;  // started by another command inside a VM: not in help, not suggested
 };
 
 // Typed options: CLI11 checks the value while parsing, so a bad one is a
@@ -111,6 +112,27 @@ inline void add_filesystem_options(CLI::App& sub, FilesystemRequest* fs) {
   sub.add_option("--mount-options", fs->mount_options, "Mount options for the scratch filesystem");
 }
 
+// The guest machine of a command that boots kernels under qemu (vm, crash):
+// the kernel, its modules, and the machine's size, patience and accelerator.
+struct GuestMachine {
+  std::string kernel, modules, accel = "auto";
+  uint64_t mem = 2ull << 30;
+  unsigned cpus = 2, timeout = 1800;
+};
+inline void add_guest_options(CLI::App& sub, GuestMachine* g, const char* timeout_help) {
+  sub.add_option("--kernel", g->kernel, "Kernel image (bzImage/vmlinuz) to boot");
+  sub.add_option("--modules", g->modules, "The kernel's lib/modules/VERSION directory (btrfs, virtio, loop)");
+  sub.add_option("--mem", g->mem, fmt::format("Guest memory (default {})", format_size(g->mem)))
+      ->transform(Bounded("a memory size", 512ull << 20, 1ull << 40, true));
+  sub.add_option("--cpus", g->cpus, "Guest CPUs")->transform(Bounded("a CPU count", 1, 64))->capture_default_str();
+  sub.add_option("--timeout", g->timeout, timeout_help)
+      ->transform(Bounded("a number of seconds", 10, 7 * 86400))
+      ->capture_default_str();
+  sub.add_option("--accel", g->accel, "auto (KVM if it boots, else TCG), kvm or tcg")
+      ->check(OneOf({"auto", "kvm", "tcg"}))
+      ->capture_default_str();
+}
+
 // What followed the first "--" of a command that runs another command (ab),
 // cut off before CLI11 parses: CLI11 would take options it knows from there
 // (`ab ... --results R -- bench --label x` gave --label to ab).
@@ -124,5 +146,8 @@ Action setup_vm(CLI::App& sub);
 Action setup_clean(CLI::App& sub);
 Action setup_torture(CLI::App& sub);
 Action setup_ab(CLI::App& sub);
+Action setup_crash(CLI::App& sub);
+Action setup_crash_record(CLI::App& sub);
+Action setup_crash_check(CLI::App& sub);
 
 }  // namespace dt

@@ -31,6 +31,11 @@ const dt::Command kCommands[] = {
     {"vm", "Run a subcommand against another kernel under qemu (KVM or TCG), results back on the host", dt::setup_vm},
     {"ab", "Benchmark kernel A against kernel B in interleaved boots (ABBA) and judge each cell across rounds",
      dt::setup_ab},
+    {"crash", "Power-cut testing under qemu: every write the kernel said was durable must survive a crash at any flush",
+     dt::setup_crash},
+    {"crash-record", "(guest half of crash) run the durability workloads on the logged disk", dt::setup_crash_record,
+     true},
+    {"crash-check", "(guest half of crash) mount and check crash states", dt::setup_crash_check, true},
 };
 
 }  // namespace
@@ -64,7 +69,8 @@ int main(int argc, char** argv) {
   for (const auto& c : kCommands) {
     CLI::App* sub = app.add_subcommand(c.name, c.description);
     actions[c.name] = c.setup(*sub);
-    names.push_back(c.name);
+    if (c.guest_only) sub->group("");  // hidden from --help
+    else names.push_back(c.name);
   }
   if (argc > 1 && argv[1][0] != '-' && !actions.count(argv[1])) {
     std::string hint = dt::did_you_mean(argv[1], names);

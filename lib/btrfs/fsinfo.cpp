@@ -119,6 +119,14 @@ fs::path nocow_dir(const fs::path& parent) {
   return dir;
 }
 
+void forget_btrfs_device(const std::string& dev) {
+  if (Fd ctl(::open("/dev/btrfs-control", O_RDWR | O_CLOEXEC)); ctl) {
+    btrfs_ioctl_vol_args va{};
+    std::snprintf(va.name, sizeof va.name, "%s", dev.c_str());
+    ::ioctl(ctl.get(), BTRFS_IOC_FORGET_DEV, &va);
+  }
+}
+
 bool data_checksummed(int fd) {
   if (has_nocow(fd)) return false;
   const MountInfo mi = mount_info_for(fs::read_symlink(fmt::format("/proc/self/fd/{}", fd)));

@@ -33,6 +33,11 @@ std::filesystem::path nocow_dir(const std::filesystem::path& parent);
 // on btrfs, never for a NOCOW file, and not on a nodatasum or nodatacow mount.
 bool data_checksummed(int fd);
 
+// Tells btrfs to drop its record of an unmounted device (BTRFS_IOC_FORGET_DEV;
+// "" = every unmounted one), so a later filesystem on the same device, or a
+// copy of it with the same fsid, is not taken for this one. Best effort.
+void forget_btrfs_device(const std::string& dev);
+
 // "data raid1, metadata dup, system dup" via BTRFS_IOC_SPACE_INFO; "" if not btrfs.
 std::string btrfs_profile(const std::filesystem::path& dir);
 std::string btrfs_progs_version();

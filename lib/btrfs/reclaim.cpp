@@ -15,6 +15,7 @@
 #include <filesystem>
 #include <thread>
 
+#include "lib/btrfs/fsinfo.hpp"
 #include "lib/io/iopath.hpp"
 #include "lib/sys/owned.hpp"
 #include "lib/sys/sys.hpp"
@@ -33,14 +34,6 @@ std::pair<std::string, std::string> mount_by_id(uint64_t id) {
     return {f[4], dash != f.end() && dash + 2 < f.end() ? *(dash + 2) : std::string()};
   }
   return {};
-}
-
-void forget_btrfs_device(const std::string& dev) {
-  if (Fd ctl(::open("/dev/btrfs-control", O_RDWR | O_CLOEXEC)); ctl) {
-    btrfs_ioctl_vol_args va{};
-    std::snprintf(va.name, sizeof va.name, "%s", dev.c_str());
-    ::ioctl(ctl.get(), BTRFS_IOC_FORGET_DEV, &va);
-  }
 }
 
 // Removes one item if the machine still shows exactly it; says what it did.

@@ -431,13 +431,7 @@ void ScratchFs::teardown() {
   }
   // mkfs registered the devices with btrfs; forget them so a later
   // filesystem on the same loop numbers is not confused with this one.
-  if (Fd ctl(::open("/dev/btrfs-control", O_RDWR | O_CLOEXEC)); ctl) {
-    for (const auto& d : devices_) {
-      btrfs_ioctl_vol_args va{};
-      std::snprintf(va.name, sizeof va.name, "%s", d.c_str());
-      ::ioctl(ctl.get(), BTRFS_IOC_FORGET_DEV, &va);
-    }
-  }
+  for (const auto& d : devices_) forget_btrfs_device(d);
   devices_.clear();
   loops_.clear();
   std::error_code ec;

@@ -257,6 +257,27 @@ std::string why_not_writable(const std::filesystem::path& p, bool directory) {
   return {};
 }
 
+TempDir::TempDir(const std::string& prefix) {
+  std::string base = "/var/tmp";
+  if (const char* t = std::getenv("TMPDIR"); t && *t) base = t;
+  std::string tmpl = base + "/" + prefix + ".XXXXXX";
+  if (!::mkdtemp(tmpl.data()))
+    throw SetupError("cannot create a work directory under " + base + " (" + std::strerror(errno) +
+                     "); set TMPDIR to a writable disk");
+  dir_ = tmpl;
+}
+
+TempDir::~TempDir() {
+  if (keep_) return;
+  std::error_code ec;
+  std::filesystem::remove_all(dir_, ec);
+}
+
+void make_sparse_file(const std::filesystem::path& p, uint64_t size) {
+  Fd fd = open_or_throw(p, O_RDWR | O_CREAT | O_TRUNC, 0600);
+  if (::ftruncate(fd.get(), static_cast<off_t>(size)) != 0) throw_errno("ftruncate " + p.string());
+}
+
 uint64_t inode_of(int fd) {
   struct stat st {};
   if (::fstat(fd, &st) != 0) throw_errno("fstat");

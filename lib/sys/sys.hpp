@@ -121,6 +121,25 @@ std::string format_size(uint64_t bytes);
 // For option checks, so "--results /ro/x" is refused before anything runs.
 std::string why_not_writable(const std::filesystem::path& p, bool directory);
 
+// A directory of our own under $TMPDIR (else /var/tmp), removed with
+// everything in it when this object goes, unless keep() was called.
+class TempDir {
+ public:
+  explicit TempDir(const std::string& prefix);  // "diotorture-vm"
+  TempDir(const TempDir&) = delete;
+  TempDir& operator=(const TempDir&) = delete;
+  ~TempDir();
+  const std::filesystem::path& path() const { return dir_; }
+  void keep() { keep_ = true; }
+
+ private:
+  std::filesystem::path dir_;
+  bool keep_ = false;
+};
+
+// A new sparse file of `size` bytes (an existing one is truncated).
+void make_sparse_file(const std::filesystem::path& p, uint64_t size);
+
 // The inode number of an open file.
 uint64_t inode_of(int fd);
 

@@ -36,10 +36,12 @@ std::string guest_init_script(const std::vector<std::string>& args, unsigned dis
   // The subcommand writes its results on the results disk; everything it
   // prints goes to the console and to output.txt beside the results.
   std::string cmd = "/bin/diotorture " + shell_quote(args.at(0));
-  if (args[0] == "run" || args[0] == "bench" || args[0] == "torture") cmd += " --results /results/runs";
+  if (args[0] != "list") cmd += " --results /results/runs";
   for (size_t i = 1; i < args.size(); ++i) cmd += " " + shell_quote(args[i]);
+  // Disks are found by their serial: qemu enumerates -device disks (crash's)
+  // before -drive ones, so a name like /dev/vda says nothing.
   std::string pool;
-  for (unsigned i = 0; i < disks; ++i) pool += fmt::format("{}/dev/vd{}", i ? " " : "", static_cast<char>('b' + i));
+  for (unsigned i = 0; i < disks; ++i) pool += fmt::format(" dt-scratch{}", i);
   return fmt::format(R"SH(#!/bin/busybox sh
 /bin/busybox --install -s /bin
 export PATH=/usr/sbin:/usr/bin:/sbin:/bin
@@ -52,10 +54,16 @@ if [ -f /etc/modules-order ]; then
   for m in $(cat /etc/modules-order); do insmod /lib/modules/$m || echo "diotorture-vm: insmod $m failed"; done
 fi
 echo "diotorture-vm: guest up, kernel $(uname -r)"
+by_serial() {{
+  for b in /sys/block/vd*; do [ "$(cat $b/serial 2>/dev/null)" = "$1" ] && echo /dev/${{b##*/}} && return; done
+}}
 i=0
-while [ ! -b /dev/vda ] && [ $i -lt 100 ]; do sleep 0.1; i=$((i+1)); done
-if mkfs.btrfs -q -f -L dt-results /dev/vda >/dev/null 2>&1 && mount /dev/vda /results; then
-  export SCRATCH_DEV_POOL={}
+while [ -z "$(by_serial dt-results)" ] && [ $i -lt 100 ]; do sleep 0.1; i=$((i+1)); done
+RESULTS_DEV=$(by_serial dt-results)
+POOL=""
+for s in{}; do POOL="$POOL $(by_serial $s)"; done
+if [ -n "$RESULTS_DEV" ] && mkfs.btrfs -q -f -L dt-results $RESULTS_DEV >/dev/null 2>&1 && mount $RESULTS_DEV /results; then
+  export SCRATCH_DEV_POOL="${{POOL# }}"
   export TMPDIR=/var/tmp
   cd /results
   ({}; echo $? >/results/exit-status) 2>&1 | tee /results/output.txt
@@ -68,7 +76,7 @@ fi
 echo "diotorture-vm: done"
 poweroff -f
 )SH",
-                     shell_quote(pool), cmd);
+                     pool, cmd);
 }
 
 namespace {
@@ -126,11 +134,6 @@ bool kvm_usable() {
   return static_cast<bool>(fd);
 }
 
-void make_sparse(const fs::path& p, uint64_t size) {
-  Fd fd = open_or_throw(p, O_RDWR | O_CREAT | O_TRUNC, 0600);
-  if (::ftruncate(fd.get(), static_cast<off_t>(size)) != 0) throw_errno("ftruncate " + p.string());
-}
-
 // The case that was running when the guest stopped: selected but not reported.
 std::string running_case(const fs::path& run_dir) {
   auto j = nlohmann::json::parse(read_file_or_empty(run_dir / "summary.json"), nullptr, false);
@@ -144,9 +147,15 @@ std::string running_case(const fs::path& run_dir) {
 
 }  // namespace
 
+bool guest_subcommand_allowed(const std::string& name) {
+  for (const char* n : {"run", "bench", "torture", "list", "crash-record", "crash-check"})
+    if (name == n) return true;
+  return false;
+}
+
 int run_vm(const VmOptions& o, std::ostream& out, VmOutcome* outcome) {
   if (o.args.empty()) throw SetupError("no subcommand for the guest; add one after --, e.g. -- run -g quick");
-  if (o.args[0] != "run" && o.args[0] != "bench" && o.args[0] != "list" && o.args[0] != "torture")
+  if (!guest_subcommand_allowed(o.args[0]))
     throw SetupError(fmt::format("the guest runs run, bench, torture or list, not '{}'", o.args[0]));
   if (!fs::is_regular_file(o.kernel))
     throw SetupError(fmt::format("--kernel {} is not a file; give a bzImage/vmlinuz", o.kernel.string()));
@@ -160,21 +169,14 @@ int run_vm(const VmOptions& o, std::ostream& out, VmOutcome* outcome) {
   if (!fs::exists("/bin/busybox"))
     throw SetupError("/bin/busybox not found; install busybox-static (apt-get install -y busybox-static)");
 
-  std::string tmpl = "/var/tmp/diotorture-vm.XXXXXX";
-  if (const char* t = std::getenv("TMPDIR"); t && *t) tmpl = std::string(t) + "/diotorture-vm.XXXXXX";
-  if (!::mkdtemp(tmpl.data())) throw_errno("mkdtemp " + tmpl);
-  const fs::path work = tmpl;
-  struct Cleanup {
-    fs::path dir;
-    ~Cleanup() {
-      std::error_code ec;
-      fs::remove_all(dir, ec);
-    }
-  } cleanup{work};
+  const TempDir work_dir("diotorture-vm");
+  const fs::path& work = work_dir.path();
 
   // The initramfs: busybox, this binary, mkfs.btrfs, blkid, and modules.
   InitramfsSpec spec;
   spec.binaries = {"/bin/busybox"};
+  spec.binaries.insert(spec.binaries.end(), o.extra_binaries.begin(), o.extra_binaries.end());
+  spec.extra_files = o.extra_files;
   spec.placed_binaries = {{fs::canonical("/proc/self/exe").string(), "/bin/diotorture"}};
   for (const char* tool : {"mkfs.btrfs", "blkid"}) {
     std::string path;
@@ -188,23 +190,27 @@ int run_vm(const VmOptions& o, std::ostream& out, VmOutcome* outcome) {
   write_file_atomic(work / "initramfs.cpio", img);
 
   const fs::path results_img = work / "results.img";
-  make_sparse(results_img, 1ull << 30);
-  std::vector<std::string> drives = {"-drive", fmt::format("file={},format=raw,if=virtio", results_img.string())};
+  make_sparse_file(results_img, 1ull << 30);
+  std::vector<std::string> drives = {"-drive", fmt::format("file={},format=raw,if=none,id=dt-results", results_img.string()),
+                                     "-device", "virtio-blk-pci,drive=dt-results,serial=dt-results"};
   for (unsigned i = 0; i < o.disks; ++i) {
     const fs::path d = work / fmt::format("scratch{}.img", i);
-    make_sparse(d, o.disk_size);
-    drives.insert(drives.end(), {"-drive", fmt::format("file={},format=raw,if=virtio,cache=unsafe", d.string())});
+    make_sparse_file(d, o.disk_size);
+    drives.insert(drives.end(), {"-drive", fmt::format("file={},format=raw,if=none,id=dt-scratch{},cache=unsafe", d.string(), i),
+                                 "-device", fmt::format("virtio-blk-pci,drive=dt-scratch{},serial=dt-scratch{}", i, i)});
   }
   auto qemu_argv = [&](const std::string& accel) {
     std::vector<std::string> a = {qemu_bin,  "-accel",     accel,       "-m",         fmt::format("{}M", o.mem >> 20),
                                   "-smp",    std::to_string(o.cpus),    "-kernel",    o.kernel.string(),
                                   "-initrd", (work / "initramfs.cpio").string(),      "-append",
-                                  "console=ttyS0 panic=-1 rdinit=/init loglevel=4 dt.accel=" + accel,   "-display", "none",
+                                  "console=ttyS0 panic=-1 rdinit=/init loglevel=4 dt.accel=" + accel +
+                                      (o.extra_kernel_args.empty() ? "" : " " + o.extra_kernel_args),   "-display", "none",
                                   "-serial", "file:" + (work / "console.log").string(), "-monitor", "none",
                                   "-no-reboot"};
     if (accel == "tcg") a.insert(a.end(), {"-cpu", "max"});
     else a.insert(a.end(), {"-cpu", "host"});
     a.insert(a.end(), drives.begin(), drives.end());
+    a.insert(a.end(), o.extra_qemu_args.begin(), o.extra_qemu_args.end());
     return a;
   };
   auto console = [&] { return read_file_or_empty(work / "console.log"); };

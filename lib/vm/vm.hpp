@@ -30,6 +30,13 @@ struct VmOptions {
   std::vector<std::string> args;  // the subcommand and its arguments
   // Called about every 200 ms with the serial console so far (ab's progress).
   std::function<void(const std::string& console)> on_console;
+  // For commands that bring their own disks and channels (crash): more qemu
+  // arguments after the scratch disks, more binaries and files in the
+  // initramfs, more kernel command-line words.
+  std::vector<std::string> extra_qemu_args;
+  std::vector<std::string> extra_binaries;
+  std::vector<std::pair<std::string, std::string>> extra_files;
+  std::string extra_kernel_args;
 };
 
 // What a run found out that a caller booting again can reuse.
@@ -38,6 +45,10 @@ struct VmOutcome {
   std::vector<std::string> run_dirs;  // copied into results_root
   double seconds = 0;
 };
+
+// The subcommands a guest may run: the user's (run, bench, torture, list)
+// and crash's two halves, which only `diotorture crash` starts.
+bool guest_subcommand_allowed(const std::string& name);
 
 // Pure: the guest's /init script for these arguments (quoted for sh).
 std::string guest_init_script(const std::vector<std::string>& args, unsigned disks);
