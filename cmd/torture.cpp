@@ -64,9 +64,10 @@ int torture(const TortureCli& c) {
   cfg.progress = !c.no_progress;
   cfg.results_root = c.results;
   cfg.inject = injection_from_env();
-  if (!cfg.inject.empty() && cfg.inject != "uffd-wrong-page" && cfg.inject != "uffd-hang")
-    throw SetupError(fmt::format("DIOTORTURE_TORTURE_INJECT='{}' is not known; the test switch takes uffd-wrong-page "
-                                 "or uffd-hang",
+  if (!cfg.inject.empty() && cfg.inject != "uffd-wrong-page" && cfg.inject != "uffd-hang" &&
+      cfg.inject != "corrupt-copy")
+    throw SetupError(fmt::format("DIOTORTURE_TORTURE_INJECT='{}' is not known; the test switch takes uffd-wrong-page, "
+                                 "uffd-hang or corrupt-copy",
                                  cfg.inject));
   if (::geteuid() != 0)
     throw SetupError("diotorture torture needs root (it mounts filesystems, reads devices and /dev/kmsg); rerun it as root");
@@ -91,7 +92,9 @@ Action setup_torture(CLI::App& sub) {
                  "Ops and groups to choose from, comma separated (dio, uring, buffered, mmap, meta, op names; "
                  "plus uffd-never, no-mutate, no-mmap-buffers; default all)");
   sub.add_option("--events", o->events,
-                 "Concurrent events: all, none, or scrub, balance, defrag, snapshot, sync, drop-caches")
+                 "Concurrent events: all, none, or scrub, balance, defrag, snapshot, sync, drop-caches, device "
+                 "(device: add/remove/replace with a spare loop device the tool makes; self-provisioned "
+                 "filesystems only)")
       ->capture_default_str();
   sub.add_option("--replay", o->replay, "Rerun this oplog.jsonl (or minimal.jsonl) on a fresh filesystem");
   sub.add_flag("--no-shrink", o->no_shrink, "On a failure, keep the full op log; do not shrink it");

@@ -29,7 +29,12 @@ struct EngineConfig {
   double duration_s = 0;
   std::string inject;              // test-only: "uffd-wrong-page", "uffd-hang"
   bool final_checks = true;        // full verification, copies and scrub at the end
+  // The read-only scrub among the final checks. The main run leaves it to
+  // the parent's filesystem check (check_filesystem: scrub, then btrfs check
+  // unmounted), so it is not done twice; shrink candidates scrub themselves.
+  bool final_scrub = true;
   unsigned copies_every = 128;     // ops between copy comparisons
+  std::vector<std::string> spares; // blank devices of the tool's own for device events
   int oplog_fd = -1;               // each finished step is appended here as a JSON line
   int report_fd = -1;              // progress, start and failure lines for the parent
 };

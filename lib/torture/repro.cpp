@@ -33,6 +33,7 @@ static int fd[16], bfd[16];
 static long res[64];
 static struct io_uring ring;
 static char *last, *reg;
+static volatile int cqe;  /* the first CQE of the op (request index), -1 before */
 static uint64_t mix(uint64_t x) {
   x += 0x9e3779b97f4a7c15ULL;
   x = (x ^ (x >> 30)) * 0xbf58476d1ce4e5b9ULL;
@@ -89,6 +90,7 @@ static void rw(int f, int wr, int how, long off, long len, int qd, int iovs, int
       iov[r][i].iov_base = b + r * len + i * (len / iovs);
       iov[r][i].iov_len = i == iovs - 1 ? len - i * (len / iovs) : len / iovs;
     }
+  cqe = -1;
   if (how == 0) {
     long n = wr ? pwritev2(f, iov[0], iovs, off, rwf) : preadv2(f, iov[0], iovs, off, rwf);
     res[0] = n < 0 ? -errno : n;
@@ -112,12 +114,17 @@ static void rw(int f, int wr, int how, long off, long len, int qd, int iovs, int
     struct io_uring_cqe *c;
     if (io_uring_wait_cqe(&ring, &c)) die("io_uring_wait_cqe");
     res[c->user_data] = c->res;
+    if (cqe < 0) cqe = c->user_data;
     io_uring_cqe_seen(&ring, c);
   }
 }
 )";
 
-const char* const kUffd = R"(struct uf { int fd, wr, ms, bad; char *base; uint64_t pos, seed; };
+const char* const kUffd = R"(struct uf { int fd, wr, ms, bad; long hold; char *base; uint64_t pos, seed; };
+static int landed(struct uf *u) {  /* read data arrived in the pages populated before the op */
+  for (long i = 0; i < u->hold * 4096; i++) if ((unsigned char)u->base[i] != 0xee) return 1;
+  return 0;
+}
 static void *uf_serve(void *a) {  /* answers the first fault after ms, the rest at once; page `bad` wrong */
   struct uf *u = a;
   char *pg = aligned_alloc(4096, 4096);
@@ -128,6 +135,10 @@ static void *uf_serve(void *a) {  /* answers the first fault after ms, the rest 
     long at = (m.arg.pagefault.address & ~4095UL) - (unsigned long)u->base;
     usleep(u->ms * 1000);
     u->ms = 0;
+    if (u->hold >= 0 && at / 4096 >= u->hold) {  /* after-completion: held until a CQE or read data, <= 200 ms */
+      for (int w = 0; w < 1000 && cqe < 0 && (u->wr || !landed(u)); w++) usleep(200);
+      u->hold = -1;
+    }
     if (u->wr) fill(pg, 4096, u->pos + at, at / 4096 == u->bad ? u->seed ^ 0xbadbadbadULL : u->seed);
     else memset(pg, 0xee, 4096);
     struct uffdio_copy c = {(unsigned long)u->base + at, (unsigned long)pg, 4096, 0, 0};
@@ -135,7 +146,7 @@ static void *uf_serve(void *a) {  /* answers the first fault after ms, the rest 
   }
   return a;
 }
-static char *ufbuf(long len, int mis, int wr, uint64_t pos, uint64_t seed, int ms, int bad) {
+static char *ufbuf(long len, int mis, int wr, uint64_t pos, uint64_t seed, int ms, int bad, long hold) {
   struct uf *u = calloc(1, sizeof *u);
   long span = (len + mis + 4095) & ~4095L;
   u->base = mmap(0, span, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
@@ -143,9 +154,10 @@ static char *ufbuf(long len, int mis, int wr, uint64_t pos, uint64_t seed, int m
   struct uffdio_register r = {{(unsigned long)u->base, span}, UFFDIO_REGISTER_MODE_MISSING, 0};
   u->fd = syscall(SYS_userfaultfd, O_CLOEXEC);
   if (u->fd < 0 || ioctl(u->fd, UFFDIO_API, &api) || ioctl(u->fd, UFFDIO_REGISTER, &r)) die("userfaultfd");
-  u->wr = wr, u->ms = ms, u->bad = bad, u->pos = pos - mis, u->seed = seed;
+  u->wr = wr, u->ms = ms, u->bad = bad, u->pos = pos - mis, u->seed = seed, u->hold = hold;
   pthread_t t;
   pthread_create(&t, 0, uf_serve, u);
+  for (long k = 0; k < hold; k++) (void)*(volatile char *)(u->base + k * 4096);  /* populated before the op */
   return u->base + mis;
 }
 )";
@@ -233,6 +245,7 @@ std::string make_repro(const OpLog& log, const Failure& failure) {
            Step t = s;
            t.res.clear();
            t.note.clear();
+           t.fault_seen.clear();
            t.t_us = t.dur_us = t.end_seq = 0;
            return t;
          }()).dump() + " */\n";
@@ -264,9 +277,9 @@ std::string make_repro(const OpLog& log, const Failure& failure) {
       const uint64_t total = s.len * s.qd;
       std::string b;
       if (s.buf == BufSource::Uffd)
-        b = fmt::format("ufbuf({}, {}, {}, {}, {}ULL, {}, {})", total, s.buf_misalign, write ? 1 : 0, s.off,
+        b = fmt::format("ufbuf({}, {}, {}, {}, {}ULL, {}, {}, {})", total, s.buf_misalign, write ? 1 : 0, s.off,
                         s.data_seed, s.fault == Fault::Delay ? s.fault_ms : s.fault == Fault::Never ? 300 : 0,
-                        s.inject_page);
+                        s.inject_page, s.fault == Fault::AfterCompletion ? static_cast<int64_t>(s.hold_page) : -1);
       else
         b = fmt::format("buf({}, {}, {}, {}, {}, {}ULL, {}ULL, {}, {})", static_cast<int>(s.buf), total, s.buf_misalign,
                         write ? 1 : 0, s.off, s.data_seed, s.touch_mask, s.src_file, s.src_off);

@@ -63,7 +63,7 @@ TEST(Repro, EmitsEveryStepWithItsBufferAndTheCheck) {
   EXPECT_NE(c.find("mkfile(1, \"nocow/f1\""), std::string::npos);
   EXPECT_EQ(c.find("mkfile(2,"), std::string::npos);
   // The uffd write with the injected page, the fixed-buffer read at qd 2.
-  EXPECT_NE(c.find("ufbuf(4096, 0, 1, 2039808, 77ULL, 19, 0)"), std::string::npos);
+  EXPECT_NE(c.find("ufbuf(4096, 0, 1, 2039808, 77ULL, 19, 0, -1)"), std::string::npos);
   EXPECT_NE(c.find("rw(fd[1], 0, 3, 8192, 16384, 2, 1, 0, 1, last)"), std::string::npos);
   EXPECT_NE(c.find("io_uring_register_buffers"), std::string::npos);
   EXPECT_NE(c.find("concurrent balance"), std::string::npos);
@@ -72,6 +72,24 @@ TEST(Repro, EmitsEveryStepWithItsBufferAndTheCheck) {
   EXPECT_NE(c.find("return 1;"), std::string::npos);
   EXPECT_NE(c.find("seed 5"), std::string::npos);
   EXPECT_NE(c.find("6.1.0-test"), std::string::npos);
+}
+
+TEST(Repro, AfterCompletionHoldsFromItsPage) {
+  OpLog log = sample_log();
+  Step& w = log.steps.front();
+  w.op = "uring-read";
+  w.len = 8192;
+  w.qd = 3;
+  w.fault = Fault::AfterCompletion;
+  w.hold_page = 2;
+  w.inject_page = -1;
+  const std::string c = make_repro(log, data_failure());
+  EXPECT_LT(std::count(c.begin(), c.end(), '\n'), 200);
+  // Pages 0-1 populated first, the first fault from page 2 on held until a CQE or read data.
+  EXPECT_NE(c.find("ufbuf(24576, 0, 0, 2039808, 77ULL, 0, -1, 2)"), std::string::npos);
+  EXPECT_NE(c.find("if (cqe < 0) cqe = c->user_data;"), std::string::npos);
+  EXPECT_NE(c.find("\"fault\":\"after-completion\""), std::string::npos);
+  EXPECT_NE(c.find("\"hold_page\":2"), std::string::npos);
 }
 
 TEST(Repro, ChecksForEachKind) {
