@@ -444,13 +444,19 @@ Step StepGenerator::next() {
     if (s.buf == BufSource::Uffd) {
       const uint64_t f = r.below(mix_.uffd_never ? 6 : 5);
       s.fault = f < 2 ? Fault::AtOnce : f < 4 ? Fault::Delay : f == 4 ? Fault::AfterCompletion : Fault::Never;
-      if (s.fault == Fault::Delay) s.fault_ms = static_cast<unsigned>(r.between(1, 20));
       if (s.fault == Fault::AfterCompletion) {
-        // At least one page populated before the held one when there are
-        // two: with none, nothing of the op can complete to be observed.
+        // The held page where a completion can be seen before it: a read
+        // needs one populated page before it to land in; otherwise request 0
+        // must lie wholly before it (whatever the misalignment, below 4096)
+        // for its CQE to come. Where neither can be, the op gets a delay.
         const uint64_t pages = (s.len * s.qd + 4095) / 4096;
-        s.hold_page = pages < 2 ? 0 : static_cast<unsigned>(r.between(1, pages - 1));
+        const uint64_t first = (caps & kCapRead) ? 1 : (s.len + 4095 + 4095) / 4096;
+        if (first < pages)
+          s.hold_page = static_cast<unsigned>(r.between(first, pages - 1));
+        else
+          s.fault = Fault::Delay;
       }
+      if (s.fault == Fault::Delay) s.fault_ms = static_cast<unsigned>(r.between(1, 20));
     }
     if (s.buf != BufSource::Mmap && r.chance(1, 8))
       s.buf_misalign = r.chance(1, 2) ? 512 : static_cast<unsigned>(r.between(1, 4095));

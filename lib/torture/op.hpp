@@ -82,8 +82,11 @@ std::optional<BufSource> parse_buf_source(const std::string& s);
 //    Pages [0, hold_page) of the buffer are populated before the op; the
 //    first fault on a page at or after hold_page is held until one of those
 //    is seen, or kAfterCompletionBoundMs passed (nothing was observable:
-//    the op faulted before any part of it was issued). The schedule changes
-//    timing only: the model expects what it expects with AtOnce.
+//    the op faulted before any part of it was issued). The generator puts
+//    hold_page where one can be seen (a read: after a populated page; qd >
+//    1: after request 0); a qd 1 write has neither and gets Delay instead.
+//    The schedule changes timing only: the model expects what it expects
+//    with AtOnce (the whole request, or for NOWAIT EAGAIN or a prefix).
 enum class Fault : uint8_t { None, AtOnce, Delay, Never, AfterCompletion };
 const char* fault_name(Fault f);
 inline constexpr unsigned kAfterCompletionBoundMs = 200;
