@@ -168,10 +168,10 @@ int run_torture(const TortureConfig& cfg, std::ostream& out) {
   fs::create_directories(dir);
   point_latest(cfg.results_root, run_id);
 
-  // Device events need a blank device to add: a loop device on an image of
-  // the tool's own, and only beside a filesystem the tool made of the same
-  // (never a --test-dir's devices, and a scratch pool hands over no spare:
-  // every pool device is in the filesystem).
+  // Device events need a blank device to add: beside a filesystem the tool
+  // made on loop images, a loop device on an image of its own; on a scratch
+  // pool only a device the user handed over with --spare-dev (every pool
+  // device is in the filesystem); never anything on a --test-dir.
   std::vector<std::unique_ptr<ScratchBlockDevice>> spare_devs;
   std::vector<std::string> spares;
   std::string no_device_events;
@@ -182,13 +182,17 @@ int run_torture(const TortureConfig& cfg, std::ostream& out) {
   if (device_events) {
     if (!ws.scratch())
       no_device_events = "a --test-dir's devices are not the tool's to add, remove or replace";
-    else if (!ws.scratch()->can_reprovision())
-      no_device_events = "every device of the scratch pool is in the filesystem; none is spare";
+    else if (!ws.scratch()->can_reprovision() && cfg.spare_devs.empty())
+      no_device_events = "every device of the scratch pool is in the filesystem; hand one over with --spare-dev";
     if (no_device_events.empty()) {
       Fd root = open_or_throw(test_dir, O_RDONLY | O_DIRECTORY);
       for (const auto& d : btrfs_devices(root.get()).devices) spare_size = std::max(spare_size, d.total_bytes);
-      spare_devs.push_back(std::make_unique<ScratchBlockDevice>(cfg.fs.scratch.base_dir, spare_size));
-      spares.push_back(spare_devs.back()->path());
+      if (!cfg.spare_devs.empty()) {
+        spares = cfg.spare_devs;  // checked by the command before anything was formatted
+      } else {
+        spare_devs.push_back(std::make_unique<ScratchBlockDevice>(cfg.fs.scratch.base_dir, spare_size));
+        spares.push_back(spare_devs.back()->path());
+      }
     } else {
       std::erase_if(mix.events, [](const EventInfo* e) { return e->needs_spare; });
     }
@@ -204,9 +208,11 @@ int run_torture(const TortureConfig& cfg, std::ostream& out) {
   out << fmt::format("KERNEL    -- {}\nTEST_DIR  -- {} ({})\nPROFILE   -- {}\nDEVICES   -- {}\nRESULTS   -- {}\n",
                      header.kernel, test_dir.string(), ws.provisioning(), profile.empty() ? "?" : profile,
                      devices.empty() ? "?" : fmt::format("{}", fmt::join(devices, "; ")), dir.string());
-  if (!spares.empty())
+  if (!spare_devs.empty())
     out << fmt::format("SPARE     -- {} (a {} sparse image of its own, for device events)\n", fmt::join(spares, " "),
                        format_size(spare_size));
+  else if (!spares.empty())
+    out << fmt::format("SPARE     -- {} (--spare-dev, for device events)\n", fmt::join(spares, " "));
   if (!no_device_events.empty()) out << "SPARE     -- none: device events not run: " << no_device_events << "\n";
   if (cfg.replay.empty())
     out << fmt::format("TORTURE   -- seed {}, {}, {} files, ops {}, events {}{}\n\n", header.seed,

@@ -11,6 +11,13 @@
 # nothing is left behind.
 . "$(dirname "$0")/lib.sh"
 cd "$WORK"
+LOOPS=()
+cleanup_torture() {
+  for l in "${LOOPS[@]}"; do losetup -d "$l" 2>/dev/null || true; done
+  cleanup_work
+}
+trap cleanup_torture EXIT
+attach() { truncate -s 1G "$WORK/$1.img"; DEV=$(losetup -f --show "$WORK/$1.img"); LOOPS+=("$DEV"); }
 
 expect_usage_error "'pwirte' is not an op" "unknown op" "$DT" torture --ops-mix pwirte
 expect_usage_error "did you mean 'balance'" "unknown event" "$DT" torture --events balanse
@@ -20,6 +27,7 @@ expect_usage_error "give one" "duration and ops" "$DT" torture --duration 1m --o
 expect_usage_error "no such readable file" "missing replay" "$DT" torture --replay "$WORK/nope.jsonl"
 expect_usage_error "is not a file count" "zero files" "$DT" torture --files 0
 expect_usage_error "is not both, nocow or datasum" "bad file kinds" "$DT" torture --file-kinds cow
+expect_usage_error "is for a scratch device pool" "--spare-dev without a pool" "$DT" torture --spare-dev /dev/null --ops 1
 expect_usage_error "is not known" "unknown injection" env DIOTORTURE_TORTURE_INJECT=bogus "$DT" torture --ops 1
 
 # Determinism: the op log minus timings (events end when they end, so the
@@ -129,6 +137,31 @@ set -e
 expect_eq "$rc" 0 "uffd-never faults are held and released"
 grep -q "held in the userfaultfd fault for 300 ms" "$WORK/never/latest/torture/oplog.jsonl" \
   && pass "a held fault is noted on its op" || fail "no op noted a held fault"
+
+# A scratch pool: device events only with a device handed over (--spare-dev),
+# which is checked like a pool device and must not be one of the pool.
+attach p1; P1=$DEV; attach p2; P2=$DEV; attach p3; P3=$DEV
+expect_usage_error "is also in the scratch pool" "spare in the pool" \
+  "$DT" torture --scratch-dev-pool "$P1 $P2" --profile raid1 --spare-dev "$P2" --ops 1
+set +e
+"$DT" torture --scratch-dev-pool "$P1 $P2" --profile raid1 --events device --ops 20 --no-progress \
+  --results "$WORK/pool0" >"$WORK/pool0.out" 2>&1
+rc0=$?
+"$DT" torture --scratch-dev-pool "$P1 $P2" --profile raid1 --spare-dev "$P3" --events device --seed 3 --ops 300 \
+  --no-progress --results "$WORK/pool" >"$WORK/pool.out" 2>&1
+rc=$?
+set -e
+cat "$WORK/pool.out"
+expect_eq "$rc0" 0 "a pool run without a spare passes"
+expect_contains "$(cat "$WORK/pool0.out")" "device events not run: every device of the scratch pool is in the filesystem; hand one over with --spare-dev" \
+  "no spare on a pool: device events not run, and why"
+expect_eq "$rc" 0 "a pool run with --spare-dev passes"
+expect_contains "$(cat "$WORK/pool.out")" "SPARE     -- $P3 (--spare-dev" "the handed-over spare is used"
+npool=$(grep -c '"event":"device"' "$WORK/pool/latest/torture/oplog.jsonl" || true)
+nbad=$(grep '"event":"device"' "$WORK/pool/latest/torture/oplog.jsonl" | grep -vc '"res":\[0\(,0\)*\]' || true)
+[ "$npool" -ge 1 ] && [ "$nbad" -eq 0 ] && pass "$npool device events with the spare, all succeeded" \
+  || fail "device events on the pool: $npool, $nbad failed"
+expect_contains "$(cat "$WORK/pool.out")" "btrfs check --readonly clean" "the pool's devices are whole again for btrfs check"
 
 # after-completion: each held fault is let go when a completion of its op is
 # seen (a CQE of another request of the batch, or read data landing in the
