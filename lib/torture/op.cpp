@@ -107,6 +107,11 @@ bool holds_fault(Fault f, size_t page, unsigned hold_page, bool held_already) {
   return f == Fault::AfterCompletion && !held_already && page >= hold_page;
 }
 
+void fit_hold_page(Step& s) {
+  const uint64_t pages = (s.len * s.qd + s.buf_misalign + 4095) / 4096;
+  if (s.fault == Fault::AfterCompletion && s.hold_page >= pages) s.hold_page = pages ? static_cast<unsigned>(pages - 1) : 0;
+}
+
 bool read_landed(const unsigned char* pages, size_t n, unsigned char fill) {
   for (size_t i = 0; i < n; ++i)
     if (pages[i] != fill) return true;
@@ -201,7 +206,7 @@ Step step_from_json(const nlohmann::json& j) {
     }
     s.fault_ms = static_cast<unsigned>(get_u("fault_ms", 0));
     s.hold_page = static_cast<unsigned>(get_u("hold_page", 0));
-    if (s.hold_page > (s.len * s.qd + s.buf_misalign + 4095) / 4096)
+    if (s.hold_page >= std::max<uint64_t>(1, (s.len * s.qd + s.buf_misalign + 4095) / 4096))
       throw std::runtime_error("hold_page beyond the buffer");
     s.inject_page = static_cast<int>(j.value("inject_page", -1));
   }

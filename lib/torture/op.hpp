@@ -130,6 +130,10 @@ struct Step {
   const OpInfo& info() const;  // only for ops
 };
 
+// After a step's len, qd or misalignment shrank: its hold page inside the
+// buffer again (the last page), so the step stays one a replay accepts.
+void fit_hold_page(Step& s);
+
 nlohmann::json step_to_json(const Step& s);
 // Throws std::runtime_error naming the field on a malformed entry.
 Step step_from_json(const nlohmann::json& j);

@@ -178,8 +178,16 @@ TEST(AfterCompletion, InTheOpLog) {
   EXPECT_EQ(back.hold_page, 3u);
   EXPECT_EQ(back.fault_seen, s.fault_seen);
   nlohmann::json bad = j;
-  bad["hold_page"] = 9;  // beyond the 4 pages of the buffer
+  bad["hold_page"] = 4;  // beyond the 4 pages of the buffer
   EXPECT_THROW(step_from_json(bad), std::runtime_error);
+  // The shrinker halves len: the hold page moves into the buffer again.
+  s.len = 4096;
+  fit_hold_page(s);
+  EXPECT_EQ(s.hold_page, 1u);
+  EXPECT_NO_THROW(step_from_json(step_to_json(s)));
+  s.qd = 1;
+  fit_hold_page(s);
+  EXPECT_EQ(s.hold_page, 0u);
 }
 
 }  // namespace
