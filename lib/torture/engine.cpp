@@ -364,7 +364,8 @@ OpBuffer Engine::make_buffer(Step& s, uint64_t total, bool write) {
     // AfterCompletion: the pages before the hold page are there when the op
     // starts (served at once as these reads fault them in).
     if (s.fault == Fault::AfterCompletion)
-      for (size_t pg = 0; pg < s.hold_page && pg * ps < span; ++pg) (void)*reinterpret_cast<volatile char*>(base + pg * ps);
+      for (size_t pg = 0; pg < s.hold_page && pg * ps < span; ++pg)
+        (void)*reinterpret_cast<volatile char*>(base + pg * ps);
     return b;
   }
   // Heap.

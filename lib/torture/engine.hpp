@@ -5,7 +5,8 @@
 // the same through O_DIRECT and through the page cache, holes only where the
 // model has them, i_size and st_blocks sane; every so often (and at the end)
 // every RAID copy is compared and the kernel log scanned; at the end every
-// file is verified in full and a read-only scrub must find nothing.
+// file is verified in full and a read-only scrub must find nothing (here, or
+// in the parent's filesystem check: final_scrub).
 // It stops at the first failure: that prefix of the op log is what the
 // shrinker reduces.
 #pragma once

@@ -109,7 +109,8 @@ bool holds_fault(Fault f, size_t page, unsigned hold_page, bool held_already) {
 
 void fit_hold_page(Step& s) {
   const uint64_t pages = (s.len * s.qd + s.buf_misalign + 4095) / 4096;
-  if (s.fault == Fault::AfterCompletion && s.hold_page >= pages) s.hold_page = pages ? static_cast<unsigned>(pages - 1) : 0;
+  if (s.fault == Fault::AfterCompletion && s.hold_page >= pages)
+    s.hold_page = pages ? static_cast<unsigned>(pages - 1) : 0;
 }
 
 bool read_landed(const unsigned char* pages, size_t n, unsigned char fill) {

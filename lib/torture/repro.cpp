@@ -217,14 +217,17 @@ std::string rwf_names(uint32_t flags) {
 std::string event_code(const Step& s, const std::set<unsigned>& used) {
   if (s.event == "sync") return "syncfs(nd);";
   if (s.event == "drop-caches")
-    return "int d = open(\"/proc/sys/vm/drop_caches\", O_WRONLY);\n    sync();\n    if (d < 0 || write(d, \"3\", 1) != 1) die(\"drop_caches\");";
+    return "int d = open(\"/proc/sys/vm/drop_caches\", O_WRONLY);\n    sync();\n"
+           "    if (d < 0 || write(d, \"3\", 1) != 1) die(\"drop_caches\");";
   if (s.event == "scrub")
     return "struct btrfs_ioctl_scrub_args a = {.end = -1ULL, .flags = BTRFS_SCRUB_READONLY};\n"
            "    for (a.devid = 1; a.devid < 16; a.devid++) ioctl(nd, BTRFS_IOC_SCRUB, &a);";
   if (s.event == "defrag") {
     if (!used.count(s.file)) return "/* defrag of a file no step here uses: left out */";
-    return fmt::format("struct btrfs_ioctl_defrag_range_args a = {{.len = -1ULL, .flags = BTRFS_DEFRAG_RANGE_START_IO}};\n"
-                       "    ioctl(fd[{}], BTRFS_IOC_DEFRAG_RANGE, &a);", s.file);
+    return fmt::format(
+        "struct btrfs_ioctl_defrag_range_args a = {{.len = -1ULL, .flags = BTRFS_DEFRAG_RANGE_START_IO}};\n"
+        "    ioctl(fd[{}], BTRFS_IOC_DEFRAG_RANGE, &a);",
+        s.file);
   }
   if (s.event == "snapshot")
     return "struct btrfs_ioctl_vol_args_v2 a = {.fd = open(\".\", O_RDONLY), .name = \"snap\"};\n"
@@ -237,20 +240,26 @@ std::string event_code(const Step& s, const std::set<unsigned>& used) {
     const bool meta = s.arg == "metadata" || s.arg == "mconvert";
     const bool usage = s.arg == "data-usage" || s.arg == "metadata";
     const bool ctl = s.arg == "pause-resume" || s.arg == "cancel";
+    const char* what = ctl    ? "BTRFS_BALANCE_DATA | BTRFS_BALANCE_METADATA"
+                       : meta ? "BTRFS_BALANCE_METADATA | BTRFS_BALANCE_SYSTEM | BTRFS_BALANCE_FORCE"
+                              : "BTRFS_BALANCE_DATA";
     std::string c = fmt::format(
-        "struct btrfs_ioctl_balance_args b = {{.flags = {}{}}};  /* {} */\n    ", ctl ? "BTRFS_BALANCE_DATA | BTRFS_BALANCE_METADATA"
-        : meta ? "BTRFS_BALANCE_METADATA | BTRFS_BALANCE_SYSTEM | BTRFS_BALANCE_FORCE" : "BTRFS_BALANCE_DATA",
+        "struct btrfs_ioctl_balance_args b = {{.flags = {}{}}};  /* {} */\n    ", what,
         usage ? fmt::format(", .{} = {{.flags = BTRFS_BALANCE_ARGS_USAGE, .usage = 90}}", meta ? "meta" : "data") : "",
         s.arg);
     if (!ctl) return c + "ioctl(nd, BTRFS_IOC_BALANCE_V2, &b);";
+    // Started beside, then paused (and resumed) or cancelled, as the run did.
+    const bool cancel = s.arg == "cancel";
     return c + fmt::format("if (!fork()) _exit(ioctl(nd, BTRFS_IOC_BALANCE_V2, &b) != 0);\n"
                            "    usleep({});\n    ioctl(nd, BTRFS_IOC_BALANCE_CTL, {});\n    wait(0);{}",
-                           (20 + s.seq % 50) * 1000, s.arg == "cancel" ? "BTRFS_BALANCE_CTL_CANCEL" : "BTRFS_BALANCE_CTL_PAUSE",
-                           s.arg == "cancel" ? "" : "\n    b.flags = BTRFS_BALANCE_RESUME;\n    ioctl(nd, BTRFS_IOC_BALANCE_V2, &b);");
+                           (20 + s.seq % 50) * 1000, cancel ? "BTRFS_BALANCE_CTL_CANCEL" : "BTRFS_BALANCE_CTL_PAUSE",
+                           cancel ? "" : "\n    b.flags = BTRFS_BALANCE_RESUME;\n    ioctl(nd, BTRFS_IOC_BALANCE_V2, &b);");
   }
   if (s.event == "device") {
     // The spare goes in before anything goes out; the devices are put back.
-    std::string c = "if (!spare) {\n      fprintf(stderr, \"device event left out: name a spare device after DIR\\n\");\n      _exit(0);\n    }\n    ";
+    std::string c =
+        "if (!spare) {\n      fprintf(stderr, \"device event left out: name a spare device after DIR\\n\");\n"
+        "      _exit(0);\n    }\n    ";
     if (s.arg == "add") return c + "dev(nd, BTRFS_IOC_ADD_DEV, spare, 0);\n    dev(nd, BTRFS_IOC_RM_DEV_V2, spare, 0);";
     c += fmt::format("char *v = member(nd, {});\n    ", s.file);
     if (s.arg == "remove") c += "dev(nd, BTRFS_IOC_ADD_DEV, spare, 0);\n    dev(nd, BTRFS_IOC_RM_DEV_V2, v, 0);\n    ";
@@ -313,7 +322,8 @@ std::string make_repro(const OpLog& log, const Failure& failure) {
   c += "  if (argc > 1 && chdir(argv[1])) die(argv[1]);\n";
   if (devices) c += "  spare = argc > 2 ? argv[2] : 0;\n";
   if (snapshots)  // the snapshot event needs a subvolume to snapshot
-    c += "  { struct btrfs_ioctl_vol_args v = {.name = \"sv\"}; if (ioctl(open(\".\", O_RDONLY), BTRFS_IOC_SUBVOL_CREATE, &v) || chdir(\"sv\")) die(\"subvolume sv\"); }\n";
+    c += "  { struct btrfs_ioctl_vol_args v = {.name = \"sv\"};\n"
+         "    if (ioctl(open(\".\", O_RDONLY), BTRFS_IOC_SUBVOL_CREATE, &v) || chdir(\"sv\")) die(\"subvolume sv\"); }\n";
   c += "  mkdir(\"datasum\", 0755);\n  mkdir(\"nocow\", 0755);\n";
   c += "  int nd = open(\"nocow\", O_RDONLY), fl = 0, spacer = open(\"spacer\", O_RDWR | O_CREAT | O_TRUNC, 0644);\n";
   c += "  if (nd < 0 || ioctl(nd, FS_IOC_GETFLAGS, &fl) || (fl |= FS_NOCOW_FL, ioctl(nd, FS_IOC_SETFLAGS, &fl))) die(\"chattr +C nocow\");\n";
@@ -339,7 +349,8 @@ std::string make_repro(const OpLog& log, const Failure& failure) {
            return t;
          }()).dump() + " */\n";
     if (s.is_event()) {
-      c += "  if (!evfork()) {  /* beside the steps that follow */\n    " + event_code(s, used) + "\n    _exit(0);\n  }\n";
+      c += "  if (!evfork()) {  /* beside the steps that follow */\n    " + event_code(s, used) +
+           "\n    _exit(0);\n  }\n";
       continue;
     }
     last_op = &s;
