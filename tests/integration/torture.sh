@@ -17,7 +17,7 @@ cleanup_torture() {
   cleanup_work
 }
 trap cleanup_torture EXIT
-attach() { truncate -s 1G "$WORK/$1.img"; DEV=$(losetup -f --show "$WORK/$1.img"); LOOPS+=("$DEV"); }
+attach() { truncate -s 4G "$WORK/$1.img"; DEV=$(losetup -f --show "$WORK/$1.img"); LOOPS+=("$DEV"); }
 
 expect_usage_error "'pwirte' is not an op" "unknown op" "$DT" torture --ops-mix pwirte
 expect_usage_error "did you mean 'balance'" "unknown event" "$DT" torture --events balanse
