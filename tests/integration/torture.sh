@@ -100,7 +100,7 @@ set +e
 out=$(timeout 120 "$WORK/repro" "$WORK/rmnt" 2>&1)
 rc=$?
 # The same filesystem as a --test-dir: not ours to unmount or to add devices to.
-"$DT" torture --test-dir "$WORK/rmnt" --ops 30 --events device,sync --no-progress --results "$WORK/td" \
+"$DT" torture --test-dir "$WORK/rmnt" --ops 30 --events device,sync --no-progress --no-shrink --results "$WORK/td" \
   >"$WORK/td.out" 2>&1
 tdrc=$?
 set -e
@@ -148,7 +148,7 @@ set +e
   --results "$WORK/pool0" >"$WORK/pool0.out" 2>&1
 rc0=$?
 "$DT" torture --scratch-dev-pool "$P1 $P2" --profile raid1 --spare-dev "$P3" --events device --seed 3 --ops 300 \
-  --no-progress --results "$WORK/pool" >"$WORK/pool.out" 2>&1
+  --no-progress --no-shrink --results "$WORK/pool" >"$WORK/pool.out" 2>&1
 rc=$?
 set -e
 cat "$WORK/pool.out"
@@ -167,7 +167,7 @@ expect_contains "$(cat "$WORK/pool.out")" "btrfs check --readonly clean" "the po
 # seen (a CQE of another request of the batch, or read data landing in the
 # pages before it), and the model's checks pass.
 set +e
-"$DT" torture --seed 4 --ops 600 --ops-mix dio,uring --events none --no-progress --results "$WORK/ac" \
+"$DT" torture --seed 4 --ops 600 --ops-mix dio,uring --events none --no-progress --no-shrink --results "$WORK/ac" \
   >"$WORK/ac.out" 2>&1
 rc=$?
 set -e
