@@ -1,10 +1,11 @@
 // diotorture torture [--seed N] [--duration 10m | --ops N] [--files N] [--ops-mix LIST] [--events LIST]
-//                    [--replay OPLOG] [--no-shrink] [--no-progress] [filesystem options as for run]
+//                    [--replay OPLOG] [--no-shrink] [--no-progress] [--spare-dev DEV]... [filesystem options as for run]
 // Checks the options and hands a TortureConfig to lib/torture.
 #include <unistd.h>
 
 #include <fmt/format.h>
 
+#include <algorithm>
 #include <iostream>
 #include <memory>
 
@@ -22,6 +23,7 @@ struct TortureCli {
   std::string seed = "1", duration, ops, files = "4", ops_mix, events = "all", replay, results = "results",
               shrink_budget = "300", stall = "120";
   bool no_shrink = false, no_progress = false;
+  std::vector<std::string> spare_devs;
   FilesystemRequest fs;
 };
 
@@ -64,13 +66,27 @@ int torture(const TortureCli& c) {
   cfg.progress = !c.no_progress;
   cfg.results_root = c.results;
   cfg.inject = injection_from_env();
-  if (!cfg.inject.empty() && cfg.inject != "uffd-wrong-page" && cfg.inject != "uffd-hang")
-    throw SetupError(fmt::format("DIOTORTURE_TORTURE_INJECT='{}' is not known; the test switch takes uffd-wrong-page "
-                                 "or uffd-hang",
+  if (!cfg.inject.empty() && cfg.inject != "uffd-wrong-page" && cfg.inject != "uffd-hang" &&
+      cfg.inject != "corrupt-copy")
+    throw SetupError(fmt::format("DIOTORTURE_TORTURE_INJECT='{}' is not known; the test switch takes uffd-wrong-page, "
+                                 "uffd-hang or corrupt-copy",
                                  cfg.inject));
   if (::geteuid() != 0)
     throw SetupError("diotorture torture needs root (it mounts filesystems, reads devices and /dev/kmsg); rerun it as root");
   cfg.fs = choose_filesystem(c.fs);
+  if (!c.spare_devs.empty()) {
+    // Only beside a pool the tool formats: a device added to a --test-dir
+    // would change the user's filesystem; loop images bring their own spare.
+    if (cfg.fs.scratch.pool.empty())
+      throw SetupError("--spare-dev is for a scratch device pool (--scratch-dev-pool); a self-provisioned filesystem "
+                       "makes its own spare and a --test-dir gets none; drop --spare-dev");
+    for (const auto& d : c.spare_devs) {
+      if (std::find(cfg.fs.scratch.pool.begin(), cfg.fs.scratch.pool.end(), d) != cfg.fs.scratch.pool.end())
+        throw SetupError(fmt::format("--spare-dev {} is also in the scratch pool; name a device outside it", d));
+      check_scratch_device(d, cfg.fs.scratch.force_mkfs, "--spare-dev");
+    }
+    cfg.spare_devs = c.spare_devs;
+  }
   return run_torture(cfg, std::cout);
 }
 
@@ -91,8 +107,13 @@ Action setup_torture(CLI::App& sub) {
                  "Ops and groups to choose from, comma separated (dio, uring, buffered, mmap, meta, op names; "
                  "plus uffd-never, no-mutate, no-mmap-buffers; default all)");
   sub.add_option("--events", o->events,
-                 "Concurrent events: all, none, or scrub, balance, defrag, snapshot, sync, drop-caches")
+                 "Concurrent events: all, none, or scrub, balance, defrag, snapshot, sync, drop-caches, device "
+                 "(device: add/remove/replace with a spare loop device the tool makes; self-provisioned "
+                 "filesystems only)")
       ->capture_default_str();
+  sub.add_option("--spare-dev", o->spare_devs,
+                 "With --scratch-dev-pool: a blank device device events may add to the filesystem and remove "
+                 "again (checked like a pool device; --force-mkfs if it holds a filesystem)");
   sub.add_option("--replay", o->replay, "Rerun this oplog.jsonl (or minimal.jsonl) on a fresh filesystem");
   sub.add_flag("--no-shrink", o->no_shrink, "On a failure, keep the full op log; do not shrink it");
   sub.add_option("--shrink-budget", o->shrink_budget, "Seconds the shrinker may spend")

@@ -121,6 +121,15 @@ CopyReader::CopyReader(const fs::path& path) : path_(path) {
 
 void CopyReader::refresh() {
   try {
+    // Devices come and go (device add/remove/replace): ids and paths too.
+    BtrfsFsDevices now = btrfs_devices(fs_fd_.get());
+    auto key = [](const BtrfsFsDevices& d) {
+      std::vector<std::pair<uint64_t, std::string>> k;
+      for (const auto& x : d.devices) k.emplace_back(x.devid, x.path);
+      return k;
+    };
+    if (key(now) != key(devs_)) dev_fds_.clear();
+    devs_ = std::move(now);
     chunks_ = read_chunk_tree(fs_fd_.get());
   } catch (const std::system_error& e) {
     throw SetupError(fmt::format("cannot read the chunk tree of {} ({}); the copy reader needs root", path_.string(),

@@ -92,7 +92,8 @@ class CopyReader {
 
   const BtrfsFsDevices& devices() const { return devs_; }
   const std::vector<Chunk>& chunks() const { return chunks_; }
-  // Re-reads the chunk tree: writes may have allocated new chunks.
+  // Re-reads the devices and the chunk tree: writes may have allocated new
+  // chunks, device add/remove/replace changed where they are.
   void refresh();
   // "raid1" (or "raid1+single" while a conversion is half done).
   std::string data_profile() const;

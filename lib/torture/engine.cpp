@@ -85,6 +85,14 @@ struct OpBuffer {
   std::unique_ptr<UserfaultRegion> uffd;
   std::shared_ptr<std::atomic<bool>> release;  // Fault::Never: set to let the handler answer
   std::shared_ptr<std::atomic<int>> faults;
+  // Fault::AfterCompletion: the request index of the op's first CQE (-1:
+  // none yet), and what the handler saw before it released the held fault.
+  struct Seen {
+    std::mutex mu;
+    std::string text = "not faulted at or after the hold page";
+  };
+  std::shared_ptr<std::atomic<int>> first_cqe;
+  std::shared_ptr<Seen> fault_seen;
 };
 
 class Engine {
@@ -219,7 +227,7 @@ void Engine::setup() {
     emit(nlohmann::json{{"type", "note"}, {"msg", std::string("no copy comparison: ") + e.what()}}.dump());
   }
   kmsg_ = std::make_unique<KmsgWatch>(fmt::format("diotorture torture seed {}", cfg_.header.seed));
-  EventTargets targets{subvol_, subvol_, cfg_.work_dir, {}};
+  EventTargets targets{subvol_, subvol_, cfg_.work_dir, {}, cfg_.spares};
   for (const auto& f : files_) targets.files.push_back(f.path);
   events_ = std::make_unique<EventRunner>(
       targets,
@@ -303,13 +311,47 @@ OpBuffer Engine::make_buffer(Step& s, uint64_t total, bool write) {
     const Fault fault = s.fault;
     const unsigned delay = s.fault_ms;
     const int inject = s.inject_page;
+    const unsigned hold_page = s.hold_page;
     auto release = b.release;
     auto faults = b.faults;
+    b.first_cqe = std::make_shared<std::atomic<int>>(-1);
+    b.fault_seen = std::make_shared<OpBuffer::Seen>();
+    auto first_cqe = b.first_cqe;
+    auto seen = b.fault_seen;
+    auto held = std::make_shared<bool>(false);  // only the handler thread touches it
+    char* const base = b.uffd->data();
     b.uffd->serve([=](size_t page, char* out) {
       // The first fault of the op is held (the window the schedule opens);
       // the rest are answered at once, so a large buffer costs one delay.
       if (faults->fetch_add(1) == 0 && fault == Fault::Delay)
         std::this_thread::sleep_for(std::chrono::milliseconds(delay));
+      if (holds_fault(fault, page, hold_page, *held)) {
+        // Held until a partial completion of this op is seen (see Fault).
+        // The handler thread holds it, so faults behind it wait too: only
+        // requests wholly in the populated pages can complete meanwhile.
+        *held = true;
+        const auto h0 = Clock::now();
+        const auto since = [&] {
+          return std::chrono::duration_cast<std::chrono::milliseconds>(Clock::now() - h0).count();
+        };
+        std::lock_guard<std::mutex> l(seen->mu);
+        for (;;) {
+          if (const int r = first_cqe->load(); r >= 0) {
+            seen->text = fmt::format("page {} held until the CQE of request {} ({} ms)", page, r, since());
+            break;
+          }
+          if (!write && read_landed(reinterpret_cast<const unsigned char*>(base), hold_page * ps, 0xee)) {
+            seen->text = fmt::format("page {} held until read data landed in pages before it ({} ms)", page, since());
+            break;
+          }
+          if (since() >= kAfterCompletionBoundMs) {
+            seen->text = fmt::format("page {} held {} ms: no completion observable, released", page,
+                                kAfterCompletionBoundMs);
+            break;
+          }
+          std::this_thread::sleep_for(std::chrono::microseconds(200));
+        }
+      }
       while (!release->load()) std::this_thread::sleep_for(std::chrono::milliseconds(1));
       if (!write) {
         std::memset(out, 0xee, ps);
@@ -319,6 +361,11 @@ OpBuffer Engine::make_buffer(Step& s, uint64_t total, bool write) {
       const uint64_t s2 = static_cast<int>(page) == inject ? seed ^ 0xbadbadbadULL : seed;
       fill_pattern(out, ps, base_pos + page * ps, s2);
     });
+    // AfterCompletion: the pages before the hold page are there when the op
+    // starts (served at once as these reads fault them in).
+    if (s.fault == Fault::AfterCompletion)
+      for (size_t pg = 0; pg < s.hold_page && pg * ps < span; ++pg)
+        (void)*reinterpret_cast<volatile char*>(base + pg * ps);
     return b;
   }
   // Heap.
@@ -499,7 +546,13 @@ void Engine::exec_rw(Step& s) {
       sqe->user_data = r;
     }
     s.res.assign(s.qd, 0);
-    ring_->submit_and_reap(s.qd, [&](uint64_t ud, int res) { s.res.at(ud) = res; });
+    ring_->submit_and_reap(s.qd, [&](uint64_t ud, int res) {
+      s.res.at(ud) = res;
+      if (b.first_cqe) {
+        int none = -1;
+        b.first_cqe->compare_exchange_strong(none, static_cast<int>(ud));
+      }
+    });
   } else {
     ssize_t n;
     if (rwf == 0 && s.iovs == 1)
@@ -514,6 +567,10 @@ void Engine::exec_rw(Step& s) {
     mutator.join();
   }
   if (releaser.joinable()) releaser.join();
+  if (s.fault == Fault::AfterCompletion && b.fault_seen) {
+    std::lock_guard<std::mutex> l(b.fault_seen->mu);  // a held fault was let go before the op could end
+    s.fault_seen = b.fault_seen->text;
+  }
 
   // The answer must be exactly one the model allows.
   const std::string name = f.path.filename().string();
@@ -722,7 +779,7 @@ bool Engine::check_copies(uint64_t seq, const char* when) {
 
 bool Engine::check_kernel_log(uint64_t seq) {
   if (!kmsg_) return true;
-  std::vector<std::string> devs;
+  std::vector<std::string> devs = cfg_.spares;  // a spare is the filesystem's while added
   if (copies_)
     for (const auto& d : copies_->devices().devices) devs.push_back(d.path);
   auto lines = own_kernel_lines(kmsg_->collect(), devs);
@@ -734,6 +791,9 @@ bool Engine::check_kernel_log(uint64_t seq) {
 bool Engine::final_checks(uint64_t seq) {
   events_->drain();
   if (failed_) return false;
+  std::string restored;
+  if (!events_->restore_devices(&restored)) return fail(seq, "error", "final", restored);
+  if (!restored.empty()) emit(nlohmann::json{{"type", "note"}, {"msg", restored}}.dump());
   Step end;
   end.seq = seq;
   end.event = "final";
@@ -749,7 +809,7 @@ bool Engine::final_checks(uint64_t seq) {
   else
     emit(nlohmann::json{{"type", "note"}, {"msg", "no copies to compare on this profile"}}.dump());
   // After the copies agree, the scrub checks checksums and metadata.
-  if (copies_) {
+  if (copies_ && cfg_.final_scrub) {
     Fd root = open_or_throw(subvol_, O_RDONLY | O_DIRECTORY);
     ScrubTotals t = scrub_readonly(root.get(), copies_->devices());
     emit(nlohmann::json{{"type", "note"}, {"msg", "final read-only scrub: " + t.summary()}}.dump());
@@ -785,6 +845,7 @@ int Engine::run() {
       s = cfg_.replay[replay_index++];
       s.res.clear();
       s.note.clear();
+      s.fault_seen.clear();
       s.t_us = s.dur_us = s.end_seq = 0;
     } else {
       if (cfg_.max_ops && ops_done_ >= cfg_.max_ops) break;

@@ -5,7 +5,8 @@
 // the same through O_DIRECT and through the page cache, holes only where the
 // model has them, i_size and st_blocks sane; every so often (and at the end)
 // every RAID copy is compared and the kernel log scanned; at the end every
-// file is verified in full and a read-only scrub must find nothing.
+// file is verified in full and a read-only scrub must find nothing (here, or
+// in the parent's filesystem check: final_scrub).
 // It stops at the first failure: that prefix of the op log is what the
 // shrinker reduces.
 #pragma once
@@ -29,7 +30,12 @@ struct EngineConfig {
   double duration_s = 0;
   std::string inject;              // test-only: "uffd-wrong-page", "uffd-hang"
   bool final_checks = true;        // full verification, copies and scrub at the end
+  // The read-only scrub among the final checks. The main run leaves it to
+  // the parent's filesystem check (check_filesystem: scrub, then btrfs check
+  // unmounted), so it is not done twice; shrink candidates scrub themselves.
+  bool final_scrub = true;
   unsigned copies_every = 128;     // ops between copy comparisons
+  std::vector<std::string> spares; // blank devices of the tool's own for device events
   int oplog_fd = -1;               // each finished step is appended here as a JSON line
   int report_fd = -1;              // progress, start and failure lines for the parent
 };

@@ -8,6 +8,7 @@
 
 #include <fmt/format.h>
 
+#include <algorithm>
 #include <chrono>
 #include <cstring>
 
@@ -34,6 +35,41 @@ uint64_t profile_bits(const std::string& name) {
 }
 
 std::string convert_target(const std::string& current) { return current == "single" ? "dup" : "single"; }
+
+std::string describe(const DeviceAction& a) {
+  switch (a.kind) {
+    case DeviceAction::Kind::Add: return "add " + a.dev;
+    case DeviceAction::Kind::Remove: return "remove " + a.dev;
+    case DeviceAction::Kind::Replace: return "replace " + a.dev + " with " + a.to;
+  }
+  return "?";
+}
+
+std::vector<DeviceAction> plan_device_event(const std::string& arg, const std::vector<std::string>& members,
+                                            const std::string& spare, unsigned target) {
+  using K = DeviceAction::Kind;
+  if (members.empty() || spare.empty() || std::find(members.begin(), members.end(), spare) != members.end()) return {};
+  const std::string& victim = members[target % members.size()];
+  if (arg == "add") return {{K::Add, spare, ""}};
+  // Added first: the filesystem keeps as many devices as it had.
+  if (arg == "remove") return {{K::Add, spare, ""}, {K::Remove, victim, ""}};
+  if (arg == "replace") return {{K::Replace, victim, spare}};
+  return {};
+}
+
+std::vector<DeviceAction> plan_restore(const std::vector<std::string>& members,
+                                       const std::vector<std::string>& originals) {
+  using K = DeviceAction::Kind;
+  std::vector<DeviceAction> out;
+  auto has = [](const std::vector<std::string>& v, const std::string& d) {
+    return std::find(v.begin(), v.end(), d) != v.end();
+  };
+  for (const auto& d : originals)
+    if (!has(members, d)) out.push_back({K::Add, d, ""});
+  for (const auto& d : members)
+    if (!has(originals, d)) out.push_back({K::Remove, d, ""});
+  return out;
+}
 
 namespace {
 
@@ -67,7 +103,107 @@ btrfs_balance_args convert_to(const std::string& profile) {
 EventRunner::EventRunner(EventTargets targets, std::function<void(const Step&, const std::string&)> on_done,
                          std::function<uint64_t()> current_seq)
     : t_(std::move(targets)), on_done_(std::move(on_done)), current_seq_(std::move(current_seq)) {
+  if (!t_.spares.empty()) {
+    Fd root = open_or_throw(t_.fs_root, O_RDONLY | O_DIRECTORY);
+    for (const auto& d : btrfs_devices(root.get()).devices) originals_.push_back(d.path);
+  }
   thread_ = std::thread([this] { loop(); });
+}
+
+namespace {
+
+std::vector<std::string> member_paths(int root_fd) {
+  std::vector<std::string> out;
+  for (const auto& d : btrfs_devices(root_fd).devices) out.push_back(d.path);
+  return out;
+}
+
+// BTRFS_IOC_RM_DEV_V2 and friends answer positive btrfs error codes besides -errno.
+std::string device_rc_name(int64_t rc) {
+  if (rc <= 0) return rc == 0 ? "ok" : errno_name(static_cast<int>(-rc));
+  static const char* const names[] = {"?", "RAID1_MIN_NOT_MET", "RAID10_MIN_NOT_MET", "RAID5_MIN_NOT_MET",
+                                      "RAID6_MIN_NOT_MET", "TGT_REPLACE", "MISSING_NOT_FOUND", "ONLY_WRITABLE",
+                                      "EXCL_RUN_IN_PROGRESS", "RAID1C3_MIN_NOT_MET", "RAID1C4_MIN_NOT_MET"};
+  return rc < static_cast<int64_t>(std::size(names)) ? fmt::format("BTRFS_ERROR_DEV_{}", names[rc])
+                                                     : fmt::format("btrfs error {}", rc);
+}
+
+int64_t device_ioctl(int root_fd, const DeviceAction& a) {
+  using K = DeviceAction::Kind;
+  if (a.kind == K::Add) {
+    btrfs_ioctl_vol_args v{};
+    std::snprintf(v.name, sizeof v.name, "%s", a.dev.c_str());
+    const int rc = ::ioctl(root_fd, BTRFS_IOC_ADD_DEV, &v);
+    return rc < 0 ? -errno : rc;
+  }
+  uint64_t devid = 0;
+  for (const auto& d : btrfs_devices(root_fd).devices)
+    if (d.path == a.dev) devid = d.devid;
+  if (!devid) return -ENODEV;
+  if (a.kind == K::Remove) {
+    btrfs_ioctl_vol_args_v2 v{};
+    v.flags = BTRFS_DEVICE_SPEC_BY_ID;
+    v.devid = devid;
+    const int rc = ::ioctl(root_fd, BTRFS_IOC_RM_DEV_V2, &v);
+    return rc < 0 ? -errno : rc;
+  }
+  // START blocks until the copy is done and the target has taken the
+  // source's place (btrfs-progs forks to the background for that reason).
+  btrfs_ioctl_dev_replace_args r{};
+  r.cmd = BTRFS_IOCTL_DEV_REPLACE_CMD_START;
+  r.start.srcdevid = devid;
+  r.start.cont_reading_from_srcdev_mode = BTRFS_IOCTL_DEV_REPLACE_CONT_READING_FROM_SRCDEV_MODE_ALWAYS;
+  std::snprintf(reinterpret_cast<char*>(r.start.tgtdev_name), sizeof r.start.tgtdev_name, "%s", a.to.c_str());
+  if (::ioctl(root_fd, BTRFS_IOC_DEV_REPLACE, &r) < 0) return -errno;
+  // result: 0 no error, else NOT_STARTED/ALREADY_STARTED/SCRUB_INPROGRESS, as btrfs error 100+.
+  return r.result == BTRFS_IOCTL_DEV_REPLACE_RESULT_NO_ERROR ? 0 : static_cast<int64_t>(100 + r.result);
+}
+
+}  // namespace
+
+bool EventRunner::run_device_actions(const std::vector<DeviceAction>& actions, int root_fd, Step& s) {
+  for (const auto& a : actions) {
+    const int64_t rc = device_ioctl(root_fd, a);
+    s.res.push_back(rc);
+    s.note += fmt::format("{}{}: {}", s.note.empty() ? "" : "; ", describe(a), device_rc_name(rc));
+    if (rc != 0) return false;
+  }
+  return true;
+}
+
+void EventRunner::run_device_event(Step& s, int root_fd) {
+  if (t_.spares.empty()) {
+    s.note = "no spare device: not run";
+    return;
+  }
+  // A restore that failed earlier is retried first.
+  if (!plan_restore(member_paths(root_fd), originals_).empty()) {
+    s.note = "devices not as at the start; restoring first";
+    if (!run_device_actions(plan_restore(member_paths(root_fd), originals_), root_fd, s)) return;
+  }
+  const std::vector<std::string> members = member_paths(root_fd);
+  const std::string& spare = t_.spares[s.seq % t_.spares.size()];
+  auto actions = plan_device_event(s.arg, members, spare, s.file);
+  if (actions.empty()) {
+    s.note += fmt::format("{}nothing to do for '{}'", s.note.empty() ? "" : "; ", s.arg);
+    return;
+  }
+  run_device_actions(actions, root_fd, s);
+  run_device_actions(plan_restore(member_paths(root_fd), originals_), root_fd, s);
+}
+
+bool EventRunner::restore_devices(std::string* note) {
+  if (t_.spares.empty()) return true;
+  Fd root = open_or_throw(t_.fs_root, O_RDONLY | O_DIRECTORY);
+  Step s;
+  run_device_actions(plan_restore(member_paths(root.get()), originals_), root.get(), s);
+  const auto left = plan_restore(member_paths(root.get()), originals_);
+  if (left.empty()) {
+    *note = s.note.empty() ? "" : "devices restored at the end: " + s.note;
+    return true;
+  }
+  *note = fmt::format("the device set could not be restored ({}); still to do: {}", s.note, describe(left.front()));
+  return false;
 }
 
 EventRunner::~EventRunner() {
@@ -163,6 +299,10 @@ std::string EventRunner::run_one(Step& s) {
       rc2 = ::ioctl(dst.get(), BTRFS_IOC_SNAP_DESTROY, &d) == 0 ? 0 : -errno;
     }
     s.res = {rc, rc2};
+    return "";
+  }
+  if (s.event == "device") {
+    run_device_event(s, root.get());
     return "";
   }
   if (s.event == "scrub") {

@@ -48,9 +48,14 @@ const std::vector<EventInfo> kEvents = {
     {"snapshot", "snapshot the torture subvolume, then delete the snapshot", false},
     {"sync", "syncfs of the filesystem", false},
     {"drop-caches", "echo 3 > /proc/sys/vm/drop_caches", false},
+    {"device",
+     "add a spare device, remove a device, or replace one with the spare; the device set restored after each "
+     "(BTRFS_IOC_ADD_DEV, BTRFS_IOC_RM_DEV_V2, BTRFS_IOC_DEV_REPLACE)",
+     false, true},
 };
 
 const char* const kBalanceArgs[] = {"data-usage", "metadata", "dconvert", "mconvert", "pause-resume", "cancel"};
+const char* const kDeviceArgs[] = {"add", "remove", "replace"};
 
 uint64_t mix64(uint64_t x) {
   Prng p(x);
@@ -81,7 +86,7 @@ const OpInfo& Step::info() const {
 namespace {
 const char* const kFlagNames[] = {"nowait", "async", "append", "dsync", "keep-size", "mutate"};
 const char* const kSourceNames[] = {"heap", "anon", "mmap", "memfd", "huge", "uffd", "registered"};
-const char* const kFaultNames[] = {"none", "at-once", "delay", "never"};
+const char* const kFaultNames[] = {"none", "at-once", "delay", "never", "after-completion"};
 }  // namespace
 
 std::vector<std::string> flag_names(uint32_t flags) {
@@ -97,6 +102,22 @@ std::optional<BufSource> parse_buf_source(const std::string& s) {
   return std::nullopt;
 }
 const char* fault_name(Fault f) { return kFaultNames[static_cast<unsigned>(f)]; }
+
+bool holds_fault(Fault f, size_t page, unsigned hold_page, bool held_already) {
+  return f == Fault::AfterCompletion && !held_already && page >= hold_page;
+}
+
+void fit_hold_page(Step& s) {
+  const uint64_t pages = (s.len * s.qd + s.buf_misalign + 4095) / 4096;
+  if (s.fault == Fault::AfterCompletion && s.hold_page >= pages)
+    s.hold_page = pages ? static_cast<unsigned>(pages - 1) : 0;
+}
+
+bool read_landed(const unsigned char* pages, size_t n, unsigned char fill) {
+  for (size_t i = 0; i < n; ++i)
+    if (pages[i] != fill) return true;
+  return false;
+}
 
 nlohmann::json step_to_json(const Step& s) {
   nlohmann::json j;
@@ -125,11 +146,13 @@ nlohmann::json step_to_json(const Step& s) {
     if (s.buf == BufSource::Uffd) {
       j["fault"] = fault_name(s.fault);
       if (s.fault == Fault::Delay) j["fault_ms"] = s.fault_ms;
+      if (s.fault == Fault::AfterCompletion) j["hold_page"] = s.hold_page;
     }
     if (s.inject_page >= 0) j["inject_page"] = s.inject_page;
   }
   if (!s.res.empty()) j["res"] = s.res;
   if (!s.note.empty()) j["note"] = s.note;
+  if (!s.fault_seen.empty()) j["fault_seen"] = s.fault_seen;
   if (s.t_us) j["t_us"] = s.t_us;
   if (s.dur_us) j["dur_us"] = s.dur_us;
   if (s.end_seq) j["end_seq"] = s.end_seq;
@@ -183,10 +206,14 @@ Step step_from_json(const nlohmann::json& j) {
       if (!known) throw std::runtime_error(fmt::format("unknown fault schedule '{}'", f));
     }
     s.fault_ms = static_cast<unsigned>(get_u("fault_ms", 0));
+    s.hold_page = static_cast<unsigned>(get_u("hold_page", 0));
+    if (s.hold_page >= std::max<uint64_t>(1, (s.len * s.qd + s.buf_misalign + 4095) / 4096))
+      throw std::runtime_error("hold_page beyond the buffer");
     s.inject_page = static_cast<int>(j.value("inject_page", -1));
   }
   if (j.contains("res")) s.res = j["res"].get<std::vector<int64_t>>();
   s.note = j.value("note", "");
+  s.fault_seen = j.value("fault_seen", "");
   s.t_us = get_u("t_us", 0);
   s.dur_us = get_u("dur_us", 0);
   s.end_seq = get_u("end_seq", 0);
@@ -312,7 +339,7 @@ Mix parse_mix(const std::string& ops_mix, const std::string& events) {
     if (!e) {
       std::string hint = did_you_mean(item, enames);
       throw SetupError(fmt::format("--events: '{}' is not an event{}; give all, none or some of scrub, balance, "
-                                   "defrag, snapshot, sync, drop-caches",
+                                   "defrag, snapshot, sync, drop-caches, device",
                                    item, hint.empty() ? "" : fmt::format(" (did you mean '{}'?)", hint)));
     }
     if (std::find(m.events.begin(), m.events.end(), e) == m.events.end()) m.events.push_back(e);
@@ -364,6 +391,7 @@ Step StepGenerator::next() {
     s.event = e->name;
     if (s.event == "balance") s.arg = kBalanceArgs[r.below(std::size(kBalanceArgs))];
     if (s.event == "scrub" && r.chance(1, 2)) s.arg = "pause-resume";
+    if (s.event == "device") s.arg = kDeviceArgs[r.below(std::size(kDeviceArgs))];
     return s;
   }
   uint64_t pick = r.below(total_weight_);
@@ -420,8 +448,20 @@ Step StepGenerator::next() {
       }
     }
     if (s.buf == BufSource::Uffd) {
-      const uint64_t f = r.below(mix_.uffd_never ? 5 : 4);
-      s.fault = f < 2 ? Fault::AtOnce : f < 4 ? Fault::Delay : Fault::Never;
+      const uint64_t f = r.below(mix_.uffd_never ? 6 : 5);
+      s.fault = f < 2 ? Fault::AtOnce : f < 4 ? Fault::Delay : f == 4 ? Fault::AfterCompletion : Fault::Never;
+      if (s.fault == Fault::AfterCompletion) {
+        // The held page where a completion can be seen before it: a read
+        // needs one populated page before it to land in; otherwise request 0
+        // must lie wholly before it (whatever the misalignment, below 4096)
+        // for its CQE to come. Where neither can be, the op gets a delay.
+        const uint64_t pages = (s.len * s.qd + 4095) / 4096;
+        const uint64_t first = (caps & kCapRead) ? 1 : (s.len + 4095 + 4095) / 4096;
+        if (first < pages)
+          s.hold_page = static_cast<unsigned>(r.between(first, pages - 1));
+        else
+          s.fault = Fault::Delay;
+      }
       if (s.fault == Fault::Delay) s.fault_ms = static_cast<unsigned>(r.between(1, 20));
     }
     if (s.buf != BufSource::Mmap && r.chance(1, 8))

@@ -45,6 +45,7 @@ struct EventInfo {
   const char* name;
   const char* description;
   bool needs_copies;  // only on a profile with more than one copy or parity
+  bool needs_spare = false;  // a spare device of the tool's own (device add/remove/replace)
 };
 const std::vector<EventInfo>& event_table();
 const EventInfo* find_event(const std::string& name);
@@ -66,8 +67,36 @@ const char* buf_source_name(BufSource s);
 std::optional<BufSource> parse_buf_source(const std::string& s);
 
 // When a userfaultfd buffer's faults are resolved.
-enum class Fault : uint8_t { None, AtOnce, Delay, Never };
+//  AtOnce: every fault answered as it comes.
+//  Delay: the op's first fault answered after fault_ms.
+//  Never: the first fault held (opt-in, uffd-never): the op must block.
+//  AfterCompletion: "release after the first completion of the same request
+//    is observed". One op is one request of len*qd bytes that the kernel
+//    splits (into bios, and for io_uring qd > 1 into qd SQEs); userspace can
+//    see two kinds of partial completion of it, and these are what count:
+//    - io_uring, qd > 1: the first CQE reaped for any of the op's SQEs;
+//    - a read: file bytes landing in buffer pages that were already there
+//      (btrfs does direct I/O with page faults disabled: it submits the
+//      part whose pages are present, waits for it, then faults the rest in
+//      - the seed 000 window; a write's progress is not visible this way).
+//    Pages [0, hold_page) of the buffer are populated before the op; the
+//    first fault on a page at or after hold_page is held until one of those
+//    is seen, or kAfterCompletionBoundMs passed (nothing was observable:
+//    the op faulted before any part of it was issued). The generator puts
+//    hold_page where one can be seen (a read: after a populated page; qd >
+//    1: after request 0); a qd 1 write has neither and gets Delay instead.
+//    The schedule changes timing only: the model expects what it expects
+//    with AtOnce (the whole request, or for NOWAIT EAGAIN or a prefix).
+enum class Fault : uint8_t { None, AtOnce, Delay, Never, AfterCompletion };
 const char* fault_name(Fault f);
+inline constexpr unsigned kAfterCompletionBoundMs = 200;
+
+// The pure part of AfterCompletion, for the handler thread: whether the
+// fault on `page` is the one to hold (held_already: one was held before), and
+// whether a read's data has landed in the populated pages (some byte of
+// pages[0, n) differs from the fill they were populated with).
+bool holds_fault(Fault f, size_t page, unsigned hold_page, bool held_already);
+bool read_landed(const unsigned char* pages, size_t n, unsigned char fill);
 
 struct Step {
   uint64_t seq = 0;
@@ -86,18 +115,24 @@ struct Step {
   uint64_t src_off = 0;
   Fault fault = Fault::None;
   unsigned fault_ms = 0;
+  unsigned hold_page = 0;     // AfterCompletion: buffer pages before it are populated first
   int inject_page = -1;       // test-only: the uffd handler serves this page wrong
 
   // What happened (not generated; excluded from the determinism comparison
   // except for res, which is the kernel's answer).
   std::vector<int64_t> res;
   std::string note;
+  std::string fault_seen;     // AfterCompletion: what released the held fault, and when (timing)
   uint64_t t_us = 0, dur_us = 0;
   uint64_t end_seq = 0;       // events: the op being executed when it ended
 
   bool is_event() const { return !event.empty(); }
   const OpInfo& info() const;  // only for ops
 };
+
+// After a step's len, qd or misalignment shrank: its hold page inside the
+// buffer again (the last page), so the step stays one a replay accepts.
+void fit_hold_page(Step& s);
 
 nlohmann::json step_to_json(const Step& s);
 // Throws std::runtime_error naming the field on a malformed entry.

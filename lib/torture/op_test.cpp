@@ -29,7 +29,7 @@ TEST(StepGenerator, CoversTheMix) {
   LogHeader h = make_header(1, 4);
   StepGenerator g(1, mix, h);
   std::set<std::string> ops, events, sources;
-  bool never = false, mutate = false, misaligned = false, batch = false;
+  bool never = false, mutate = false, misaligned = false, batch = false, after = false;
   for (int i = 0; i < 5000; ++i) {
     Step s = g.next();
     if (s.is_event()) {
@@ -39,6 +39,16 @@ TEST(StepGenerator, CoversTheMix) {
     ops.insert(s.op);
     sources.insert(buf_source_name(s.buf));
     never |= s.fault == Fault::Never;
+    if (s.fault == Fault::AfterCompletion) {
+      after = true;
+      EXPECT_LT(s.hold_page, (s.len * s.qd + 4095) / 4096) << step_to_line(s);
+      // Something of the op can complete before the held page.
+      if (s.info().caps & kCapRead)
+        EXPECT_GE(s.hold_page, 1u) << step_to_line(s);
+      else
+        EXPECT_TRUE(s.qd > 1 && s.hold_page * 4096 >= s.len + 4095) << step_to_line(s);
+      EXPECT_EQ(step_to_line(step_from_json(step_to_json(s))), step_to_line(s));
+    }
     mutate |= (s.flags & kFlagMutate) != 0;
     misaligned |= s.off % 512 != 0;
     batch |= s.qd > 1;
@@ -48,7 +58,7 @@ TEST(StepGenerator, CoversTheMix) {
   EXPECT_EQ(events.size(), event_table().size());
   EXPECT_EQ(sources.size(), 7u);
   EXPECT_FALSE(never) << "uffd-never must be opt-in";
-  EXPECT_TRUE(mutate && misaligned && batch);
+  EXPECT_TRUE(mutate && misaligned && batch && after);
   Mix with_never = parse_mix("uring,uffd-never", "none");
   StepGenerator g2(1, with_never, h);
   for (int i = 0; i < 3000; ++i) {
@@ -127,6 +137,57 @@ TEST(KernelLog, OnlyThisRunsLines) {
   ASSERT_EQ(own.size(), 2u);
   EXPECT_EQ(own[0], lines[2]);
   EXPECT_EQ(own[1], lines[3]);
+}
+
+TEST(AfterCompletion, HoldsTheFirstFaultFromItsPageOnly) {
+  // Pages before the hold page were populated before the op; the first
+  // fault at or after it is held, once; other schedules hold nothing here.
+  EXPECT_FALSE(holds_fault(Fault::AfterCompletion, 1, 2, false));
+  EXPECT_TRUE(holds_fault(Fault::AfterCompletion, 2, 2, false));
+  EXPECT_TRUE(holds_fault(Fault::AfterCompletion, 7, 2, false));
+  EXPECT_FALSE(holds_fault(Fault::AfterCompletion, 7, 2, true));
+  EXPECT_TRUE(holds_fault(Fault::AfterCompletion, 0, 0, false));
+  for (Fault f : {Fault::None, Fault::AtOnce, Fault::Delay, Fault::Never}) EXPECT_FALSE(holds_fault(f, 5, 0, false));
+}
+
+TEST(AfterCompletion, ReadLandedSeesAnyByteThatIsNotTheFill) {
+  std::vector<unsigned char> pages(8192, 0xee);
+  EXPECT_FALSE(read_landed(pages.data(), pages.size(), 0xee));
+  EXPECT_FALSE(read_landed(pages.data(), 0, 0xee));
+  pages[8191] = 0;  // a hole read as zeros counts
+  EXPECT_TRUE(read_landed(pages.data(), pages.size(), 0xee));
+  EXPECT_FALSE(read_landed(pages.data(), 8191, 0xee));
+}
+
+TEST(AfterCompletion, InTheOpLog) {
+  Step s;
+  s.seq = 3;
+  s.op = "uring-readv";
+  s.len = 8192;
+  s.qd = 2;
+  s.iovs = 2;
+  s.buf = BufSource::Uffd;
+  s.fault = Fault::AfterCompletion;
+  s.hold_page = 3;
+  s.fault_seen = "page 3 held until the CQE of request 0 (1 ms)";
+  const nlohmann::json j = step_to_json(s);
+  EXPECT_EQ(j["fault"], "after-completion");
+  EXPECT_EQ(j["hold_page"], 3);
+  Step back = step_from_json(j);
+  EXPECT_EQ(back.fault, Fault::AfterCompletion);
+  EXPECT_EQ(back.hold_page, 3u);
+  EXPECT_EQ(back.fault_seen, s.fault_seen);
+  nlohmann::json bad = j;
+  bad["hold_page"] = 4;  // beyond the 4 pages of the buffer
+  EXPECT_THROW(step_from_json(bad), std::runtime_error);
+  // The shrinker halves len: the hold page moves into the buffer again.
+  s.len = 4096;
+  fit_hold_page(s);
+  EXPECT_EQ(s.hold_page, 1u);
+  EXPECT_NO_THROW(step_from_json(step_to_json(s)));
+  s.qd = 1;
+  fit_hold_page(s);
+  EXPECT_EQ(s.hold_page, 0u);
 }
 
 }  // namespace

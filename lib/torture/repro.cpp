@@ -10,29 +10,33 @@ namespace {
 
 // The fixed part: pattern (the same words as lib/io/pattern.cpp), file set-up
 // and the read/write helper. Kept short: the whole file must stay readable.
-const char* const kHead = R"(#define _GNU_SOURCE
-#include <errno.h>
-#include <fcntl.h>
-#include <liburing.h>
-#include <linux/fs.h>
-#include <linux/userfaultfd.h>
-#include <poll.h>
-#include <pthread.h>
-#include <stdint.h>
-#include <stdio.h>
-#include <stdlib.h>
-#include <string.h>
-#include <sys/ioctl.h>
-#include <sys/mman.h>
-#include <sys/stat.h>
-#include <sys/syscall.h>
-#include <sys/uio.h>
-#include <unistd.h>
+// The headers; those of the optional parts only when they are there.
+struct Header {
+  const char* name;
+  bool (*needed)(bool uffd, bool threads, bool events);
+};
+const Header kHeaders[] = {
+    {"errno.h", nullptr},       {"fcntl.h", nullptr},       {"liburing.h", nullptr},
+    {"linux/btrfs.h", [](bool, bool, bool e) { return e; }},
+    {"linux/fs.h", nullptr},
+    {"linux/userfaultfd.h", [](bool u, bool, bool) { return u; }},
+    {"poll.h", [](bool u, bool, bool) { return u; }},
+    {"pthread.h", [](bool u, bool t, bool) { return u || t; }},
+    {"stdint.h", nullptr},      {"stdio.h", nullptr},       {"stdlib.h", nullptr},
+    {"string.h", nullptr},      {"sys/ioctl.h", nullptr},   {"sys/mman.h", nullptr},
+    {"sys/stat.h", nullptr},
+    {"sys/syscall.h", [](bool u, bool, bool) { return u; }},
+    {"sys/uio.h", nullptr},
+    {"sys/wait.h", [](bool, bool, bool e) { return e; }},
+    {"unistd.h", nullptr},
+};
 
+const char* const kHead = R"(
 static int fd[16], bfd[16];
 static long res[64];
 static struct io_uring ring;
 static char *last, *reg;
+static volatile int cqe;  /* the first CQE of the op (request index), -1 before */
 static uint64_t mix(uint64_t x) {
   x += 0x9e3779b97f4a7c15ULL;
   x = (x ^ (x >> 30)) * 0xbf58476d1ce4e5b9ULL;
@@ -89,6 +93,7 @@ static void rw(int f, int wr, int how, long off, long len, int qd, int iovs, int
       iov[r][i].iov_base = b + r * len + i * (len / iovs);
       iov[r][i].iov_len = i == iovs - 1 ? len - i * (len / iovs) : len / iovs;
     }
+  cqe = -1;
   if (how == 0) {
     long n = wr ? pwritev2(f, iov[0], iovs, off, rwf) : preadv2(f, iov[0], iovs, off, rwf);
     res[0] = n < 0 ? -errno : n;
@@ -112,12 +117,17 @@ static void rw(int f, int wr, int how, long off, long len, int qd, int iovs, int
     struct io_uring_cqe *c;
     if (io_uring_wait_cqe(&ring, &c)) die("io_uring_wait_cqe");
     res[c->user_data] = c->res;
+    if (cqe < 0) cqe = c->user_data;
     io_uring_cqe_seen(&ring, c);
   }
 }
 )";
 
-const char* const kUffd = R"(struct uf { int fd, wr, ms, bad; char *base; uint64_t pos, seed; };
+const char* const kUffd = R"(struct uf { int fd, wr, ms, bad; long hold; char *base; uint64_t pos, seed; };
+static int landed(struct uf *u) {  /* read data arrived in the pages populated before the op */
+  for (long i = 0; i < u->hold * 4096; i++) if ((unsigned char)u->base[i] != 0xee) return 1;
+  return 0;
+}
 static void *uf_serve(void *a) {  /* answers the first fault after ms, the rest at once; page `bad` wrong */
   struct uf *u = a;
   char *pg = aligned_alloc(4096, 4096);
@@ -128,6 +138,10 @@ static void *uf_serve(void *a) {  /* answers the first fault after ms, the rest 
     long at = (m.arg.pagefault.address & ~4095UL) - (unsigned long)u->base;
     usleep(u->ms * 1000);
     u->ms = 0;
+    if (u->hold >= 0 && at / 4096 >= u->hold) {  /* after-completion: held until a CQE or read data, <= 200 ms */
+      for (int w = 0; w < 1000 && cqe < 0 && (u->wr || !landed(u)); w++) usleep(200);
+      u->hold = -1;
+    }
     if (u->wr) fill(pg, 4096, u->pos + at, at / 4096 == u->bad ? u->seed ^ 0xbadbadbadULL : u->seed);
     else memset(pg, 0xee, 4096);
     struct uffdio_copy c = {(unsigned long)u->base + at, (unsigned long)pg, 4096, 0, 0};
@@ -135,7 +149,7 @@ static void *uf_serve(void *a) {  /* answers the first fault after ms, the rest 
   }
   return a;
 }
-static char *ufbuf(long len, int mis, int wr, uint64_t pos, uint64_t seed, int ms, int bad) {
+static char *ufbuf(long len, int mis, int wr, uint64_t pos, uint64_t seed, int ms, int bad, long hold) {
   struct uf *u = calloc(1, sizeof *u);
   long span = (len + mis + 4095) & ~4095L;
   u->base = mmap(0, span, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
@@ -143,10 +157,37 @@ static char *ufbuf(long len, int mis, int wr, uint64_t pos, uint64_t seed, int m
   struct uffdio_register r = {{(unsigned long)u->base, span}, UFFDIO_REGISTER_MODE_MISSING, 0};
   u->fd = syscall(SYS_userfaultfd, O_CLOEXEC);
   if (u->fd < 0 || ioctl(u->fd, UFFDIO_API, &api) || ioctl(u->fd, UFFDIO_REGISTER, &r)) die("userfaultfd");
-  u->wr = wr, u->ms = ms, u->bad = bad, u->pos = pos - mis, u->seed = seed;
+  u->wr = wr, u->ms = ms, u->bad = bad, u->pos = pos - mis, u->seed = seed, u->hold = hold;
   pthread_t t;
   pthread_create(&t, 0, uf_serve, u);
+  for (long k = 0; k < hold; k++) (void)*(volatile char *)(u->base + k * 4096);  /* populated before the op */
   return u->base + mis;
+}
+)";
+
+// Events run in a child process beside the steps that follow, one at a time,
+// as the torture run's event thread ran them.
+const char* const kEvents = R"(static pid_t evp;  /* the event running (one at a time) */
+static pid_t evfork(void) { if (evp > 0) waitpid(evp, 0, 0); return evp = fork(); }
+)";
+
+const char* const kDevices = R"(static char *spare;  /* argv[2]: a blank device the run may add to the filesystem */
+static void dev(int d, unsigned long req, const char *a, const char *b) {  /* add, remove or replace a with b */
+  struct btrfs_ioctl_vol_args v = {0};
+  struct btrfs_ioctl_vol_args_v2 v2 = {0};
+  struct btrfs_ioctl_dev_replace_args r = {.cmd = BTRFS_IOCTL_DEV_REPLACE_CMD_START};
+  strncpy(v.name, a, sizeof v.name - 1), strncpy(v2.name, a, sizeof v2.name - 1);
+  strncpy((char *)r.start.srcdev_name, a, 1024), strncpy((char *)r.start.tgtdev_name, b ? b : "", 1024);
+  if (ioctl(d, req, req == BTRFS_IOC_ADD_DEV ? (void *)&v : req == BTRFS_IOC_RM_DEV_V2 ? (void *)&v2 : (void *)&r))
+    fprintf(stderr, "device ioctl on %s: %s\n", a, strerror(errno));
+}
+static char *member(int d, int k) {  /* the path of device k (mod their number) */
+  static struct btrfs_ioctl_dev_info_args di[16];
+  struct btrfs_ioctl_fs_info_args fi = {0};
+  int n = 0;
+  if (ioctl(d, BTRFS_IOC_FS_INFO, &fi)) die("BTRFS_IOC_FS_INFO");
+  for (unsigned i = 1; i <= fi.max_id && n < 16; i++) n += (di[n].devid = i, !ioctl(d, BTRFS_IOC_DEV_INFO, &di[n]));
+  return strdup((char *)di[k % n].path);
 }
 )";
 
@@ -171,12 +212,72 @@ std::string rwf_names(uint32_t flags) {
   return s.empty() ? "0" : s;
 }
 
+// The C statements of one event, as lib/torture/events.cpp runs it (nd: a
+// directory on the filesystem).
+std::string event_code(const Step& s, const std::set<unsigned>& used) {
+  if (s.event == "sync") return "syncfs(nd);";
+  if (s.event == "drop-caches")
+    return "int d = open(\"/proc/sys/vm/drop_caches\", O_WRONLY);\n    sync();\n"
+           "    if (d < 0 || write(d, \"3\", 1) != 1) die(\"drop_caches\");";
+  if (s.event == "scrub")
+    return "struct btrfs_ioctl_scrub_args a = {.end = -1ULL, .flags = BTRFS_SCRUB_READONLY};\n"
+           "    for (a.devid = 1; a.devid < 16; a.devid++) ioctl(nd, BTRFS_IOC_SCRUB, &a);";
+  if (s.event == "defrag") {
+    if (!used.count(s.file)) return "/* defrag of a file no step here uses: left out */";
+    return fmt::format(
+        "struct btrfs_ioctl_defrag_range_args a = {{.len = -1ULL, .flags = BTRFS_DEFRAG_RANGE_START_IO}};\n"
+        "    ioctl(fd[{}], BTRFS_IOC_DEFRAG_RANGE, &a);",
+        s.file);
+  }
+  if (s.event == "snapshot")
+    return "struct btrfs_ioctl_vol_args_v2 a = {.fd = open(\".\", O_RDONLY), .name = \"snap\"};\n"
+           "    struct btrfs_ioctl_vol_args d = {.name = \"snap\"};\n"
+           "    int up = open(\"..\", O_RDONLY);\n"
+           "    if (!ioctl(up, BTRFS_IOC_SNAP_CREATE_V2, &a)) ioctl(up, BTRFS_IOC_SNAP_DESTROY, &d);";
+  if (s.event == "balance") {
+    // -dconvert/-mconvert went to another profile and back; a balance of
+    // every chunk of that kind relocates the same chunks.
+    const bool meta = s.arg == "metadata" || s.arg == "mconvert";
+    const bool usage = s.arg == "data-usage" || s.arg == "metadata";
+    const bool ctl = s.arg == "pause-resume" || s.arg == "cancel";
+    const char* what = ctl    ? "BTRFS_BALANCE_DATA | BTRFS_BALANCE_METADATA"
+                       : meta ? "BTRFS_BALANCE_METADATA | BTRFS_BALANCE_SYSTEM | BTRFS_BALANCE_FORCE"
+                              : "BTRFS_BALANCE_DATA";
+    std::string c = fmt::format(
+        "struct btrfs_ioctl_balance_args b = {{.flags = {}{}}};  /* {} */\n    ", what,
+        usage ? fmt::format(", .{} = {{.flags = BTRFS_BALANCE_ARGS_USAGE, .usage = 90}}", meta ? "meta" : "data") : "",
+        s.arg);
+    if (!ctl) return c + "ioctl(nd, BTRFS_IOC_BALANCE_V2, &b);";
+    // Started beside, then paused (and resumed) or cancelled, as the run did.
+    const bool cancel = s.arg == "cancel";
+    return c + fmt::format("if (!fork()) _exit(ioctl(nd, BTRFS_IOC_BALANCE_V2, &b) != 0);\n"
+                           "    usleep({});\n    ioctl(nd, BTRFS_IOC_BALANCE_CTL, {});\n    wait(0);{}",
+                           (20 + s.seq % 50) * 1000, cancel ? "BTRFS_BALANCE_CTL_CANCEL" : "BTRFS_BALANCE_CTL_PAUSE",
+                           cancel ? "" : "\n    b.flags = BTRFS_BALANCE_RESUME;\n    ioctl(nd, BTRFS_IOC_BALANCE_V2, &b);");
+  }
+  if (s.event == "device") {
+    // The spare goes in before anything goes out; the devices are put back.
+    std::string c =
+        "if (!spare) {\n      fprintf(stderr, \"device event left out: name a spare device after DIR\\n\");\n"
+        "      _exit(0);\n    }\n    ";
+    if (s.arg == "add") return c + "dev(nd, BTRFS_IOC_ADD_DEV, spare, 0);\n    dev(nd, BTRFS_IOC_RM_DEV_V2, spare, 0);";
+    c += fmt::format("char *v = member(nd, {});\n    ", s.file);
+    if (s.arg == "remove") c += "dev(nd, BTRFS_IOC_ADD_DEV, spare, 0);\n    dev(nd, BTRFS_IOC_RM_DEV_V2, v, 0);\n    ";
+    else c += "dev(nd, BTRFS_IOC_DEV_REPLACE, v, spare);\n    ";
+    return c + "dev(nd, BTRFS_IOC_ADD_DEV, v, 0);\n    dev(nd, BTRFS_IOC_RM_DEV_V2, spare, 0);";
+  }
+  throw std::runtime_error("no repro code for event " + s.event);
+}
+
 }  // namespace
 
 std::string make_repro(const OpLog& log, const Failure& failure) {
   std::set<unsigned> used;
-  bool uffd = false, mutate = false, fixed = false, uring = false;
+  bool uffd = false, mutate = false, fixed = false, uring = false, events = false, devices = false, snapshots = false;
   for (const Step& s : log.steps) {
+    events |= s.is_event();
+    devices |= s.event == "device";
+    snapshots |= s.event == "snapshot";
     if (s.is_event()) continue;
     used.insert(s.file);
     if (s.buf == BufSource::Mmap || s.op == "reflink") used.insert(s.src_file);
@@ -194,10 +295,15 @@ std::string make_repro(const OpLog& log, const Failure& failure) {
       "/* repro.c: diotorture torture seed {}, {} steps; kernel {}.\n"
       " * The torture run saw: {}: {}\n"
       " * Build: cc repro.c -luring -lpthread   Run as root in an empty directory on btrfs:\n"
-      " * ./a.out [DIR]; exit 1 and one line when the kernel gets it wrong, 0 when not. */\n",
+      " * ./a.out [DIR]{}; exit 1 and one line when the kernel gets it wrong, 0 when not. */\n",
       log.header.seed, log.steps.size(), log.header.kernel.empty() ? "?" : log.header.kernel, failure.kind,
-      failure.msg);
+      failure.msg, devices ? " SPARE-DEVICE" : "");
+  c += "#define _GNU_SOURCE\n";
+  for (const Header& h : kHeaders)
+    if (!h.needed || h.needed(uffd, mutate, events)) c += fmt::format("#include <{}>\n", h.name);
   c += kHead;
+  if (events) c += kEvents;
+  if (devices) c += kDevices;
   if (uffd) c += kUffd;
   if (mutate) c += kMutate;
   // The expected content of the checked range, from the model.
@@ -211,8 +317,13 @@ std::string make_repro(const OpLog& log, const Failure& failure) {
     }
     c += "};\n";
   }
-  c += "int main(int argc, char **argv) {\n  pthread_t t;\n  (void)t;\n";
+  c += "int main(int argc, char **argv) {\n";
+  if (mutate) c += "  pthread_t t;\n";
   c += "  if (argc > 1 && chdir(argv[1])) die(argv[1]);\n";
+  if (devices) c += "  spare = argc > 2 ? argv[2] : 0;\n";
+  if (snapshots)  // the snapshot event needs a subvolume to snapshot
+    c += "  { struct btrfs_ioctl_vol_args v = {.name = \"sv\"};\n"
+         "    if (ioctl(open(\".\", O_RDONLY), BTRFS_IOC_SUBVOL_CREATE, &v) || chdir(\"sv\")) die(\"subvolume sv\"); }\n";
   c += "  mkdir(\"datasum\", 0755);\n  mkdir(\"nocow\", 0755);\n";
   c += "  int nd = open(\"nocow\", O_RDONLY), fl = 0, spacer = open(\"spacer\", O_RDWR | O_CREAT | O_TRUNC, 0644);\n";
   c += "  if (nd < 0 || ioctl(nd, FS_IOC_GETFLAGS, &fl) || (fl |= FS_NOCOW_FL, ioctl(nd, FS_IOC_SETFLAGS, &fl))) die(\"chattr +C nocow\");\n";
@@ -233,17 +344,13 @@ std::string make_repro(const OpLog& log, const Failure& failure) {
            Step t = s;
            t.res.clear();
            t.note.clear();
+           t.fault_seen.clear();
            t.t_us = t.dur_us = t.end_seq = 0;
            return t;
          }()).dump() + " */\n";
     if (s.is_event()) {
-      if (s.event == "sync")
-        c += "  syncfs(spacer);\n";
-      else if (s.event == "drop-caches")
-        c += "  { int d = open(\"/proc/sys/vm/drop_caches\", O_WRONLY); sync(); if (d >= 0 && write(d, \"3\", 1)) close(d); }\n";
-      else
-        c += fmt::format("  /* the torture run had a concurrent {} here; run `btrfs {}` beside this program to add it */\n",
-                         s.event, s.event == "snapshot" ? "subvolume snapshot" : s.event);
+      c += "  if (!evfork()) {  /* beside the steps that follow */\n    " + event_code(s, used) +
+           "\n    _exit(0);\n  }\n";
       continue;
     }
     last_op = &s;
@@ -264,9 +371,9 @@ std::string make_repro(const OpLog& log, const Failure& failure) {
       const uint64_t total = s.len * s.qd;
       std::string b;
       if (s.buf == BufSource::Uffd)
-        b = fmt::format("ufbuf({}, {}, {}, {}, {}ULL, {}, {})", total, s.buf_misalign, write ? 1 : 0, s.off,
+        b = fmt::format("ufbuf({}, {}, {}, {}, {}ULL, {}, {}, {})", total, s.buf_misalign, write ? 1 : 0, s.off,
                         s.data_seed, s.fault == Fault::Delay ? s.fault_ms : s.fault == Fault::Never ? 300 : 0,
-                        s.inject_page);
+                        s.inject_page, s.fault == Fault::AfterCompletion ? static_cast<int64_t>(s.hold_page) : -1);
       else
         b = fmt::format("buf({}, {}, {}, {}, {}, {}ULL, {}ULL, {}, {})", static_cast<int>(s.buf), total, s.buf_misalign,
                         write ? 1 : 0, s.off, s.data_seed, s.touch_mask, s.src_file, s.src_off);
@@ -299,6 +406,7 @@ std::string make_repro(const OpLog& log, const Failure& failure) {
       c += fmt::format("  res[0] = fallocate(fd[{}], {}, {}, {}) ? -errno : 0;\n", s.file, mode, s.off, s.len);
     }
   }
+  if (events) c += "  if (evp > 0) waitpid(evp, 0, 0);\n";
   // The check of what went wrong.
   const std::string fname = chk.contains("file") ? log.header.files.at(chk["file"].get<unsigned>()).name : "";
   if (what == "short-read" || what == "error") {

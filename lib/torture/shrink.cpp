@@ -112,12 +112,16 @@ OpLog shrink_oplog(const OpLog& log, const std::function<bool(const OpLog&, uint
       if (i >= best.steps.size()) return false;
       OpLog cand = best;
       if (!change(cand.steps[i])) return false;
+      fit_hold_page(cand.steps[i]);
       return judge(cand, &best);
     };
     attempt([](Step& s) { return !s.is_event() && s.qd > 1 ? (s.qd = 1, true) : false; });
     attempt([](Step& s) { return !s.is_event() && s.iovs > 1 ? (s.iovs = 1, true) : false; });
     attempt([](Step& s) { return s.flags ? (s.flags = 0, true) : false; });
     attempt([](Step& s) { return s.buf_misalign ? (s.buf_misalign = 0, true) : false; });
+    attempt([](Step& s) {  // a fault schedule that may not matter: answered at once
+      return s.fault != Fault::None && s.fault != Fault::AtOnce && s.inject_page < 0 ? (s.fault = Fault::AtOnce, true) : false;
+    });
     for (int k = 0; k < 12; ++k)
       if (!attempt([](Step& s) {
             if (s.is_event() || s.len <= 4096 || s.op == "truncate") return false;

@@ -8,10 +8,13 @@
 #include <fmt/format.h>
 #include <fmt/ranges.h>
 
+#include <algorithm>
 #include <chrono>
+#include <memory>
 #include <optional>
 
 #include "lib/btrfs/copies.hpp"
+#include "lib/btrfs/fscheck.hpp"
 #include "lib/btrfs/fsinfo.hpp"
 #include "lib/harness/kmsg.hpp"
 #include "lib/harness/results_dir.hpp"
@@ -106,6 +109,26 @@ EngineRun run_engine_watched(const EngineConfig& ecfg, unsigned total_s, unsigne
   return r;
 }
 
+// Test-only (DIOTORTURE_TORTURE_INJECT=corrupt-copy): flips bytes of one
+// copy of one data block of a checksummed file on its device, after the run
+// and before the filesystem check, which must then find it. Only ever on
+// the tool's own loop devices.
+void corrupt_one_block(const fs::path& subvol, const LogHeader& h) {
+  for (const auto& f : h.files) {
+    if (f.nocow) continue;
+    Fd fd = open_or_throw(subvol / f.name, O_RDONLY);
+    const off_t data = ::lseek(fd.get(), 0, SEEK_DATA);
+    if (data < 0) continue;
+    ::syncfs(fd.get());
+    CopyReader reader(subvol);
+    const auto locs = reader.locate(fd.get(), static_cast<uint64_t>(data) / 4096 * 4096);
+    if (locs.empty()) continue;
+    corrupt_copy(reader.device_path(locs.back().devid), locs.back().physical, 512);
+    return;
+  }
+  throw std::runtime_error("corrupt-copy: no checksummed file has data to corrupt");
+}
+
 // Same kind, and for a failure of one op the same op. Copies, scrub and the
 // kernel log are checked in bursts and at the end: a shorter candidate finds
 // the same damage at the end instead.
@@ -145,6 +168,35 @@ int run_torture(const TortureConfig& cfg, std::ostream& out) {
   fs::create_directories(dir);
   point_latest(cfg.results_root, run_id);
 
+  // Device events need a blank device to add: beside a filesystem the tool
+  // made on loop images, a loop device on an image of its own; on a scratch
+  // pool only a device the user handed over with --spare-dev (every pool
+  // device is in the filesystem); never anything on a --test-dir.
+  std::vector<std::unique_ptr<ScratchBlockDevice>> spare_devs;
+  std::vector<std::string> spares;
+  std::string no_device_events;
+  uint64_t spare_size = 0;  // as large as the largest device, so it can replace any
+  const bool device_events =
+      std::any_of(mix.events.begin(), mix.events.end(), [](const EventInfo* e) { return e->needs_spare; }) ||
+      std::any_of(replay.steps.begin(), replay.steps.end(), [](const Step& s) { return s.event == "device"; });
+  if (device_events) {
+    if (!ws.scratch())
+      no_device_events = "a --test-dir's devices are not the tool's to add, remove or replace";
+    else if (!ws.scratch()->can_reprovision() && cfg.spare_devs.empty())
+      no_device_events = "every device of the scratch pool is in the filesystem; hand one over with --spare-dev";
+    if (no_device_events.empty()) {
+      Fd root = open_or_throw(test_dir, O_RDONLY | O_DIRECTORY);
+      for (const auto& d : btrfs_devices(root.get()).devices) spare_size = std::max(spare_size, d.total_bytes);
+      if (!cfg.spare_devs.empty()) {
+        spares = cfg.spare_devs;  // checked by the command before anything was formatted
+      } else {
+        spare_devs.push_back(std::make_unique<ScratchBlockDevice>(cfg.fs.scratch.base_dir, spare_size));
+        spares.push_back(spare_devs.back()->path());
+      }
+    } else {
+      std::erase_if(mix.events, [](const EventInfo* e) { return e->needs_spare; });
+    }
+  }
   LogHeader header = cfg.replay.empty() ? make_header(cfg.seed, cfg.files, cfg.file_kinds) : replay.header;
   header.kernel = kernel_release();
   const std::string profile = btrfs_profile(test_dir);
@@ -156,6 +208,12 @@ int run_torture(const TortureConfig& cfg, std::ostream& out) {
   out << fmt::format("KERNEL    -- {}\nTEST_DIR  -- {} ({})\nPROFILE   -- {}\nDEVICES   -- {}\nRESULTS   -- {}\n",
                      header.kernel, test_dir.string(), ws.provisioning(), profile.empty() ? "?" : profile,
                      devices.empty() ? "?" : fmt::format("{}", fmt::join(devices, "; ")), dir.string());
+  if (!spare_devs.empty())
+    out << fmt::format("SPARE     -- {} (a {} sparse image of its own, for device events)\n", fmt::join(spares, " "),
+                       format_size(spare_size));
+  else if (!spares.empty())
+    out << fmt::format("SPARE     -- {} (--spare-dev, for device events)\n", fmt::join(spares, " "));
+  if (!no_device_events.empty()) out << "SPARE     -- none: device events not run: " << no_device_events << "\n";
   if (cfg.replay.empty())
     out << fmt::format("TORTURE   -- seed {}, {}, {} files, ops {}, events {}{}\n\n", header.seed,
                        cfg.ops ? fmt::format("{} ops", cfg.ops) : fmt::format("{:.0f}s", cfg.duration_s),
@@ -178,8 +236,10 @@ int run_torture(const TortureConfig& cfg, std::ostream& out) {
   ecfg.replay = replay.steps;
   ecfg.max_ops = cfg.ops;
   ecfg.duration_s = cfg.duration_s;
-  ecfg.inject = cfg.inject;
+  if (cfg.inject.rfind("uffd-", 0) == 0) ecfg.inject = cfg.inject;
   ecfg.oplog_fd = oplog.get();
+  ecfg.final_scrub = false;  // check_filesystem below scrubs
+  ecfg.spares = spares;
   ecfg.work_dir = work_root / "run";
   remove_work(ecfg.work_dir);
   fs::create_directories(ecfg.work_dir);
@@ -220,6 +280,37 @@ int run_torture(const TortureConfig& cfg, std::ostream& out) {
       write_all(oplog.get(), step_to_line(s) + "\n");
     }
   }
+  // The filesystem check `run` does after each case, with the torture files
+  // still there: a read-only scrub while mounted, then `btrfs check
+  // --readonly` unmounted (scrub only on a --test-dir; no btrfs check where
+  // there are no btrfs-progs). Before the kernel log is read, so what the
+  // mount says again is scanned too. Not while a task is stuck on the fs.
+  nlohmann::json fs_check;
+  if (main.outcome.stuck_in_d_state) {
+    fs_check = {{"ok", nullptr}, {"summary", "not run: a task is stuck in D state on the filesystem"}};
+  } else {
+    if (cfg.inject == "corrupt-copy") {
+      if (!ws.scratch() || !ws.scratch()->can_reprovision())
+        throw SetupError("DIOTORTURE_TORTURE_INJECT=corrupt-copy writes to a device: only on self-provisioned loop devices");
+      corrupt_one_block(ecfg.work_dir / "sv", header);
+    }
+    const auto c0 = Clock::now();
+    FsCheck chk = check_filesystem(test_dir, ws.scratch());
+    const double check_s = std::chrono::duration<double>(Clock::now() - c0).count();
+    fs_check = {{"ok", chk.ok}, {"summary", chk.summary}, {"seconds", check_s}};
+    out << fmt::format("fs check: {} ({:.1f}s)\n", chk.summary, check_s);
+    if (!chk.ok) {
+      write_file_atomic(dir / "fsck.txt", chk.output);
+      if (!failure) {
+        // A scrub finding can be shrunk (candidates scrub at their end); what
+        // btrfs check finds is about the whole filesystem, which every
+        // candidate would share: that one is not shrunk.
+        const bool scrub = chk.summary.rfind("scrub found errors", 0) == 0;
+        failure = Failure{0, scrub ? "scrub" : "fsck", "final",
+                          fmt::format("filesystem check at the end: {} (see fsck.txt)", chk.summary), {}};
+      }
+    }
+  }
   // The kernel log of the whole run, whatever the engine saw.
   std::vector<std::string> own_devices;
   try {
@@ -227,6 +318,7 @@ int run_torture(const TortureConfig& cfg, std::ostream& out) {
     for (const auto& d : btrfs_devices(root.get()).devices) own_devices.push_back(d.path);
   } catch (const std::exception&) {
   }
+  own_devices.insert(own_devices.end(), spares.begin(), spares.end());
   std::vector<std::string> klog = own_kernel_lines(kmsg.collect(), own_devices);
   auto findings = scan_kernel_log(klog);
   if (!findings.empty()) {
@@ -236,7 +328,7 @@ int run_torture(const TortureConfig& cfg, std::ostream& out) {
     if (!failure) failure = Failure{0, "kernel-log", "kernel", findings.front().line + " (see dmesg.txt)", {}};
   }
   // The engine writes its own failures into the op log; the parent's (a
-  // hang, a crash, the kernel log) are added here.
+  // hang, a crash, the kernel log, the filesystem check) are added here.
   if (failure && !main.reported_by_engine) write_all(oplog.get(), failure_to_json(*failure).dump() + "\n");
   oplog.reset();
   if (!main.outcome.stuck_in_d_state) remove_work(ecfg.work_dir);
@@ -248,7 +340,9 @@ int run_torture(const TortureConfig& cfg, std::ostream& out) {
                             {"ops_per_s", main.elapsed > 0 ? main.ops / main.elapsed : 0.0},
                             {"ops_mix", cfg.ops_mix.empty() ? "all" : cfg.ops_mix},
                             {"events", cfg.events},        {"files", header.files.size()},
-                            {"notes", main.notes},         {"replay", cfg.replay.string()}};
+                            {"notes", main.notes},         {"replay", cfg.replay.string()},
+                            {"fs_check", fs_check},        {"spares", spares}};
+  if (!no_device_events.empty()) summary["device_events"] = "not run: " + no_device_events;
   auto write_summary = [&](const std::string& status) {
     summary["status"] = status;
     write_file_atomic(dir / "summary.json", summary.dump(2) + "\n");
@@ -266,7 +360,13 @@ int run_torture(const TortureConfig& cfg, std::ostream& out) {
   out << fmt::format("{}: step {} ({}): {}: {}\n", hang ? "HANG" : "FAIL", failure->seq, failure->op, failure->kind,
                      failure->msg);
 
-  if (cfg.shrink && !main.outcome.stuck_in_d_state) {
+  if (cfg.shrink && failure->kind == "fsck") {
+    summary["shrink"] = {{"not_run", "btrfs check judges the whole filesystem, which every candidate would share; "
+                                     "replay oplog.jsonl on a fresh filesystem instead"}};
+    out << "not shrunk: btrfs check judges the whole filesystem, which every shrink candidate would share; "
+           "--replay the op log on a fresh filesystem instead\n";
+    write_summary("fail");
+  } else if (cfg.shrink && !main.outcome.stuck_in_d_state) {
     // Shrink: every candidate replayed on a fresh subvolume in a child under
     // the watchdog (a fresh mkfs per candidate would cost more than the run).
     OpLog full = parse_oplog(read_file(oplog_path));
@@ -281,6 +381,7 @@ int run_torture(const TortureConfig& cfg, std::ostream& out) {
       c.replay = cand.steps;
       c.oplog_fd = -1;
       c.final_checks = needs_final;
+      c.final_scrub = true;  // no parent check per candidate
       c.inject.clear();
       c.work_dir = work_root / fmt::format("cand-{}", ++n);
       remove_work(c.work_dir);
@@ -313,6 +414,7 @@ int run_torture(const TortureConfig& cfg, std::ostream& out) {
     for (Step& s : minimal.steps) {
       s.res.clear();
       s.note.clear();
+      s.fault_seen.clear();
       s.t_us = s.dur_us = s.end_seq = 0;
     }
     write_file_atomic(dir / "minimal.jsonl", format_oplog(minimal) + failure_to_json(last_failure).dump() + "\n");

@@ -9,6 +9,7 @@
 #include <filesystem>
 #include <ostream>
 #include <string>
+#include <vector>
 
 #include "lib/btrfs/workspace.hpp"
 
@@ -30,6 +31,9 @@ struct TortureConfig {
   unsigned stall_s = 120;     // no progress for this long: a hang
   bool progress = true;       // false: one line a minute even on a terminal
   std::string inject;         // test-only (DIOTORTURE_TORTURE_INJECT)
+  // Devices the user hands over for device events on a scratch pool (each
+  // checked as a pool device is); with none there, device events are not run.
+  std::vector<std::string> spare_devs;
 };
 
 // Throws SetupError for bad input. Returns 0 pass, 1 fail, 3 hang.
