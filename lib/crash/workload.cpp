@@ -62,6 +62,7 @@ nlohmann::json WorkloadTally::to_json() const {
   nlohmann::json j = {{"workload", workload}, {"kind", kind},     {"writes", writes},
                       {"acks", acks},         {"eagain_retries", eagain_retries}, {"short_writes", short_writes}};
   if (!path.empty()) j["path"] = path;
+  if (!path_detail.empty()) j["path_detail"] = path_detail;
   if (!not_run.empty()) j["not_run"] = not_run;
   if (!error.empty()) j["error"] = error;
   return j;
@@ -164,7 +165,8 @@ void Scenario::finish_path() {
   if (tracer_->available()) tracer_->stop(&r, traced_.get(), 0, kRegion);
   else r.untraced_reason = tracer_->unavailable_reason();
   judge_path(&r);
-  tally_->path = r.verdict + (r.explained().empty() ? "" : " (" + r.explained() + ")");
+  tally_->path = r.verdict + (r.evidence.empty() ? "" : " " + r.evidence);
+  tally_->path_detail = r.explained();
   tracer_.reset();
 }
 

@@ -63,7 +63,8 @@ std::vector<const CrashWorkload*> select_crash_workloads(const std::string& list
 struct WorkloadTally {
   std::string workload, kind;
   unsigned writes = 0, acks = 0, eagain_retries = 0, short_writes = 0;
-  std::string path;     // the path the kernel took for the writes: "direct by kprobe; ..."
+  std::string path;         // the path the kernel took for the writes: "direct by kprobe"
+  std::string path_detail;  // the evidence's numbers
   std::string not_run;  // why it did not run (no io_uring, ...)
   std::string error;    // an unexpected error stopped it
   nlohmann::json to_json() const;
