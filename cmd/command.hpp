@@ -147,6 +147,7 @@ Action setup_clean(CLI::App& sub);
 Action setup_torture(CLI::App& sub);
 Action setup_ab(CLI::App& sub);
 Action setup_crash(CLI::App& sub);
+Action setup_exec(CLI::App& sub);
 Action setup_crash_record(CLI::App& sub);
 Action setup_crash_check(CLI::App& sub);
 

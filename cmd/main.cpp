@@ -33,6 +33,8 @@ const dt::Command kCommands[] = {
      dt::setup_ab},
     {"crash", "Power-cut testing under qemu: every write the kernel said was durable must survive a crash at any flush",
      dt::setup_crash},
+    {"exec", "Run a program (a torture repro.c, built) on a fresh btrfs under the watchdog; in vm, on that kernel",
+     dt::setup_exec},
     {"crash-record", "(guest half of crash) run the durability workloads on the logged disk", dt::setup_crash_record,
      true},
     {"crash-check", "(guest half of crash) mount and check crash states", dt::setup_crash_check, true},

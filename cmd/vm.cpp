@@ -20,6 +20,7 @@ struct VmCli {
   std::string results = "results";
   uint64_t disk_size = 4ull << 30;
   unsigned disks = 4;
+  std::vector<std::string> add_binaries;
   std::vector<std::string> args;
 };
 
@@ -36,6 +37,17 @@ int vm(const VmCli& c) {
   o.accel = c.g.accel;
   o.results_root = c.results;
   o.args = c.args;
+  for (const auto& b : c.add_binaries) {
+    const auto colon = b.find(':');
+    const std::string host = b.substr(0, colon);
+    const std::string guest = colon == std::string::npos ? "/bin/" + std::filesystem::path(host).filename().string()
+                                                         : b.substr(colon + 1);
+    if (::access(host.c_str(), X_OK) != 0)
+      throw SetupError(fmt::format("--add-binary {}: {} is not an executable file", b, host));
+    if (guest.empty() || guest[0] != '/')
+      throw SetupError(fmt::format("--add-binary {}: the guest path must be absolute, e.g. {}:/bin/repro", b, host));
+    o.extra_placed.emplace_back(std::filesystem::absolute(host).string(), guest);
+  }
   if (::geteuid() != 0) throw SetupError("diotorture vm needs root (it mounts the results disk); rerun it as root");
   return run_vm(o, std::cout);
 }
@@ -51,6 +63,9 @@ Action setup_vm(CLI::App& sub) {
   sub.add_option("--disk-size", o->disk_size, "Size of each scratch disk, sparse (default 4G)")
       ->transform(Bounded("a disk size", 256ull << 20, 4ull << 40, true));
   sub.add_option("--results", o->results, "Results root on the host")->capture_default_str();
+  repeatable(sub.add_option("--add-binary", o->add_binaries,
+                            "HOST[:GUEST] put this program (and the libraries it links) into the guest, e.g. a "
+                            "built repro.c for `-- exec`; default GUEST /bin/NAME (repeatable)"));
   // Everything from the guest's subcommand on belongs to the guest, with or
   // without a `--` before it: `vm --kernel K run -g quick` passes `-g quick`
   // on instead of reading -g as an option of vm.

@@ -148,7 +148,7 @@ std::string running_case(const fs::path& run_dir) {
 }  // namespace
 
 bool guest_subcommand_allowed(const std::string& name) {
-  for (const char* n : {"run", "bench", "torture", "list", "crash-record", "crash-check"})
+  for (const char* n : {"run", "bench", "torture", "list", "exec", "crash-record", "crash-check"})
     if (name == n) return true;
   return false;
 }
@@ -156,7 +156,7 @@ bool guest_subcommand_allowed(const std::string& name) {
 int run_vm(const VmOptions& o, std::ostream& out, VmOutcome* outcome) {
   if (o.args.empty()) throw SetupError("no subcommand for the guest; add one after --, e.g. -- run -g quick");
   if (!guest_subcommand_allowed(o.args[0]))
-    throw SetupError(fmt::format("the guest runs run, bench, torture or list, not '{}'", o.args[0]));
+    throw SetupError(fmt::format("the guest runs run, bench, torture, exec or list, not '{}'", o.args[0]));
   if (!fs::is_regular_file(o.kernel))
     throw SetupError(fmt::format("--kernel {} is not a file; give a bzImage/vmlinuz", o.kernel.string()));
   const std::string release = bzimage_release(o.kernel);
@@ -178,6 +178,7 @@ int run_vm(const VmOptions& o, std::ostream& out, VmOutcome* outcome) {
   spec.binaries.insert(spec.binaries.end(), o.extra_binaries.begin(), o.extra_binaries.end());
   spec.extra_files = o.extra_files;
   spec.placed_binaries = {{fs::canonical("/proc/self/exe").string(), "/bin/diotorture"}};
+  spec.placed_binaries.insert(spec.placed_binaries.end(), o.extra_placed.begin(), o.extra_placed.end());
   for (const char* tool : {"mkfs.btrfs", "blkid"}) {
     std::string path;
     if (run_command({"sh", "-c", std::string("command -v ") + tool}, &path) == 0) spec.binaries.push_back(trim(path));
