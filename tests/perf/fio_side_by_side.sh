@@ -28,6 +28,11 @@
 #                      ring with 8 in flight (psync: 1), RBYTES/4   --iodepth=8 --io_size=RBYTES/4 --norandommap
 #                      each; the pass ends when the last is done     --randrepeat=0 (aggregated over the jobs)
 #
+# One difference remains in the mix: diotorture draws read or write for every
+# I/O on its own, while fio's rwmix keeps one direction for a run of I/Os
+# whose length grows with the I/Os done (set_rwmix_bytes in its io_u.c), so
+# its reads and writes come in long bursts. Both end at 70/30.
+#
 # Rate: MiB/s (sequential) or IOPS (random): I/Os (both directions, every
 # job) over the pass's wall time (fio: the longest job's runtime). CPU per
 # GiB: the submitting threads' CPU (RUSAGE_THREAD, how fio counts it; summed
