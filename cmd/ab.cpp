@@ -1,5 +1,5 @@
 // diotorture ab --kernel A --kernel B [--modules DIR]... [--label NAME]... [--rounds N]
-//               [--threshold PCT] [--alpha P] [--format text|markdown|json] [--chart FILE]
+//               [--threshold PCT] [--latency-threshold PCT] [--alpha P] [--format text|markdown|json] [--chart FILE]
 //               [vm options] [--results DIR] -- bench ARGS...
 // Checks the options, runs the interleaved rounds (lib/bench/ab_rounds) and
 // prints the A-against-B table judged across rounds (lib/bench/ab).
@@ -25,7 +25,7 @@ namespace fs = std::filesystem;
 struct AbCli {
   std::vector<std::string> kernels, modules, labels, args;
   std::string format = "text", chart, results = "results", accel = "auto";
-  double threshold = 5, alpha = 0.05;
+  double threshold = 5, latency_threshold = 10, alpha = 0.05;
   unsigned rounds = 5, cpus = 2, disks = 1, timeout = 1800;
   uint64_t mem = 2ull << 30, disk_size = 4ull << 30;
   bool no_progress = false;
@@ -136,7 +136,7 @@ int ab(const AbCli& c) {
     return rounds.failed_rc == 2 ? 2 : 3;
   }
   AbAnalysis a = analyse_ab(rounds.runs[0], rounds.runs[1], o.sides[0].label, o.sides[1].label, c.threshold, c.alpha,
-                            calibration);
+                            calibration, c.latency_threshold);
   const std::string chart = c.chart.empty() ? (o.dir / "chart.svg").string() : c.chart;
   write_file_atomic(chart, render_svg(a.sides, a.comparison));
   for (unsigned s = 0; s < 2; ++s)
@@ -167,6 +167,10 @@ Action setup_ab(CLI::App& sub) {
       ->capture_default_str();
   sub.add_option("--threshold", o->threshold, "Percent slowdown that fails (exit 1) when significant across rounds")
       ->check(DecimalRange("a percentage", 0, 1000))
+      ->capture_default_str();
+  sub.add_option("--latency-threshold", o->latency_threshold,
+                 "Percent rise of p99 completion latency that fails (exit 1) when significant across rounds")
+      ->check(DecimalRange("a percentage", 0, 100000))
       ->capture_default_str();
   sub.add_option("--alpha", o->alpha, "Significance level of the Mann-Whitney U test")
       ->check(DecimalRange("a significance level", 1e-9, 0.5))

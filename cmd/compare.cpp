@@ -1,5 +1,5 @@
 // diotorture compare BASE.json OTHER.json [...] [--format text|markdown|json]
-//                    [--threshold PCT] [--alpha P] [--chart FILE.svg]
+//                    [--threshold PCT] [--latency-threshold PCT] [--alpha P] [--chart FILE.svg]
 // Reads bench results (a bench.json or the run directory holding one), and
 // prints the seed-002-shaped table with a significance verdict per cell.
 // Exit status 1 when a change beyond --threshold is significant in the bad
@@ -22,7 +22,7 @@ struct CompareCli {
   std::vector<std::string> inputs;
   std::string format = "text", chart;
   bool compare_anyway = false;
-  double threshold = 5, alpha = 0.05;
+  double threshold = 5, latency_threshold = 10, alpha = 0.05;
 };
 
 BenchRun load(const std::string& arg) {
@@ -41,7 +41,7 @@ int compare(const CompareCli& o) {
     throw SetupError("compare needs at least two bench results: the baseline first, e.g. vanilla.json patched.json");
   std::vector<BenchRun> runs;
   for (const auto& in : o.inputs) runs.push_back(load(in));
-  Comparison c = compare_runs(runs, o.threshold, o.alpha);
+  Comparison c = compare_runs(runs, o.threshold, o.alpha, o.latency_threshold);
   // Runs of different block sizes, file sizes or engine settings measure
   // different things: their "regressions" would be the configuration's.
   if (!c.incomparable.empty() && !o.compare_anyway)
@@ -65,6 +65,10 @@ Action setup_compare(CLI::App& sub) {
       ->capture_default_str();
   sub.add_option("--threshold", o->threshold, "Percent slowdown that fails (exit 1) when significant")
       ->check(DecimalRange("a percentage", 0, 1000))
+      ->capture_default_str();
+  sub.add_option("--latency-threshold", o->latency_threshold,
+                 "Percent rise of p99 completion latency that fails (exit 1) when significant")
+      ->check(DecimalRange("a percentage", 0, 100000))
       ->capture_default_str();
   sub.add_option("--alpha", o->alpha, "Significance level of the Mann-Whitney U test")
       ->check(DecimalRange("a significance level", 1e-9, 0.5))

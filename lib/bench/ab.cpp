@@ -70,10 +70,10 @@ BenchRun aggregate_rounds(const std::vector<BenchRun>& rounds, const std::string
 
 AbAnalysis analyse_ab(const std::vector<BenchRun>& a_rounds, const std::vector<BenchRun>& b_rounds,
                       const std::string& label_a, const std::string& label_b, double threshold_pct, double alpha,
-                      bool calibration) {
+                      bool calibration, double latency_threshold_pct) {
   AbAnalysis r;
   r.sides = {aggregate_rounds(a_rounds, label_a), aggregate_rounds(b_rounds, label_b)};
-  r.comparison = compare_runs(r.sides, threshold_pct, alpha);
+  r.comparison = compare_runs(r.sides, threshold_pct, alpha, latency_threshold_pct);
   r.comparison.calibration = calibration;
   // The spread inside each boot, beside the verdict that looks across boots.
   auto within_cv = [](const std::vector<BenchRun>& rounds, const CellComparison& x) {

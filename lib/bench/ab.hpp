@@ -29,11 +29,13 @@ struct AbAnalysis {
   Comparison comparison;
 };
 
-// A against B across rounds: every cell judged on the round medians, with
-// the within-round CV of both sides and, when `calibration` (A and B are the
-// same kernel), what threshold would have gated falsely.
+// A against B across rounds: every cell's throughput and p99 completion
+// latency judged on the round medians (`threshold_pct`: the slowdown that
+// fails, `latency_threshold_pct`: the p99 rise that fails), with the
+// within-round CV of both sides and, when `calibration` (A and B are the
+// same kernel), what thresholds would have gated falsely.
 AbAnalysis analyse_ab(const std::vector<BenchRun>& a_rounds, const std::vector<BenchRun>& b_rounds,
                       const std::string& label_a, const std::string& label_b, double threshold_pct, double alpha,
-                      bool calibration);
+                      bool calibration, double latency_threshold_pct = 10);
 
 }  // namespace dt

@@ -113,11 +113,15 @@ class UringEngine : public IoEngine {
     int rc = -EINVAL;
     for (unsigned flags : {IORING_SETUP_SINGLE_ISSUER | IORING_SETUP_DEFER_TASKRUN | IORING_SETUP_COOP_TASKRUN,
                            IORING_SETUP_COOP_TASKRUN, 0u}) {
-      if (!o.single_issuer && (flags & IORING_SETUP_SINGLE_ISSUER)) continue;
       rc = io_uring_queue_init(std::max(2u, o.iodepth), &ring_, flags);
       if (rc != -EINVAL) break;
     }
     if (rc < 0) throw std::runtime_error(fmt::format("io_uring_queue_init: {}", errno_name(-rc)));
+    // Every io_uring_enter would look up the ring's own fd (fget/fput, an
+    // atomic on a shared cache line); a registered ring fd skips that.
+    // The registration belongs to this thread, which is the ring's only user.
+    // Older kernels lack it (EINVAL): the plain fd works as before.
+    (void)io_uring_register_ring_fd(&ring_);
     std::vector<iovec> iov;
     for (unsigned i = 0; i < o.iodepth; ++i) {
       bufs_.emplace_back(bs);
@@ -225,10 +229,19 @@ class SilentReporter : public benchmark::BenchmarkReporter {
 struct CellState {
   BenchCell* cell;
   int fd;
-  std::vector<std::unique_ptr<IoEngine>> engines;  // one per job
-  PassSpec spec;                                   // of the whole cell; split among the jobs
+  std::unique_ptr<IoEngine> engine;  // this thread's: the single job's, and the path probe's
+  PassSpec spec;                     // of the whole cell; split among the jobs
   bool writes;
+  unsigned jobs = 1;
+  // What a job thread needs to open the target and make an engine of its own.
+  const EngineInfo* engine_info = nullptr;
+  EngineOptions engine_opts;
+  const BenchTarget* target = nullptr;
 };
+
+int open_target(const BenchTarget& t) {
+  return ::open(t.path.c_str(), O_RDWR | O_DIRECT | O_CLOEXEC | (t.block_device ? 0 : O_CREAT), 0644);
+}
 
 // The spec of job `job` of `jobs` in repetition `rep`: its share of the bytes,
 // its own slice of the file when sequential, its own random stream.
@@ -252,9 +265,16 @@ struct TimedPass {
 
 // One timed repetition: every job released at once, the clock stopped when
 // the last one is done (and, for writes, the data is on the device).
+//
+// Several jobs work as fio's --numjobs do: each thread opens the target
+// itself (threads sharing one open file would bounce its reference count
+// between CPUs on every I/O) and makes its own engine, so its ring is its
+// own (SINGLE_ISSUER, DEFER_TASKRUN) as a single job's is. That set-up, and
+// the teardown, stay outside the timed region: the clock starts when every
+// job is ready and stops when every job has finished its I/O.
 TimedPass timed_pass(CellState& st, unsigned rep) {
   TimedPass r;
-  const unsigned jobs = static_cast<unsigned>(st.engines.size());
+  const unsigned jobs = st.jobs;
   const uint64_t bs = st.cell->block_size;
   drop_caches(st.fd);  // outside the measured time: the time is manual
   const double c0 = cpu_seconds();
@@ -262,7 +282,7 @@ TimedPass timed_pass(CellState& st, unsigned rep) {
     const double tc0 = cpu_seconds(RUSAGE_THREAD);
     const PassSpec spec = job_spec(st.spec, 0, 1, rep, bs, &r.latency);
     const auto t0 = Clock::now();
-    st.engines[0]->pass(spec);
+    st.engine->pass(spec);
     if (st.writes && ::fdatasync(st.fd) != 0) throw std::runtime_error("fdatasync failed");
     r.seconds = std::chrono::duration<double>(Clock::now() - t0).count();
     r.thread_cpu = cpu_seconds(RUSAGE_THREAD) - tc0;
@@ -270,27 +290,44 @@ TimedPass timed_pass(CellState& st, unsigned rep) {
     std::vector<LatencyHistogram> lat(jobs);
     std::vector<double> tcpu(jobs, 0);
     std::vector<std::string> errors(jobs);
-    std::latch start(jobs + 1);
+    std::latch ready(jobs), go(1), finished(jobs), teardown(1);
     std::vector<std::thread> threads;
     for (unsigned j = 0; j < jobs; ++j)
       threads.emplace_back([&, j] {
+        std::unique_ptr<IoEngine> engine;
+        Fd fd;
+        try {
+          fd = Fd(open_target(*st.target));
+          if (!fd) throw_errno("open " + st.target->path.string());
+          engine = st.engine_info->make(fd.get(), bs, st.engine_opts);
+        } catch (const std::exception& e) {
+          errors[j] = e.what();
+        }
         const PassSpec spec = job_spec(st.spec, j, jobs, rep, bs, &lat[j]);
-        start.arrive_and_wait();
+        ready.count_down();
+        go.wait();
         const double tc0 = cpu_seconds(RUSAGE_THREAD);
         try {
-          st.engines[j]->pass(spec);
+          if (engine) engine->pass(spec);
         } catch (const std::exception& e) {
           errors[j] = e.what();
         }
         tcpu[j] = cpu_seconds(RUSAGE_THREAD) - tc0;
+        finished.count_down();
+        teardown.wait();  // the ring and the fd go after the clock has stopped
       });
+    ready.wait();
     const auto t0 = Clock::now();
-    start.count_down();
+    go.count_down();
+    finished.wait();
+    const bool failed = std::any_of(errors.begin(), errors.end(), [](const std::string& e) { return !e.empty(); });
+    const bool synced = failed || !st.writes || ::fdatasync(st.fd) == 0;
+    r.seconds = std::chrono::duration<double>(Clock::now() - t0).count();
+    teardown.count_down();
     for (auto& t : threads) t.join();
     for (const auto& e : errors)
       if (!e.empty()) throw std::runtime_error(e);
-    if (st.writes && ::fdatasync(st.fd) != 0) throw std::runtime_error("fdatasync failed");
-    r.seconds = std::chrono::duration<double>(Clock::now() - t0).count();
+    if (!synced) throw std::runtime_error("fdatasync failed");
     for (unsigned j = 0; j < jobs; ++j) {
       r.latency.merge(lat[j]);
       r.thread_cpu += tcpu[j];
@@ -402,8 +439,7 @@ BenchRun run_benchmarks(const BenchOptions& opts, const std::vector<BenchTarget>
   std::vector<CellState> states;
   states.reserve(targets.size() * ncells);
   for (const auto& t : targets) {
-    int flags = O_RDWR | O_DIRECT | O_CLOEXEC | (t.block_device ? 0 : O_CREAT);
-    fds.emplace_back(::open(t.path.c_str(), flags, 0644));
+    fds.emplace_back(open_target(t));
     if (!fds.back()) throw SetupError(fmt::format("cannot open {} target {} ({})", t.name, t.path.string(),
                                                   std::strerror(errno)));
     const int fd = fds.back().get();
@@ -432,12 +468,10 @@ BenchRun run_benchmarks(const BenchOptions& opts, const std::vector<BenchTarget>
         cell->iops = w->iops;
         cell->iodepth = depth;
         cell->jobs = w->jobs;
-        CellState st{cell, fd, {}, spec, w->read_pct < 100};
         EngineOptions eo = opts.engine;
         eo.iodepth = depth;
-        eo.single_issuer = w->jobs == 1;
-        for (unsigned j = 0; j < w->jobs; ++j) st.engines.push_back(ei->make(fd, bs, eo));
-        probe_path(cell, fd, *st.engines[0], spec, t.block_device);
+        CellState st{cell, fd, ei->make(fd, bs, eo), spec, w->read_pct < 100, w->jobs, ei, eo, &t};
+        probe_path(cell, fd, *st.engine, spec, t.block_device);
         states.push_back(std::move(st));
       }
     }

@@ -24,13 +24,13 @@
 
 namespace dt {
 
+// An io_uring engine's ring is used only by the thread that made it
+// (SINGLE_ISSUER, DEFER_TASKRUN, a registered ring fd): every engine is made
+// by the thread that runs its passes -- a job's in its own thread.
 struct EngineOptions {
   unsigned iodepth = 1;        // io_uring requests in flight
   bool fixed_buffers = false;  // io_uring_register_buffers + READ/WRITE_FIXED
   bool fixed_files = false;    // io_uring_register_files + IOSQE_FIXED_FILE
-  // The ring is used by the thread that made it only (SINGLE_ISSUER, DEFER_TASKRUN);
-  // off for a job thread's ring, which is made before the thread starts.
-  bool single_issuer = true;
 };
 
 // One timed pass of a workload over a file or device.

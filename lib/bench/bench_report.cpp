@@ -71,9 +71,9 @@ std::string text_table(const std::vector<std::vector<std::string>>& rows, const 
 }
 
 
-std::string diff_cell(const CellComparison& c) {
-  const char* mark = c.regression ? " !" : c.significant ? " *" : !c.testable ? " ?" : "";
-  return fmt::format("{:+.1f} %{}", c.diff_pct, mark);
+std::string diff_cell(const Verdict& v) {
+  const char* mark = v.regression ? " !" : v.significant ? " *" : !v.testable ? " ?" : "";
+  return fmt::format("{:+.1f} %{}", v.diff_pct, mark);
 }
 
 std::string legend(const Comparison& c) {
@@ -85,9 +85,12 @@ std::string legend(const Comparison& c) {
       "  ?  too few {} for any difference to be significant\n"
       "     no mark: not significant -- which means smaller than the 'detectable' row, not zero\n"
       "detectable: the smallest change these samples find 4 times in 5 (80 % power at p < {}), from their\n"
-      "  spread and number; a change below it can pass unseen.\n",
+      "  spread and number; a change below it can pass unseen.\n"
+      "p99 clat: completion latency, median of the {} (base / other), and its change with the same marks;\n"
+      "  for latency higher is worse: ! = significantly higher by more than {} % (exit status 1).\n",
       samples, c.labels.empty() ? "the first run" : c.labels[0], samples, c.alpha, c.threshold_pct,
-      c.sample == "round" ? "rounds" : "repetitions", c.alpha);
+      c.sample == "round" ? "rounds" : "repetitions", c.alpha, c.sample == "round" ? "rounds' p99s" : "repetitions' p99s",
+      c.latency_threshold_pct);
   if (c.sample == "round")
     out += "within-round CV: median coefficient of variation of the repetitions inside one boot (A / B);\n"
            "  spread between boots is what the verdict sees.\n";
@@ -156,14 +159,16 @@ std::vector<std::vector<std::string>> engine_rows(const std::vector<BenchRun>& r
       bool any_within = false, any_lat = false;
       for (const auto& t : targets) {
         const CellComparison* x = find_cmp(c, t, engine, op, c.labels[i]);
-        diff.push_back(x ? diff_cell(*x) : "-");
-        det.push_back(x ? pct(x->detectable_pct) : "-");
+        diff.push_back(x ? diff_cell(x->rate) : "-");
+        det.push_back(x ? pct(x->rate.detectable_pct) : "-");
         any_within |= x && x->within_cv_base >= 0;
         within.push_back(x && x->within_cv_base >= 0
                              ? fmt::format("{:.1f} / {:.1f} %", x->within_cv_base, x->within_cv_other)
                              : "-");
-        any_lat |= x && x->base_lat.p99 > 0;
-        lat.push_back(x && x->base_lat.p99 > 0 ? usec(x->base_lat.p99) + " / " + usec(x->other_lat.p99) : "-");
+        any_lat |= x && x->has_p99;
+        lat.push_back(x && x->has_p99 ? fmt::format("{} / {} {}", usec(x->p99.base.median), usec(x->p99.other.median),
+                                                    diff_cell(x->p99))
+                                      : "-");
       }
       rows.push_back(diff);
       rows.push_back(det);
@@ -291,29 +296,42 @@ BenchRun bench_from_json(const json& j, const std::string& source) {
 }
 
 int Comparison::exit_code() const {
-  return std::any_of(cells.begin(), cells.end(), [](const CellComparison& c) { return c.regression; }) ? 1 : 0;
+  return std::any_of(cells.begin(), cells.end(), [](const CellComparison& c) { return c.regression(); }) ? 1 : 0;
 }
 
-void judge_cell(CellComparison* x, const std::vector<double>& bs, const std::vector<double>& os, double threshold_pct,
-                double alpha) {
-  x->base = summarize(bs);
-  x->other = summarize(os);
-  x->diff_pct = x->base.median > 0 ? (x->other.median - x->base.median) / x->base.median * 100 : 0;
-  x->test = mann_whitney_u(bs, os);
+Verdict judge(const std::vector<double>& bs, const std::vector<double>& os, Better better, double threshold_pct,
+              double alpha) {
+  Verdict v;
+  v.better = better;
+  v.base = summarize(bs);
+  v.other = summarize(os);
+  v.diff_pct = v.base.median > 0 ? (v.other.median - v.base.median) / v.base.median * 100 : 0;
+  v.test = mann_whitney_u(bs, os);
   // A test that cannot reach alpha is reported as such, never as "no change".
-  x->testable = min_two_sided_p(bs.size(), os.size()) < alpha;
-  x->significant = x->testable && x->test.p < alpha;
-  x->regression = x->significant && x->diff_pct < -threshold_pct;
+  v.testable = min_two_sided_p(bs.size(), os.size()) < alpha;
+  v.significant = v.testable && v.test.p < alpha;
+  v.regression = v.significant && v.worse_pct() > threshold_pct;
   // The noise of both sides, relative to the baseline's level.
-  const double sd = std::sqrt((x->base.stddev * x->base.stddev + x->other.stddev * x->other.stddev) / 2);
+  const double sd = std::sqrt((v.base.stddev * v.base.stddev + v.other.stddev * v.other.stddev) / 2);
   const double sigmas = detectable_shift_sigmas(bs.size(), os.size(), alpha);
-  x->detectable_pct = std::isinf(sigmas) ? sigmas : x->base.median > 0 ? sigmas * sd / x->base.median * 100 : 0;
+  v.detectable_pct = std::isinf(sigmas) ? sigmas : v.base.median > 0 ? sigmas * sd / v.base.median * 100 : 0;
+  return v;
 }
 
-Comparison compare_runs(const std::vector<BenchRun>& runs, double threshold_pct, double alpha) {
+namespace {
+std::vector<double> p99s(const BenchCell& c) {
+  std::vector<double> v;
+  for (const auto& l : c.clat_us) v.push_back(l.p99);
+  return v;
+}
+}  // namespace
+
+Comparison compare_runs(const std::vector<BenchRun>& runs, double threshold_pct, double alpha,
+                        double latency_threshold_pct) {
   Comparison c;
   c.threshold_pct = threshold_pct;
   c.alpha = alpha;
+  c.latency_threshold_pct = latency_threshold_pct;
   std::map<std::string, int> seen;
   for (const auto& r : runs) {
     std::string l = r.label.empty() ? "unlabelled" : r.label;
@@ -344,9 +362,11 @@ Comparison compare_runs(const std::vector<BenchRun>& runs, double threshold_pct,
       const BenchCell* b = base.find(cell.target, cell.engine, cell.op);
       if (!b) continue;
       CellComparison x{cell.target, cell.engine, cell.op, c.labels[i]};
-      judge_cell(&x, b->rate(), cell.rate(), threshold_pct, alpha);
-      x.base_lat = median_latency(b->clat_us);
-      x.other_lat = median_latency(cell.clat_us);
+      x.rate = judge(b->rate(), cell.rate(), Better::Higher, threshold_pct, alpha);
+      // Latency has its own verdict: a patch can keep the throughput and
+      // still make the slowest completions slower.
+      x.has_p99 = !b->clat_us.empty() && !cell.clat_us.empty();
+      if (x.has_p99) x.p99 = judge(p99s(*b), p99s(cell), Better::Lower, latency_threshold_pct, alpha);
       if (b->path != cell.path && !b->path.empty() && !cell.path.empty())
         c.notes.push_back(fmt::format("{} {} {}: the path differs: {} {}, {} {}", cell.target, cell.engine, cell.op,
                                       c.labels[0], b->path, c.labels[i], cell.path));
@@ -356,18 +376,29 @@ Comparison compare_runs(const std::vector<BenchRun>& runs, double threshold_pct,
   return c;
 }
 
-double false_gate_threshold(const Comparison& c) {
+namespace {
+// The verdict of `measure` in a cell, or nullptr when the cell has none.
+const Verdict* measure_of(const CellComparison& x, Better measure) {
+  if (measure == Better::Higher) return &x.rate;
+  return x.has_p99 ? &x.p99 : nullptr;
+}
+}  // namespace
+
+double false_gate_threshold(const Comparison& c, Better measure) {
   double t = 0;
   for (const auto& x : c.cells)
-    if (x.significant && x.diff_pct < 0) t = std::max(t, -x.diff_pct);
+    if (const Verdict* v = measure_of(x, measure); v && v->significant && v->worse_pct() > 0)
+      t = std::max(t, v->worse_pct());
   return t;
 }
 
-double suggested_threshold(const Comparison& c) {
+double suggested_threshold(const Comparison& c, Better measure) {
   double t = 0;
   for (const auto& x : c.cells) {
-    t = std::max(t, std::abs(x.diff_pct));
-    if (!std::isinf(x.detectable_pct)) t = std::max(t, x.detectable_pct);
+    const Verdict* v = measure_of(x, measure);
+    if (!v) continue;
+    t = std::max(t, std::abs(v->diff_pct));
+    if (!std::isinf(v->detectable_pct)) t = std::max(t, v->detectable_pct);
   }
   return std::ceil(t);
 }
@@ -421,25 +452,35 @@ std::string render_markdown(const std::vector<BenchRun>& runs, const Comparison&
 }
 
 std::string render_json(const std::vector<BenchRun>& runs, const Comparison& c) {
+  // The verdict's fields; the throughput's sit in the cell itself (as before
+  // latency had a verdict), p99 latency's in "p99".
+  auto verdict = [](const Verdict& v) {
+    return json{{"diff_pct", v.diff_pct},
+                {"u", v.test.u},
+                {"p", v.test.p},
+                {"exact", v.test.exact},
+                {"testable", v.testable},
+                {"significant", v.significant},
+                {"regression", v.regression},
+                {"detectable_pct", std::isinf(v.detectable_pct) ? json() : json(v.detectable_pct)}};
+  };
   json cells = json::array();
   for (const auto& x : c.cells) {
-    cells.push_back({{"target", x.target},
-                     {"engine", x.engine},
-                     {"op", x.op},
-                     {"baseline", c.labels[0]},
-                     {"label", x.label},
-                     {"baseline_median_mib_s", x.base.median},
-                     {"median_mib_s", x.other.median},
-                     {"diff_pct", x.diff_pct},
-                     {"u", x.test.u},
-                     {"p", x.test.p},
-                     {"exact", x.test.exact},
-                     {"testable", x.testable},
-                     {"significant", x.significant},
-                     {"regression", x.regression},
-                     {"detectable_pct", std::isinf(x.detectable_pct) ? json() : json(x.detectable_pct)},
-                     {"within_round_cv_pct", x.within_cv_base < 0 ? json() : json{x.within_cv_base, x.within_cv_other}},
-                     {"p99_clat_us", json{x.base_lat.p99, x.other_lat.p99}}});
+    json cell = {{"target", x.target},
+                 {"engine", x.engine},
+                 {"op", x.op},
+                 {"baseline", c.labels[0]},
+                 {"label", x.label},
+                 {"baseline_median_mib_s", x.rate.base.median},
+                 {"median_mib_s", x.rate.other.median},
+                 {"within_round_cv_pct", x.within_cv_base < 0 ? json() : json{x.within_cv_base, x.within_cv_other}},
+                 {"p99_clat_us", x.has_p99 ? json{x.p99.base.median, x.p99.other.median} : json()}};
+    cell.update(verdict(x.rate));
+    if (x.has_p99) {
+      cell["p99"] = verdict(x.p99);
+      cell["p99"]["worse_when"] = "higher";
+    }
+    cells.push_back(std::move(cell));
   }
   json runs_j = json::array();
   for (size_t i = 0; i < runs.size(); ++i)
@@ -451,9 +492,13 @@ std::string render_json(const std::vector<BenchRun>& runs, const Comparison& c) 
               {"notes", c.notes},
               {"incomparable", c.incomparable},
               {"sample", c.sample},
+              {"latency_threshold_pct", c.latency_threshold_pct},
               {"calibration", c.calibration},
               {"false_gate_threshold_pct", c.calibration ? json(false_gate_threshold(c)) : json()},
               {"suggested_threshold_pct", c.calibration ? json(suggested_threshold(c)) : json()},
+              {"false_gate_latency_threshold_pct",
+               c.calibration ? json(false_gate_threshold(c, Better::Lower)) : json()},
+              {"suggested_latency_threshold_pct", c.calibration ? json(suggested_threshold(c, Better::Lower)) : json()},
               {"exit_code", c.exit_code()}}
              .dump(2) +
          "\n";
@@ -517,7 +562,7 @@ std::string render_svg(const std::vector<BenchRun>& runs, const Comparison& c) {
       for (size_t i = 1; i < runs.size(); ++i)
         if (const CellComparison* cc = find_cmp(c, t, e, op, c.labels[i]))
           s += fmt::format("<text x=\"{}\" y=\"{}\" text-anchor=\"middle\" font-size=\"9\">{}</text>\n",
-                           gx + group_w / 2 - gap / 2, y1 + 28 + 11 * static_cast<int>(i - 1), diff_cell(*cc));
+                           gx + group_w / 2 - gap / 2, y1 + 28 + 11 * static_cast<int>(i - 1), diff_cell(cc->rate));
       s += fmt::format("<text x=\"{}\" y=\"{}\" text-anchor=\"middle\">{}</text>\n", gx + group_w / 2 - gap / 2,
                        y1 + 15, title(t));
       gx += group_w;
@@ -575,21 +620,31 @@ std::string render_run(const BenchRun& run) {
 }
 
 std::string render_calibration(const Comparison& c) {
-  const double falsely = false_gate_threshold(c);
   std::string out = "A/A calibration: both sides ran the same kernel, so every significant change is noise.\n";
-  if (falsely > 0)
-    out += fmt::format("  A --threshold below {:.1f} % would have gated this run falsely (exit status 1).\n", falsely);
-  else
-    out += "  No cell was significantly slower: no threshold would have gated this run falsely.\n";
-  const double t = suggested_threshold(c);
-  if (t >= 50)
-    out += fmt::format("  Largest |diff| or detectable change of any cell: {:.0f} % -- too noisy to gate on: add "
-                       "rounds, use a quieter machine or larger sizes, and calibrate again.\n",
-                       t);
-  else
-    out += fmt::format("  Largest |diff| or detectable change of any cell: {:.0f} % -- a threshold below that "
-                       "is inside this machine's noise; gate with --threshold {:.0f} or more.\n",
-                       t, t);
+  // Throughput, then p99 latency (when recorded): each has its own threshold option.
+  const bool any_p99 = std::any_of(c.cells.begin(), c.cells.end(), [](const CellComparison& x) { return x.has_p99; });
+  for (const Better measure : {Better::Higher, Better::Lower}) {
+    if (measure == Better::Lower && !any_p99) break;
+    const bool lat = measure == Better::Lower;
+    const char* option = lat ? "--latency-threshold" : "--threshold";
+    const std::string what = lat ? "p99 latency" : "throughput";
+    const double falsely = false_gate_threshold(c, measure);
+    if (falsely > 0)
+      out += fmt::format("  {}: a {} below {:.1f} % would have gated this run falsely (exit status 1).\n", what,
+                         option, falsely);
+    else
+      out += fmt::format("  {}: no cell was significantly {}: no threshold would have gated this run falsely.\n", what,
+                         lat ? "higher" : "slower");
+    const double t = suggested_threshold(c, measure);
+    if (t >= 50)
+      out += fmt::format("  {}: largest |diff| or detectable change of any cell: {:.0f} % -- too noisy to gate on: add "
+                         "rounds, use a quieter machine or larger sizes, and calibrate again.\n",
+                         what, t);
+    else
+      out += fmt::format("  {}: largest |diff| or detectable change of any cell: {:.0f} % -- a threshold below that "
+                         "is inside this machine's noise; gate with {} {:.0f} or more.\n",
+                         what, t, option, t);
+  }
   return out;
 }
 

@@ -74,12 +74,12 @@ TEST(BenchReport, SignificantRegressionBeyondThresholdExitsOne) {
     if (x.target == "nodatasum" && x.op == "write") write = &x;
   }
   ASSERT_TRUE(read && write);
-  EXPECT_NEAR(read->diff_pct, -20, 1e-9);
-  EXPECT_TRUE(read->significant);
-  EXPECT_TRUE(read->regression);
-  EXPECT_NEAR(read->test.p, 2.0 / 252, 1e-12);
-  EXPECT_FALSE(write->significant);
-  EXPECT_FALSE(write->regression);
+  EXPECT_NEAR(read->rate.diff_pct, -20, 1e-9);
+  EXPECT_TRUE(read->rate.significant);
+  EXPECT_TRUE(read->rate.regression);
+  EXPECT_NEAR(read->rate.test.p, 2.0 / 252, 1e-12);
+  EXPECT_FALSE(write->rate.significant);
+  EXPECT_FALSE(write->rate.regression);
   EXPECT_EQ(c.exit_code(), 1);
   // The same change within the threshold is significant but not a regression.
   EXPECT_EQ(compare_runs({a, b}, 25, 0.05).exit_code(), 0);
@@ -91,9 +91,9 @@ TEST(BenchReport, SingleRepetitionIsNeverSignificant) {
   Comparison c = compare_runs({run("a", {2000}, {1000}), run("b", {1000}, {500})}, 5, 0.05);
   ASSERT_FALSE(c.cells.empty());
   for (const auto& x : c.cells) {
-    EXPECT_FALSE(x.testable);
-    EXPECT_FALSE(x.significant);
-    EXPECT_FALSE(x.regression);
+    EXPECT_FALSE(x.rate.testable);
+    EXPECT_FALSE(x.rate.significant);
+    EXPECT_FALSE(x.rate.regression);
   }
   EXPECT_EQ(c.exit_code(), 0);
   EXPECT_NE(render_text({run("a", {2000}, {1000}), run("b", {1000}, {500})}, c).find("-50.0 % ?"), std::string::npos);
@@ -171,14 +171,58 @@ TEST(BenchReport, DetectableChangeIsReportedAndInfiniteWhenUntestable) {
   for (int i = 0; i < 10; ++i) r10.push_back(1000 + (i % 5) * 5), w10.push_back(1000 + (i % 5) * 5);
   Comparison c = compare_runs({run("a", r10, w10), run("b", r10, w10)}, 5, 0.05);
   ASSERT_FALSE(c.cells.empty());
-  EXPECT_GT(c.cells[0].detectable_pct, 0.3);
-  EXPECT_LT(c.cells[0].detectable_pct, 2.0);
-  EXPECT_FALSE(c.cells[0].significant);
+  EXPECT_GT(c.cells[0].rate.detectable_pct, 0.3);
+  EXPECT_LT(c.cells[0].rate.detectable_pct, 2.0);
+  EXPECT_FALSE(c.cells[0].rate.significant);
   // 3 against 3 can never be significant at 0.05: nothing is detectable.
   Comparison d = compare_runs({run("a", {1, 2, 3}, {1, 2, 3}), run("b", {1, 2, 3}, {1, 2, 3})}, 5, 0.05);
-  EXPECT_TRUE(std::isinf(d.cells[0].detectable_pct));
+  EXPECT_TRUE(std::isinf(d.cells[0].rate.detectable_pct));
   EXPECT_NE(render_text({run("a", {1, 2, 3}, {1, 2, 3}), run("b", {1, 2, 3}, {1, 2, 3})}, d).find("detectable"),
             std::string::npos);
+}
+
+// p99 latency has a verdict of its own, and for latency higher is worse.
+TEST(BenchReport, P99RiseIsALatencyRegressionAndAFallIsNot) {
+  // Throughput the same on both sides; p99 of every repetition 25 % higher in "slow".
+  auto with_p99 = [](const std::string& label, double p99) {
+    BenchRun r = run(label, {1000, 1001, 999, 1002, 998}, {500, 501, 499, 502, 498});
+    for (auto& c : r.cells)
+      for (double f : {1.0, 1.01, 0.99, 1.02, 0.98}) c.clat_us.push_back({50, p99 * f, p99 * 2, p99 * 3});
+    return r;
+  };
+  const BenchRun fast = with_p99("fast", 200), slow = with_p99("slow", 250);
+  Comparison c = compare_runs({fast, slow}, 5, 0.05, 10);
+  ASSERT_FALSE(c.cells.empty());
+  for (const auto& x : c.cells) {
+    EXPECT_FALSE(x.rate.significant);
+    ASSERT_TRUE(x.has_p99);
+    EXPECT_NEAR(x.p99.diff_pct, 25, 1e-9);
+    EXPECT_NEAR(x.p99.worse_pct(), 25, 1e-9);
+    EXPECT_TRUE(x.p99.significant) << x.p99.test.p;
+    EXPECT_TRUE(x.p99.regression);
+    EXPECT_TRUE(x.regression());
+  }
+  EXPECT_EQ(c.exit_code(), 1);
+  const std::string text = render_text({fast, slow}, c);
+  EXPECT_NE(text.find("200 us / 250 us +25.0 % !"), std::string::npos) << text;
+  EXPECT_NE(text.find("for latency higher is worse"), std::string::npos) << text;
+  const auto j = nlohmann::json::parse(render_json({fast, slow}, c));
+  EXPECT_EQ(j["cells"][0]["p99"]["regression"], true);
+  EXPECT_EQ(j["cells"][0]["p99"]["worse_when"], "higher");
+  EXPECT_EQ(j["cells"][0]["regression"], false);  // the throughput's verdict
+  EXPECT_EQ(j["latency_threshold_pct"], 10);
+  // The same rise within --latency-threshold: significant, not a regression.
+  EXPECT_EQ(compare_runs({fast, slow}, 5, 0.05, 30).exit_code(), 0);
+  // Lower latency is an improvement: significant, never a regression.
+  Comparison better = compare_runs({slow, fast}, 5, 0.05, 10);
+  EXPECT_TRUE(better.cells[0].p99.significant);
+  EXPECT_FALSE(better.cells[0].p99.regression);
+  EXPECT_EQ(better.exit_code(), 0);
+  EXPECT_NE(render_text({slow, fast}, better).find("250 us / 200 us -20.0 % *"), std::string::npos);
+  // Runs without latency (older files) have no p99 verdict and no p99 row.
+  Comparison none = compare_runs({run("a", {1, 2, 3}, {1, 2, 3}), fast}, 5, 0.05);
+  EXPECT_FALSE(none.cells[0].has_p99);
+  EXPECT_EQ(render_text({run("a", {1, 2, 3}, {1, 2, 3}), fast}, none).find("p99 clat |"), std::string::npos);
 }
 
 }  // namespace

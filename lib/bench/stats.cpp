@@ -53,6 +53,45 @@ std::vector<double> u_distribution(size_t n1, size_t n2) {
 }
 
 double normal_cdf(double z) { return 0.5 * std::erfc(-z / std::sqrt(2.0)); }
+
+// The exact two-sided p of U when values tie, conditional on the ties seen
+// (a permutation test): every way to pick which n1 of the pooled values are
+// the first sample is equally likely under "no difference", and U is the
+// first sample's rank sum (midranks for ties) less n1 (n1 + 1) / 2. Doubled
+// midranks are integers, so the rank-sum distribution is counted exactly.
+// Latency percentiles tie often (they are histogram bucket values), and the
+// normal approximation is too liberal for the few samples `ab` has.
+double exact_p_with_ties(const std::vector<double>& a, const std::vector<double>& b) {
+  std::vector<std::pair<double, int>> pooled;  // value, sample
+  for (double x : a) pooled.emplace_back(x, 0);
+  for (double y : b) pooled.emplace_back(y, 1);
+  std::sort(pooled.begin(), pooled.end());
+  const size_t n = pooled.size(), n1 = a.size();
+  std::vector<size_t> rank2(n);  // doubled midranks
+  size_t observed = 0;
+  for (size_t i = 0; i < n;) {
+    size_t j = i;
+    while (j < n && pooled[j].first == pooled[i].first) ++j;
+    for (size_t k = i; k < j; ++k) rank2[k] = i + 1 + j;  // 2 x the mean of ranks i+1 .. j
+    i = j;
+  }
+  for (size_t k = 0; k < n; ++k)
+    if (pooled[k].second == 0) observed += rank2[k];
+  const size_t max_sum = n * (n + 1);  // every value's doubled rank
+  // ways[c][s]: subsets of c of the values seen so far whose doubled ranks sum to s.
+  std::vector<std::vector<double>> ways(n1 + 1, std::vector<double>(max_sum + 1, 0.0));
+  ways[0][0] = 1;
+  for (size_t k = 0; k < n; ++k)
+    for (size_t c = std::min(n1, k + 1); c >= 1; --c)
+      for (size_t s = max_sum; s >= rank2[k]; --s) ways[c][s] += ways[c - 1][s - rank2[k]];
+  double lower = 0, upper = 0, total = 0;
+  for (size_t s = 0; s <= max_sum; ++s) {
+    total += ways[n1][s];
+    if (s <= observed) lower += ways[n1][s];
+    if (s >= observed) upper += ways[n1][s];
+  }
+  return std::min(1.0, 2 * std::min(lower, upper) / total);
+}
 }  // namespace
 
 double min_two_sided_p(size_t n1, size_t n2) {
@@ -84,6 +123,11 @@ MannWhitney mann_whitney_u(const std::vector<double>& a, const std::vector<doubl
     for (size_t k = 0; k <= u; ++k) lower += d[k];
     for (size_t k = u; k < d.size(); ++k) upper += d[k];
     r.p = std::min(1.0, 2 * std::min(lower, upper) / total);
+    r.exact = true;
+    return r;
+  }
+  if (a.size() + b.size() <= 40) {
+    r.p = exact_p_with_ties(a, b);
     r.exact = true;
     return r;
   }

@@ -21,7 +21,9 @@ Summary summarize(std::vector<double> xs);
 struct MannWhitney {
   double u = 0;        // U of the first sample: pairs (a_i, b_j) with a_i > b_j, ties counted 1/2
   double p = 1;        // two-sided
-  bool exact = false;  // exact permutation distribution (no ties, small samples) or normal approximation
+  // Exact permutation distribution (up to 40 values; with ties, conditional
+  // on them) or, for larger samples, the normal approximation.
+  bool exact = false;
 };
 // Throws std::invalid_argument if either sample is empty.
 MannWhitney mann_whitney_u(const std::vector<double>& a, const std::vector<double>& b);

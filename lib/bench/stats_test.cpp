@@ -47,13 +47,32 @@ TEST(MannWhitney, KnownExactValue) {
   EXPECT_NEAR(r.p, 14.0 / 126.0, 1e-12);
 }
 
-TEST(MannWhitney, TiesUseTheCorrectedNormalApproximation) {
-  // U = 0.5; variance 9/12 * (7 - 6/30) = 5.1; z = (4.5 - 0.5 - 0.5) / sqrt(5.1).
+TEST(MannWhitney, TiesInSmallSamplesUseTheExactConditionalDistribution) {
+  // Midranks 1 2 3.5 | 3.5 5 6: U = 0.5. Of the C(6,3) = 20 ways to pick the
+  // first sample, two have a rank sum as small (1 2 3.5, with either 3.5), so
+  // p = 2 x 2/20 = 0.2 (the normal approximation would say 0.12).
   MannWhitney r = mann_whitney_u({1, 2, 3}, {3, 4, 5});
   EXPECT_DOUBLE_EQ(r.u, 0.5);
-  EXPECT_FALSE(r.exact);
-  EXPECT_NEAR(r.p, 0.1212, 5e-4);
+  EXPECT_TRUE(r.exact);
+  EXPECT_NEAR(r.p, 0.2, 1e-12);
   EXPECT_DOUBLE_EQ(mann_whitney_u({5, 5, 5}, {5, 5, 5}).p, 1.0);
+  // Without ties it agrees with the exact distribution of U.
+  EXPECT_NEAR(mann_whitney_u({1, 2, 3, 4, 5}, {5.5, 7, 8, 9, 10}).p, 2.0 / 252.0, 1e-12);
+  // Ties at the edge between the samples: 1 1 2 | 2 3 3, U = 0.5 again, and
+  // only the one arrangement with both 1s and a 2 is as extreme: p = 2 x 2/20.
+  EXPECT_NEAR(mann_whitney_u({1, 1, 2}, {2, 3, 3}).p, 0.2, 1e-12);
+}
+
+TEST(MannWhitney, LargeTiedSamplesUseTheCorrectedNormalApproximation) {
+  std::vector<double> a, b;
+  for (int i = 0; i < 21; ++i) a.push_back(i % 3), b.push_back(2 + i % 3);
+  MannWhitney r = mann_whitney_u(a, b);
+  EXPECT_FALSE(r.exact);
+  // Pooled: 7 0s, 7 1s, 14 2s, 7 3s, 7 4s; U = 7 x 7 x 0.5 (a's 2s against b's 2s).
+  EXPECT_DOUBLE_EQ(r.u, 24.5);
+  const double n = 42, tie = 4 * (7 * 7 * 7 - 7) + (14 * 14 * 14 - 14);
+  const double var = 21.0 * 21.0 / 12 * ((n + 1) - tie / (n * (n - 1)));
+  EXPECT_NEAR(r.p, std::erfc((220.5 - 24.5 - 0.5) / std::sqrt(var) / std::sqrt(2.0)), 1e-12);
 }
 
 TEST(MannWhitney, SmallSamplesCannotBeSignificant) {

@@ -3,8 +3,9 @@
 # 1. On the host (`--kernel host` twice, seconds): ABBA order, one results
 #    directory per round, the seed-002-shaped table with verdict, detectable
 #    change, within-round spread and the A/A calibration, exit status equal
-#    to the verdict; the gate proven on ab's own output by making B's rounds
-#    twice as slow; bad input refused; nothing left behind.
+#    to the verdict (throughput and p99 latency); the gates proven on ab's own
+#    output by making B's rounds ten times as slow, and B's p99 three times
+#    as high; bad input refused; nothing left behind.
 # 2. Under qemu: Debian's 6.1 kernel against itself (tests/vm_kernel.sh), four
 #    boots each at the smallest size, results back from every guest.
 # No timing is asserted: what is checked is the machinery and its verdicts.
@@ -37,6 +38,12 @@ for x in c["cells"]:
     assert x["regression"] == (x["significant"] and x["diff_pct"] < -c["threshold_pct"])
     assert x["within_round_cv_pct"] is not None and x["p99_clat_us"][0] > 0
     assert x["detectable_pct"] is None or x["detectable_pct"] >= 0
+    # p99 latency has a verdict of its own, and for it higher is worse.
+    l = x["p99"]
+    assert l["worse_when"] == "higher" and l["testable"], l
+    assert l["regression"] == (l["significant"] and l["diff_pct"] > c["latency_threshold_pct"]), l
+assert c["exit_code"] == int(any(x["regression"] or x["p99"]["regression"] for x in c["cells"])), c["exit_code"]
+assert c["false_gate_latency_threshold_pct"] is not None
 assert c["false_gate_threshold_pct"] is not None and c["suggested_threshold_pct"] >= 0
 side = json.load(open(d + "/B.json"))
 assert side["sample"] == "round" and all(len(x["seconds"]) == 4 for x in side["cells"])
@@ -45,7 +52,7 @@ PY
 
 # 1. Host against host.
 set +e
-out=$("$DT" ab --kernel host --kernel host --rounds 4 --threshold 50 --results "$WORK/results" -- "${BENCH[@]}" 2>&1)
+out=$("$DT" ab --kernel host --kernel host --rounds 4 --threshold 50 --latency-threshold 50 --results "$WORK/results" -- "${BENCH[@]}" 2>&1)
 rc=$?
 set -e
 echo "$out"
@@ -70,6 +77,25 @@ set -e
 expect_eq "$rc" 1 "a ten times slower B gates (exit 1)"
 expect_contains "$gate" "-90.0 % !" "the slowed cells are marked as regressions"
 expect_contains "$gate" "| **Diff** |" "markdown Diff rows"
+
+# The latency gate, the same way: B's p99 three times A's in every round is
+# a significant rise, marked and exit 1; within --latency-threshold it is not.
+python3 - "$D/A.json" "$WORK/slow-p99.json" <<'PY'
+import json, sys
+d = json.load(open(sys.argv[1]))
+for c in d["cells"]:
+    for l in c["clat_us"]:
+        l["p99"] *= 3
+d["label"] = "slowp99"
+json.dump(d, open(sys.argv[2], "w"))
+PY
+rc=0
+lgate=$("$DT" compare "$D/A.json" "$WORK/slow-p99.json") || rc=$?
+expect_eq "$rc" 1 "a p99 three times as high gates (exit 1)"
+expect_contains "$lgate" "+200.0 % !" "the p99 rise is marked as a regression"
+rc=0
+"$DT" compare "$D/A.json" "$WORK/slow-p99.json" --latency-threshold 300 >/dev/null || rc=$?
+expect_eq "$rc" 0 "within --latency-threshold 300 it does not gate"
 
 # Bad input, before anything runs.
 expect_usage_error "ab needs --kernel twice" "one kernel" "$DT" ab --kernel host -- bench
@@ -111,7 +137,7 @@ expect_nothing_left "after the host rounds"
 read -r KERNEL MODULES < <(bash "$HERE/../vm_kernel.sh")
 start=$(date +%s)
 set +e
-out=$("$DT" ab --kernel "$KERNEL" --kernel "$KERNEL" --modules "$MODULES" --rounds 4 --threshold 50 --timeout 300 \
+out=$("$DT" ab --kernel "$KERNEL" --kernel "$KERNEL" --modules "$MODULES" --rounds 4 --threshold 50 --latency-threshold 50 --timeout 300 \
   --disk-size 1G --results "$WORK/vm-results" -- "${BENCH[@]}" 2>&1)
 rc=$?
 set -e

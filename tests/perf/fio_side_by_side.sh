@@ -1,26 +1,57 @@
 #!/bin/bash
 # The performance bar of `diotorture bench`: fio and diotorture on the same
-# NOCOW file of a loop btrfs, same block size, engine and queue depth, in one
-# run; prints the throughput ratio (diotorture / fio, should be >= 1.00x) and
-# CPU seconds per GiB of both (diotorture's should be no higher), for the
-# sequential workloads (--block-size, io_uring at --iodepth) and random 4 KiB
-# reads and writes at queue depth 1 (psync and io_uring) and 32 (io_uring),
-# --random-bytes per pass, offsets uniformly at random (fio: norandommap).
-# A benchmark, not a test: nothing here runs in CI. Needs root.
+# NOCOW file of a loop btrfs, with the same block size, engine, queue depth,
+# mix and number of jobs, in one run; prints the throughput ratio
+# (diotorture / fio, should be >= 1.00x) and CPU seconds per GiB of both
+# (diotorture's should be no higher) for every cell. Exit status 1 if any
+# cell misses the bar. A benchmark, not a test: nothing here runs in CI. Needs root.
 #
 #   tests/perf/fio_side_by_side.sh [--file-size 1G] [--block-size 1M] [--iodepth 8] [--repetitions 5]
 #                                  [--random-bytes 64M] [--workloads "read write randread-4k-qd1 ..."]
+#                                  [--turns 3]
 #
-# Each tool runs three times per workload, alternating (diotorture, fio,
-# diotorture, ...), and the medians are taken over all turns, so slow drift
+# The workloads side by side (every one on psync and io_uring, except the
+# qd32 ones, which psync cannot queue; fio always with --direct=1
+# --ioengine=psync|io_uring, and --end_fsync=1 when it writes, as diotorture
+# fdatasyncs inside the timed region of a pass that writes):
+#
+#   workload           diotorture bench --workloads ...            fio
+#   read, write        --block-size BS over the whole file, in     --rw=read|write --bs=BS --size=SIZE
+#                      order; io_uring --iodepth QD                --iodepth=QD
+#   randread-4k-qd1    4 KiB at uniformly random offsets, 1 in     --rw=randread --bs=4k --iodepth=1
+#   randwrite-4k-qd1   flight, --random-bytes per pass               --io_size=RBYTES --norandommap --randrepeat=0
+#   randread-4k-qd32   the same, 32 in flight (io_uring)           the same with --iodepth=32
+#   randwrite-4k-qd32
+#   randrw70-4k-qd32   each 4 KiB I/O a read with probability 0.7,  --rw=randrw --rwmixread=70 --bs=4k --iodepth=32
+#                      32 in flight (io_uring)                      --io_size=RBYTES --norandommap --randrepeat=0
+#   randread-4k-4jobs  4 threads on the file at once, each its own  --numjobs=4 --thread --rw=randread --bs=4k
+#                      ring with 8 in flight (psync: 1), RBYTES/4   --iodepth=8 --io_size=RBYTES/4 --norandommap
+#                      each; the pass ends when the last is done     --randrepeat=0 (aggregated over the jobs)
+#
+# One difference remains in the mix: diotorture draws read or write for every
+# I/O on its own, while fio's rwmix keeps one direction for a run of I/Os
+# whose length grows with the I/Os done (set_rwmix_bytes in its io_u.c), so
+# its reads and writes come in long bursts. Both end at 70/30.
+#
+# Rate: MiB/s (sequential) or IOPS (random): I/Os (both directions, every
+# job) over the pass's wall time (fio: the longest job's runtime). CPU per
+# GiB: the submitting threads' CPU (RUSAGE_THREAD, how fio counts it; summed
+# over the jobs) per GiB moved; diotorture's whole process (its io_uring
+# workers too) is shown beside it.
+#
+# Each tool runs --turns times per workload, alternating (diotorture, fio,
+# diotorture, ...), and the medians are taken over every pass of all turns, so slow drift
 # of the machine hits both alike. Both drop only the file's cached pages before a pass (fio's
-# invalidate, diotorture's POSIX_FADV_DONTNEED). Exit status 1 if any cell misses the bar.
+# invalidate, diotorture's POSIX_FADV_DONTNEED). Run it on a quiet host: take
+# `flock /var/tmp/diotorture-heavy.lock` around it so no VM or kernel build runs beside it.
 set -euo pipefail
 
-SIZE=1G BS=1M QD=8 REPS=5 RBYTES=64M
-WORKLOADS="read write randread-4k-qd1 randwrite-4k-qd1 randread-4k-qd32 randwrite-4k-qd32"
+SIZE=1G BS=1M QD=8 REPS=5 RBYTES=64M TURNS=3
+WORKLOADS="read write randread-4k-qd1 randwrite-4k-qd1 randread-4k-qd32 randwrite-4k-qd32 randrw70-4k-qd32
+randread-4k-4jobs"
 while [ $# -gt 0 ]; do
   case $1 in
+    --turns) TURNS=$2; shift 2 ;;
     --random-bytes) RBYTES=$2; shift 2 ;;
     --workloads) WORKLOADS=$2; shift 2 ;;
     --file-size) SIZE=$2; shift 2 ;;
@@ -72,21 +103,28 @@ dt_turn() {  # engine workload -> appends bench.json paths
 }
 
 fio_turn() {  # engine workload: one untimed layout pass, then REPS timed passes
-  local engine=$1 w=$2
+  local engine=$1 w=$2 depth=$QD
   mkdir -p "$(dirname "$FILE")" && chattr +C "$(dirname "$FILE")"
   fio --name=layout --filename="$FILE" --bs="$BS" --size="$SIZE" --direct=1 --ioengine=psync --rw=write \
     --end_fsync=1 --output-format=json >/dev/null
   local args=(--name="$w" --filename="$FILE" --size="$SIZE" --direct=1 --ioengine="$engine" --output-format=json)
+  local random=(--bs=4k --io_size="$RBYTES" --norandommap --randrepeat=0)
   case $w in
     read | write) args+=(--rw="$w" --bs="$BS") ;;
-    randread-4k-qd*) args+=(--rw=randread --bs=4k --io_size="$RBYTES" --norandommap --randrepeat=0) ;;
-    randwrite-4k-qd*) args+=(--rw=randwrite --bs=4k --io_size="$RBYTES" --norandommap --randrepeat=0) ;;
+    randread-4k-qd*) args+=(--rw=randread "${random[@]}") ;;
+    randwrite-4k-qd*) args+=(--rw=randwrite "${random[@]}") ;;
+    randrw70-4k-qd32) args+=(--rw=randrw --rwmixread=70 "${random[@]}") ;;
+    randread-4k-4jobs)
+      # The bytes of a pass are shared by the jobs, as diotorture shares them.
+      args+=(--rw=randread --bs=4k --io_size=$(($(numfmt --from=iec "$RBYTES") / 4)) --norandommap --randrepeat=0
+        --numjobs=4 --thread)
+      depth=8 ;;
+    *) echo "fio_side_by_side.sh: no fio settings for workload $w" >&2; exit 2 ;;
   esac
-  local depth=$QD
   [[ $w == *qd1 ]] && depth=1
   [[ $w == *qd32 ]] && depth=32
   [ "$engine" = io_uring ] && args+=(--iodepth="$depth")
-  [[ $w == *write* ]] && args+=(--end_fsync=1)
+  [[ $w == *write* || $w == randrw* ]] && args+=(--end_fsync=1)
   for _ in $(seq "$REPS"); do
     fio "${args[@]}" >"$WORK/fio-$engine-$w-$RANDOM$RANDOM.json"
   done
@@ -98,38 +136,56 @@ fio_turn() {  # engine workload: one untimed layout pass, then REPS timed passes
 # tool's every workload.
 for engine in psync io_uring; do
   for w in $(engine_workloads "$engine"); do
-    for turn in 1 2 3; do
+    for _ in $(seq "$TURNS"); do
       dt_turn $engine "$w"
       fio_turn $engine "$w"
     done
   done
 done
 
-python3 - "$WORK" "$SIZE" "$BS" "$QD" "$RBYTES" "$WORKLOADS" <<'PY'
+python3 - "$WORK" "$SIZE" "$BS" "$QD" "$RBYTES" "$WORKLOADS" "$TURNS" <<'PY'
 import glob, json, statistics, sys
-work, size, bs, qd, rbytes, workloads = sys.argv[1:7]
+work, size, bs, qd, rbytes, workloads, turns = sys.argv[1:8]
 GiB = 1 << 30
 missed = 0
+
+
+def fio_pass(path, random):
+    """Rate and CPU s/GiB of one fio pass, aggregated over its jobs and both directions."""
+    jobs = json.load(open(path))["jobs"]
+    ios = nbytes = cpu = 0
+    runtime_ms = 0
+    for j in jobs:
+        for d in ("read", "write"):
+            io = j[d]
+            if io["io_bytes"]:
+                ios += io["total_ios"]
+                nbytes += io["io_bytes"]
+                runtime_ms = max(runtime_ms, io["runtime"])
+        cpu += (j["usr_cpu"] + j["sys_cpu"]) / 100.0 * j["job_runtime"] / 1000.0
+    secs = runtime_ms / 1000.0
+    return (ios if random else nbytes / (1 << 20)) / secs, cpu / (nbytes / GiB)
+
+
+def spread(xs):
+    return f"{min(xs):.0f}-{max(xs):.0f}"
+
+
 print(f"fio {json.load(open(glob.glob(work + '/fio-*.json')[0]))['fio version']} vs diotorture, "
       f"NOCOW file on a loop btrfs, {size} file; sequential: {bs} blocks, io_uring queue depth {qd}; "
       f"random: 4 KiB, {rbytes} per pass")
-print("rate: MiB/s (sequential) or IOPS (random), median over every pass of three alternating turns")
-print("CPU s/GiB: the submitting thread, as fio reports it; dt process = diotorture with every thread, io_uring workers too")
-print(f"{'engine':9} {'workload':18} {'fio':>10} {'dt':>10} {'ratio':>7} {'fio CPU s/GiB':>14} {'dt CPU s/GiB':>13} {'dt process':>11}")
+print(f"rate: MiB/s (sequential) or IOPS (random), median over every pass of {turns} alternating turns "
+      "(min-max beside it)")
+print("CPU s/GiB: the submitting threads, as fio reports it; dt process = diotorture with every thread, io_uring workers too")
+print(f"{'engine':9} {'workload':18} {'fio':>10} {'dt':>10} {'ratio':>7} {'fio min-max':>13} {'dt min-max':>13} "
+      f"{'fio CPU s/GiB':>14} {'dt CPU s/GiB':>13} {'dt process':>11}")
 for engine in ("psync", "io_uring"):
     for w in workloads.split():
         files = glob.glob(f"{work}/fio-{engine}-{w}-*.json")
         if not files:
             continue
-        op = "write" if "write" in w else "read"
         random = w.startswith("rand")
-        frate, fcpu = [], []
-        for f in files:
-            j = json.load(open(f))["jobs"][0]
-            io = j[op]
-            frate.append(io["iops"] if random else io["bw_bytes"] / (1 << 20))
-            secs = j["job_runtime"] / 1000.0
-            fcpu.append((j["usr_cpu"] + j["sys_cpu"]) / 100.0 * secs / (io["io_bytes"] / GiB))
+        frate, fcpu = zip(*(fio_pass(f, random) for f in files))
         drate, dcpu, dproc = [], [], []
         for path in open(f"{work}/dt-{engine}.list").read().split():
             for c in json.load(open(path))["cells"]:
@@ -137,7 +193,7 @@ for engine in ("psync", "io_uring"):
                     continue
                 unit = c["block_size"] if random else (1 << 20)
                 drate += [c["bytes"] / unit / s for s in c["seconds"]]
-                # fio counts the job thread's CPU (RUSAGE_THREAD): compare like with like,
+                # fio counts the job threads' CPU (RUSAGE_THREAD): compare like with like,
                 # and show the whole process (io_uring workers too) beside it.
                 dcpu += [cs / (c["bytes"] / GiB) for cs in c["thread_cpu_seconds"]]
                 dproc += [cs / (c["bytes"] / GiB) for cs in c["cpu_seconds"]]
@@ -145,7 +201,7 @@ for engine in ("psync", "io_uring"):
         fc, dc = statistics.median(fcpu), statistics.median(dcpu)
         ok = d_m >= f_m and dc <= fc
         missed += not ok
-        print(f"{engine:9} {w:18} {f_m:10.1f} {d_m:10.1f} {d_m / f_m:6.2f}x {fc:14.3f} {dc:13.3f} {statistics.median(dproc):11.3f}"
-              f"{'' if ok else '  below the bar'}")
+        print(f"{engine:9} {w:18} {f_m:10.1f} {d_m:10.1f} {d_m / f_m:6.2f}x {spread(frate):>13} {spread(drate):>13} "
+              f"{fc:14.3f} {dc:13.3f} {statistics.median(dproc):11.3f}{'' if ok else '  below the bar'}")
 sys.exit(1 if missed else 0)
 PY
