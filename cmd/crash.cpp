@@ -81,6 +81,7 @@ struct RecordCli {
   std::string results = "results", serial_name, workloads = "all", kinds = "datasum,nodatasum", serial;
   uint64_t fs_size = kCrashFsBytes, seed = 1;
   unsigned ops = 12;
+  bool flakey = false;
 };
 
 int crash_record(const RecordCli& c) {
@@ -93,6 +94,7 @@ int crash_record(const RecordCli& c) {
   o.kinds = parse_kinds(c.kinds);
   o.ops = c.ops;
   o.seed = c.seed;
+  o.flakey = c.flakey;
   const std::string id = make_run_dir(c.results);
   const auto tallies = record_workloads(o, std::cout);
   nlohmann::json j = {{"kernel", kernel_release()}, {"workloads", nlohmann::json::array()}};
@@ -160,6 +162,7 @@ Action setup_crash_record(CLI::App& sub) {
   sub.add_option("--ops", o->ops)->transform(Bounded("a number of operations", 1, 10000));
   sub.add_option("--seed", o->seed)->transform(Bounded("a seed", 0, UINT64_MAX));
   sub.add_option("--serial", o->serial);
+  sub.add_flag("--flakey", o->flakey);
   return [o] { return crash_record(*o); };
 }
 

@@ -158,9 +158,18 @@ int run_crash(const CrashOptions& o, std::ostream& out) {
       "-device", "virtio-blk-pci,drive=rec,serial=dtrecord,write-zeroes=off,discard=off",
       "-serial", "file:" + acks_serial.string()};
   rec.extra_kernel_args = "bdev_allow_write_mounted=1";
+  bool flakey = false;
+  for (auto* w : workloads) flakey |= (w->caps & kNeedsFlakey) != 0;
+  if (flakey) {
+    // Write errors come from dm-flakey inside the guest; its table is switched with dmsetup.
+    std::string dmsetup;
+    if (run_command({"sh", "-c", "command -v dmsetup"}, &dmsetup) == 0) rec.extra_binaries = {trim(dmsetup)};
+    rec.extra_modules = {"dm_flakey"};
+  }
   rec.args = {"crash-record",  "--device-serial", "dtrecord", "--fs-size", std::to_string(kCrashFsBytes),
               "--workload",    o.workloads,       "--ops",    std::to_string(o.ops), "--seed", std::to_string(o.seed),
               "--kinds",       fmt::format("{}", fmt::join(o.kinds, ",")), "--serial", "/dev/ttyS1"};
+  if (flakey) rec.args.push_back("--flakey");
   status("crash: recording the workloads (boot 1)");
   Boot r = boot(o, work, "record", rec, [&](const std::string& con) {
     status(fmt::format("crash: recording, {} acks so far (boot 1)",
@@ -177,7 +186,10 @@ int run_crash(const CrashOptions& o, std::ostream& out) {
   for (const auto& t : record.value("workloads", nlohmann::json::array()))
     out << fmt::format("record    -- {} {}: {} writes, {} acks{}{}{}\n", t.value("workload", ""), t.value("kind", ""),
                        t.value("writes", 0), t.value("acks", 0),
-                       t.value("eagain_retries", 0) ? fmt::format(", {} NOWAIT EAGAIN reissued", t.value("eagain_retries", 0)) : "",
+                       (t.value("eagain_retries", 0) ? fmt::format(", {} NOWAIT EAGAIN reissued", t.value("eagain_retries", 0)) : std::string()) +
+                           (t.contains("injected_eio") ? fmt::format(", {} writes failed by injected errors, {} not",
+                                                                    t.value("injected_eio", 0), t.value("injected_not_failed", 0))
+                                                       : std::string()),
                        t.contains("not_run") ? "; not run: " + t.value("not_run", "")
                        : t.contains("path")  ? "; path: " + t.value("path", "")
                                              : "",

@@ -8,6 +8,7 @@
 #include <unistd.h>
 
 #include <fmt/format.h>
+#include <fmt/ranges.h>
 #include <liburing.h>
 
 #include <memory>
@@ -61,6 +62,10 @@ void Acker::ack(Ack a) {
 nlohmann::json WorkloadTally::to_json() const {
   nlohmann::json j = {{"workload", workload}, {"kind", kind},     {"writes", writes},
                       {"acks", acks},         {"eagain_retries", eagain_retries}, {"short_writes", short_writes}};
+  if (injected_eio || injected_not_failed) {
+    j["injected_eio"] = injected_eio;
+    j["injected_not_failed"] = injected_not_failed;
+  }
   if (!path.empty()) j["path"] = path;
   if (!path_detail.empty()) j["path_detail"] = path_detail;
   if (!not_run.empty()) j["not_run"] = not_run;
@@ -342,6 +347,44 @@ void prealloc_full_fsync(Scenario& s) {
   }
 }
 
+// f13e01b89daf's scenario: an acknowledged write, then a direct overwrite of
+// the same range that fails with EIO (every write to the device fails for
+// that moment), then fsync. The failed write must leave the acknowledged data
+// in place after log replay; a fast fsync that logged the failed write's
+// extent makes the range point at blocks that were never written.
+void write_error_fsync(Scenario& s) {
+  if (!s.write_errors) {
+    s.tally().not_run = "needs the filesystem on dm-flakey (dm_flakey module and dmsetup in the guest)";
+    return;
+  }
+  auto f = s.create();
+  auto honest = s.create();
+  uint64_t size = 0;
+  for (unsigned i = 0; i < s.ops(); ++i) {
+    const uint64_t off = 65536 * (i % 8), len = 65536;
+    AckedWrite a = s.pwrite(f, off, len);
+    size = std::max(size, off + len);
+    if (::fsync(f.fd.get()) != 0) throw_errno("fsync");
+    s.ack(f, "fsync returned", {a}, size);
+    s.write_errors(true);
+    AlignedBuffer buf(len);
+    s.stamp(f, buf.data(), off, len);  // a write number of its own, never acknowledged
+    const ssize_t n = ::pwrite(f.fd.get(), buf.data(), len, static_cast<off_t>(off));
+    const int werr = errno;
+    s.write_errors(false);
+    if (n >= 0) ++s.tally().injected_not_failed;  // it never reached the device while it failed writes
+    else if (werr == EIO) ++s.tally().injected_eio;
+    else throw_errno("pwrite under write errors", werr);
+    // Its result is not a promise either way; what matters is what the
+    // filesystem logs for the range after the failure.
+    (void)::fsync(f.fd.get());
+    auto [off2, len2] = s.random_write();
+    AckedWrite h = s.pwrite(honest, off2, len2);
+    if (::fsync(honest.fd.get()) != 0) throw_errno("fsync");
+    s.ack(honest, "fsync returned", {h}, off2 + len2);
+  }
+}
+
 // A self-test: acknowledges a copy-on-write direct write that was never
 // synced, then makes flushes happen through fsyncs of another file. A
 // checker that does not call such a write lost at some crash point is broken.
@@ -384,6 +427,9 @@ const std::vector<CrashWorkload> kWorkloads = {
     {"prealloc-full-fsync", "16 MiB of 4 KiB direct writes, fallocate KEEP_SIZE beyond EOF, sync, overwrite, first fsync",
      "d99478874355 btrfs: fix lost prealloc extents beyond eof after full fsync", "generic/677 btrfs/261", 0,
      prealloc_full_fsync},
+    {"write-error-fsync", "an acknowledged write, a direct overwrite failing with EIO (dm-flakey), then fsync",
+     "f13e01b89daf btrfs: ensure fast fsync waits for ordered extents after a write failure", "",
+     kDatasumOnly | kNeedsFlakey, write_error_fsync},
     {"selftest-unsynced", "self-test: a direct write acknowledged without any sync must be found lost", "", "",
      kSelfTest | kDatasumOnly, selftest_unsynced},
 };
@@ -422,14 +468,64 @@ std::vector<const CrashWorkload*> select_crash_workloads(const std::string& list
   return out;
 }
 
+namespace {
+
+// The filesystem's device as dm-flakey sees it, switched between a linear
+// table and one that fails every write. libdevmapper makes the /dev/mapper
+// node itself: there is no udev in the guest.
+class FlakeyDevice {
+ public:
+  FlakeyDevice(const std::string& under, uint64_t bytes) : under_(under), sectors_(bytes / 512) {
+    ::setenv("DM_DISABLE_UDEV", "1", 1);
+    dmsetup({"create", kName, "--table", table(false)});
+  }
+  ~FlakeyDevice() {
+    std::string o;
+    run_command({"dmsetup", "remove", kName}, &o);
+  }
+  std::string path() const { return std::string("/dev/mapper/") + kName; }
+  void set_failing(bool fail) {
+    dmsetup({"suspend", kName});
+    dmsetup({"load", kName, "--table", table(fail)});
+    dmsetup({"resume", kName});
+  }
+
+ private:
+  static constexpr const char* kName = "dtcrash";
+  std::string table(bool fail) const {
+    // flakey: up 0 s, down 1 s -> always down, and down means writes fail.
+    return fail ? fmt::format("0 {} flakey {} 0 0 1 1 error_writes", sectors_, under_)
+                : fmt::format("0 {} linear {} 0", sectors_, under_);
+  }
+  void dmsetup(std::vector<std::string> args) {
+    args.insert(args.begin(), "dmsetup");
+    std::string o;
+    if (run_command(args, &o) != 0) throw std::runtime_error(fmt::format("{}: {}", fmt::join(args, " "), trim(o)));
+  }
+  std::string under_;
+  uint64_t sectors_;
+};
+
+}  // namespace
+
 std::vector<WorkloadTally> record_workloads(const RecordOptions& o, std::ostream& out) {
   const std::string tracefs = ensure_tracefs();  // a fresh guest has none mounted: the path evidence needs it
   if (tracefs.empty()) out << "crash-record: no tracefs here; the path the writes took stays unproven\n";
+  std::unique_ptr<FlakeyDevice> flakey;
+  std::string fs_dev = o.device;
+  if (o.flakey) {
+    try {
+      flakey = std::make_unique<FlakeyDevice>(o.device, o.fs_bytes);
+      fs_dev = flakey->path();
+    } catch (const std::exception& e) {
+      out << "crash-record: no dm-flakey device (" << e.what() << "); write-error workloads will not run\n";
+    }
+  }
   std::string mkfs_out;
-  if (run_command({"mkfs.btrfs", "-f", "-K", "-q", "-b", std::to_string(o.fs_bytes), o.device}, &mkfs_out) != 0)
-    throw SetupError(fmt::format("mkfs.btrfs on {} failed: {}", o.device, trim(mkfs_out)));
+  if (run_command({"mkfs.btrfs", "-f", "-K", "-q", "-b", std::to_string(o.fs_bytes), fs_dev}, &mkfs_out) != 0)
+    throw SetupError(fmt::format("mkfs.btrfs on {} failed: {}", fs_dev, trim(mkfs_out)));
   fs::create_directories(o.mnt);
-  if (::mount(o.device.c_str(), o.mnt.c_str(), "btrfs", 0, nullptr) != 0) throw_errno("mount " + o.device);
+  if (::mount(fs_dev.c_str(), o.mnt.c_str(), "btrfs", 0, nullptr) != 0) throw_errno("mount " + fs_dev);
   Fd dev = open_or_throw(o.device, O_RDONLY | O_CLOEXEC);
   uint64_t dev_bytes = 0;
   if (::ioctl(dev.get(), BLKGETSIZE64, &dev_bytes) != 0) throw_errno("BLKGETSIZE64 " + o.device);
@@ -452,6 +548,7 @@ std::vector<WorkloadTally> record_workloads(const RecordOptions& o, std::ostream
       if ((w->caps & kDatasumOnly) && kind != "datasum") continue;
       try {
         Scenario s(acker, o.mnt, *w, kind, o.ops, o.seed * 1000003 + n++, &next_file_id, &t);
+        if (flakey) s.write_errors = [&](bool fail) { flakey->set_failing(fail); };
         w->run(s);
         s.finish_path();
       } catch (const std::exception& e) {

@@ -7,6 +7,7 @@
 
 #include <cstdint>
 #include <filesystem>
+#include <functional>
 #include <string>
 #include <vector>
 
@@ -43,6 +44,7 @@ enum WorkloadCaps : unsigned {
   kNeedsUring = 1,
   kSelfTest = 2,      // only when asked for by name; its promises are false on purpose
   kDatasumOnly = 4,   // needs copy-on-write files
+  kNeedsFlakey = 8,   // injects write errors: the filesystem goes on a dm-flakey device
 };
 
 struct CrashWorkload {
@@ -63,6 +65,7 @@ std::vector<const CrashWorkload*> select_crash_workloads(const std::string& list
 struct WorkloadTally {
   std::string workload, kind;
   unsigned writes = 0, acks = 0, eagain_retries = 0, short_writes = 0;
+  unsigned injected_eio = 0, injected_not_failed = 0;  // writes under injected errors: failed / not failed
   std::string path;         // the path the kernel took for the writes: "direct by kprobe"
   std::string path_detail;  // the evidence's numbers
   std::string not_run;  // why it did not run (no io_uring, ...)
@@ -103,6 +106,9 @@ class Scenario {
   Prng& rng() { return rng_; }
   WorkloadTally& tally() { return *tally_; }
   bool self_test() const { return w_.caps & kSelfTest; }
+  // Makes every write to the filesystem's device fail with EIO (true) or
+  // pass again (false); null when the filesystem is not on a dm-flakey device.
+  std::function<void(bool)> write_errors;
   // Starts the path evidence at the first file; stops and judges it.
   void start_path(const File& f);
   void finish_path();
@@ -130,6 +136,9 @@ struct RecordOptions {
   unsigned ops = 12;
   uint64_t seed = 1;
   std::filesystem::path mnt = "/mnt/crash";
+  // Put the filesystem on a dm-flakey device over the disk (linear until a
+  // workload asks for write errors); needs dm_flakey and dmsetup.
+  bool flakey = false;
 };
 
 // mkfs, mount, ack 0, every workload on every kind, unmount. The tallies say

@@ -185,6 +185,7 @@ int run_vm(const VmOptions& o, std::ostream& out, VmOutcome* outcome) {
   }
   spec.modules_dir = o.modules;
   spec.modules = {"virtio_pci", "virtio_blk", "btrfs", "loop"};
+  spec.modules.insert(spec.modules.end(), o.extra_modules.begin(), o.extra_modules.end());
   spec.init_script = guest_init_script(o.args, o.disks);
   std::vector<std::string> order;
   std::string img = build_initramfs(spec, &order);

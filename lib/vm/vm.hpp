@@ -35,6 +35,7 @@ struct VmOptions {
   // initramfs, more kernel command-line words.
   std::vector<std::string> extra_qemu_args;
   std::vector<std::string> extra_binaries;
+  std::vector<std::string> extra_modules;  // loaded after the usual ones, with their dependencies
   std::vector<std::pair<std::string, std::string>> extra_placed;  // host path -> path in the guest (vm --add-binary)
   std::vector<std::pair<std::string, std::string>> extra_files;
   std::string extra_kernel_args;

@@ -200,12 +200,12 @@ expect_eq "$(field failure.kind)" scrub "summary.json: the failure is the scrub'
 # file can leave that file reading back EIO (found by this tool, seed 3 at
 # ~1800 ops), which is a finding to report, not a flake to keep in CI.
 set +e
-"$DT" torture --profile raid1 --seed 3 --duration 30s --events all --ops-mix all,no-mmap-buffers --no-progress \
+"$DT" torture --profile raid1 --seed 3 --duration 60s --events all --ops-mix all,no-mmap-buffers --no-progress \
   --results "$WORK/r1" >"$WORK/r1.out" 2>&1
 rc=$?
 set -e
 cat "$WORK/r1.out"
-expect_eq "$rc" 0 "30s on raid1 with events passes"
+expect_eq "$rc" 0 "60s on raid1 with events passes"
 R=$WORK/r1/latest/torture
 expect_contains "$(cat "$WORK/r1.out")" "copies compared" "RAID copies were compared"
 nev=$(grep -c '"event"' "$R/oplog.jsonl" || true)
