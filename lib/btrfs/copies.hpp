@@ -136,6 +136,10 @@ struct ScrubTotals {
   uint64_t data_bytes = 0, read_errors = 0, csum_errors = 0, verify_errors = 0, super_errors = 0,
            uncorrectable = 0, no_csum_blocks = 0;
   uint64_t errors() const { return read_errors + csum_errors + verify_errors + super_errors + uncorrectable; }
+  // Errors in data or metadata. A superblock copy with an older generation is
+  // not one after a power cut: btrfs writes the copies without a flush
+  // between them and rewrites them all at the next commit.
+  uint64_t errors_beyond_supers() const { return errors() - super_errors; }
   std::string summary() const;
 };
 ScrubTotals scrub_readonly(int fs_fd, const BtrfsFsDevices& devs);
