@@ -145,9 +145,7 @@ int run_bench_session(const BenchSessionConfig& cfg, std::ostream& out) {
   run.started = started;
   run.kernel = kernel_release();
   run.tool_version = tool_version();
-  char host[256] = {};
-  ::gethostname(host, sizeof host - 1);
-  run.hostname = host;
+  run.hostname = host_name();
   run.config["quick"] = cfg.quick;
   // Under `diotorture vm` the kernel command line says how the guest runs,
   // so compare can warn that TCG numbers are not the host's.

@@ -22,7 +22,6 @@ nlohmann::json Ack::to_json() const {
   if (creates) j["creates"] = true;
   if (size_at_least) j["size_at_least"] = size_at_least;
   if (prealloc_end) j["prealloc_end"] = prealloc_end;
-  if (self_test) j["self_test"] = true;
   return j;
 }
 
@@ -37,7 +36,6 @@ Ack Ack::from_json(const nlohmann::json& j) {
   a.creates = j.value("creates", false);
   a.size_at_least = j.value("size_at_least", uint64_t{0});
   a.prealloc_end = j.value("prealloc_end", uint64_t{0});
-  a.self_test = j.value("self_test", false);
   for (const auto& w : j.value("writes", nlohmann::json::array()))
     a.writes.push_back({w.at(0).get<uint64_t>(), w.at(1).get<uint64_t>(), w.at(2).get<uint64_t>()});
   for (const auto& r : j.value("runs", nlohmann::json::array()))

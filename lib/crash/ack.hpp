@@ -45,7 +45,6 @@ struct Ack {
   std::vector<WriteRun> runs;
   uint64_t size_at_least = 0;  // i_size the promise covers
   uint64_t prealloc_end = 0;   // blocks allocated (fallocate KEEP_SIZE) up to here
-  bool self_test = false;      // a promise the workload knows to be false
 
   nlohmann::json to_json() const;
   static Ack from_json(const nlohmann::json& j);

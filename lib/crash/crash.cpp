@@ -1,7 +1,5 @@
 #include "lib/crash/crash.hpp"
 
-#include <unistd.h>
-
 #include <fmt/format.h>
 #include <fmt/ranges.h>
 #include <nlohmann/json.hpp>
@@ -69,12 +67,6 @@ size_t count_lines(const std::string& s, const std::string& prefix) {
   return n;
 }
 
-std::string btrfs_progs_binary() {
-  std::string path;
-  if (run_command({"sh", "-c", "command -v btrfs"}, &path) != 0) return "";
-  return trim(path);
-}
-
 struct Boot {
   int rc = 3;
   fs::path guest_run;  // the guest's run directory, copied back
@@ -115,14 +107,12 @@ int run_crash(const CrashOptions& o, std::ostream& out) {
   TempDir work_dir("diotorture-crash");
   const fs::path& work = work_dir.path();
   if (o.keep_images) work_dir.keep();
-  const std::string btrfs_bin = btrfs_progs_binary();
+  const std::string btrfs_bin = program_path("btrfs");
 
   RunInfo info;
   info.run_id = run_id;
   info.started = utc_timestamp();
-  char host[256] = {};
-  ::gethostname(host, sizeof host - 1);
-  info.hostname = host;
+  info.hostname = host_name();
   info.kernel = release;
   info.provisioning = "qemu guest, one logged virtio disk (blklogwrites)";
   info.fstype = "btrfs";
@@ -162,8 +152,7 @@ int run_crash(const CrashOptions& o, std::ostream& out) {
   for (auto* w : workloads) flakey |= (w->caps & kNeedsFlakey) != 0;
   if (flakey) {
     // Write errors come from dm-flakey inside the guest; its table is switched with dmsetup.
-    std::string dmsetup;
-    if (run_command({"sh", "-c", "command -v dmsetup"}, &dmsetup) == 0) rec.extra_binaries = {trim(dmsetup)};
+    if (std::string dmsetup = program_path("dmsetup"); !dmsetup.empty()) rec.extra_binaries = {dmsetup};
     rec.extra_modules = {"dm_flakey"};
   }
   rec.args = {"crash-record",  "--device-serial", "dtrecord", "--fs-size", std::to_string(kCrashFsBytes),
@@ -171,10 +160,8 @@ int run_crash(const CrashOptions& o, std::ostream& out) {
               "--kinds",       fmt::format("{}", fmt::join(o.kinds, ",")), "--serial", "/dev/ttyS1"};
   if (flakey) rec.args.push_back("--flakey");
   status("crash: recording the workloads (boot 1)");
-  Boot r = boot(o, work, "record", rec, [&](const std::string& con) {
-    status(fmt::format("crash: recording, {} acks so far (boot 1)",
-                       count_lines(read_file_or_empty(acks_serial), "{")));
-    (void)con;
+  Boot r = boot(o, work, "record", rec, [&](const std::string&) {
+    status(fmt::format("crash: recording, {} acks so far (boot 1)", count_lines(read_file_or_empty(acks_serial), "{")));
   });
   status("");
   write_file_atomic(run_dir / "record-console.log", r.console);
@@ -247,7 +234,6 @@ int run_crash(const CrashOptions& o, std::ostream& out) {
   }
   PointChoice pc{o.points, o.subsets, o.seed};
   std::vector<CrashPoint> points = choose_crash_points(wl, rd.marker_index, pc);
-  nlohmann::json states_json = nlohmann::json::array();
   std::vector<fs::path> images;
   for (const auto& p : points) {
     const fs::path img = work / fmt::format("state-{:03}.img", p.id);
@@ -329,7 +315,6 @@ int run_crash(const CrashOptions& o, std::ostream& out) {
       for (size_t k = 0; k < c.failures.size() && k < 8; ++k) out << "        " << c.failures[k] << "\n";
       out << std::flush;
       results.push_back(c);
-      states_json.push_back(rec_state);
     }
   }
   const double total = since(t_start);
@@ -341,11 +326,11 @@ int run_crash(const CrashOptions& o, std::ostream& out) {
   record["replay_seconds"] = replay_s;
   record["check_seconds"] = check_s;
   record["record_seconds"] = r.seconds;
-  record["states_per_minute"] = check_s > 0 ? checked * 60.0 / check_s : 0;
+  const double per_minute = check_s > 0 ? checked * 60.0 / check_s : 0.0;
+  record["states_per_minute"] = per_minute;
   out << fmt::format("\n{}\ncrash: {} states checked in {} boots; record {:.0f} s, replay {:.1f} s, check {:.0f} s "
                      "({:.1f} states/min); total {:.0f} s\n",
-                     run_summary(results), checked, boots, r.seconds, replay_s, check_s,
-                     check_s > 0 ? checked * 60.0 / check_s : 0.0, total);
+                     run_summary(results), checked, boots, r.seconds, replay_s, check_s, per_minute, total);
   return finish(0, "");
 }
 

@@ -65,13 +65,11 @@ void check_file_data(const fs::path& path, const FileExpectation& exp, Violation
       judge(off, std::min<uint64_t>(static_cast<uint64_t>(n), size - off));
       continue;
     }
-    const int err = errno;
     for (uint64_t b = off; b < off + want; b += 4096) {
       ssize_t m = ::pread(fd.get(), buf.data(), 4096, static_cast<off_t>(b));
       if (m < 0) v->add(exp.file, b, 4096, fmt::format("read fails with {} (data or checksum missing)", errno_name(errno)));
       else judge(b, std::min<uint64_t>(static_cast<uint64_t>(m), size - b));
     }
-    (void)err;
   }
   // Promised sectors past EOF are lost too.
   for (auto it = exp.sectors.lower_bound((size + kStampSector - 1) / kStampSector * kStampSector);

@@ -94,15 +94,7 @@ Scenario::File Scenario::create(int extra_flags, bool sync_name) {
   if (::fsync(f.fd.get()) != 0) throw_errno("fsync " + p.string());
   Fd d = open_or_throw(dir_, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
   if (::fsync(d.get()) != 0) throw_errno("fsync " + dir_.string());
-  Ack a;
-  a.workload = w_.name;
-  a.kind = kind_;
-  a.file = f.rel;
-  a.file_id = f.id;
-  a.promise = "file and directory fsync returned after create";
-  a.creates = true;
-  acker_.ack(a);
-  ++tally_->acks;
+  ack(f, "file and directory fsync returned after create", {}, 0, 0, {}, true);
   return f;
 }
 
@@ -157,7 +149,6 @@ void Scenario::ack(const File& f, const std::string& promise, std::vector<AckedW
   a.prealloc_end = prealloc_end;
   a.runs = std::move(runs);
   a.creates = creates;
-  a.self_test = self_test();
   acker_.ack(a);
   ++tally_->acks;
 }
@@ -229,11 +220,6 @@ void rwf_dsync(Scenario& s) { dsync_writes(s, 0, RWF_DSYNC, "pwritev2(RWF_DSYNC)
 // NOWAIT write that has to allocate would only ever get EAGAIN.
 void uring_writes(Scenario& s, unsigned depth, int open_flags, int rwf, bool nowait, bool dsync_each,
                   const char* promise) {
-  const std::string why = io_uring_unavailable_reason();
-  if (!why.empty()) {
-    s.tally().not_run = why;
-    return;
-  }
   auto f = s.create(open_flags);
   if (nowait) {
     if (::fallocate(f.fd.get(), 0, 0, kRegion) != 0) throw_errno("fallocate");
@@ -245,19 +231,20 @@ void uring_writes(Scenario& s, unsigned depth, int open_flags, int rwf, bool now
   const uint64_t slot = kRegion / depth;
   const unsigned batches = depth == 1 ? s.ops() : std::max(1u, s.ops() / 4);
   uint64_t size = 0;
-  std::vector<std::unique_ptr<AlignedBuffer>> bufs;
-  for (unsigned i = 0; i < depth; ++i) bufs.push_back(std::make_unique<AlignedBuffer>(slot));
+  std::vector<AlignedBuffer> bufs;
+  bufs.reserve(depth);
+  for (unsigned i = 0; i < depth; ++i) bufs.emplace_back(slot);
   for (unsigned b = 0; b < batches; ++b) {
     std::vector<AckedWrite> pending(depth), done;
     auto submit = [&](unsigned i, bool with_nowait) {
       io_uring_sqe* sqe = io_uring_get_sqe(r);
-      io_uring_prep_write(sqe, f.fd.get(), bufs[i]->data(), static_cast<unsigned>(pending[i].len), pending[i].off);
+      io_uring_prep_write(sqe, f.fd.get(), bufs[i].data(), static_cast<unsigned>(pending[i].len), pending[i].off);
       sqe->rw_flags = rwf | (with_nowait ? RWF_NOWAIT : 0);
       io_uring_sqe_set_data64(sqe, i);
     };
     for (unsigned i = 0; i < depth; ++i) {
       const uint64_t len = 4096 * s.rng().between(1, slot / 4096);
-      pending[i] = s.stamp(f, bufs[i]->data(), i * slot, len);
+      pending[i] = s.stamp(f, bufs[i].data(), i * slot, len);
       submit(i, nowait);
     }
     unsigned outstanding = depth;
@@ -353,10 +340,6 @@ void prealloc_full_fsync(Scenario& s) {
 // in place after log replay; a fast fsync that logged the failed write's
 // extent makes the range point at blocks that were never written.
 void write_error_fsync(Scenario& s) {
-  if (!s.write_errors) {
-    s.tally().not_run = "needs the filesystem on dm-flakey (dm_flakey module and dmsetup in the guest)";
-    return;
-  }
   auto f = s.create();
   auto honest = s.create();
   uint64_t size = 0;
@@ -546,13 +529,19 @@ std::vector<WorkloadTally> record_workloads(const RecordOptions& o, std::ostream
       t.workload = w->name;
       t.kind = kind;
       if ((w->caps & kDatasumOnly) && kind != "datasum") continue;
-      try {
-        Scenario s(acker, o.mnt, *w, kind, o.ops, o.seed * 1000003 + n++, &next_file_id, &t);
-        if (flakey) s.write_errors = [&](bool fail) { flakey->set_failing(fail); };
-        w->run(s);
-        s.finish_path();
-      } catch (const std::exception& e) {
-        t.error = e.what();
+      const uint64_t seed = o.seed * 1000003 + n++;
+      if (w->caps & kNeedsUring) t.not_run = io_uring_unavailable_reason();
+      if ((w->caps & kNeedsFlakey) && !flakey)
+        t.not_run = "needs the filesystem on dm-flakey (dm_flakey module and dmsetup in the guest)";
+      if (t.not_run.empty()) {
+        try {
+          Scenario s(acker, o.mnt, *w, kind, o.ops, seed, &next_file_id, &t);
+          if (flakey) s.write_errors = [&](bool fail) { flakey->set_failing(fail); };
+          w->run(s);
+          s.finish_path();
+        } catch (const std::exception& e) {
+          t.error = e.what();
+        }
       }
       out << fmt::format("crash-record: {} {}: {} writes, {} acks{}{}\n", w->name, kind, t.writes, t.acks,
                          t.not_run.empty() ? "" : "; not run: " + t.not_run,

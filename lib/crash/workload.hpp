@@ -105,7 +105,6 @@ class Scenario {
   unsigned ops() const { return ops_; }
   Prng& rng() { return rng_; }
   WorkloadTally& tally() { return *tally_; }
-  bool self_test() const { return w_.caps & kSelfTest; }
   // Makes every write to the filesystem's device fail with EIO (true) or
   // pass again (false); null when the filesystem is not on a dm-flakey device.
   std::function<void(bool)> write_errors;

@@ -102,9 +102,7 @@ int run_session(const SessionConfig& cfg, std::ostream& out) {
   describe_fs();
   info.started = utc_timestamp();
   info.kernel = kernel_release();
-  char host[256] = {};
-  ::gethostname(host, sizeof host - 1);
-  info.hostname = host;
+  info.hostname = host_name();
   info.btrfs_progs = btrfs_progs_version();
   info.seed = cfg.runner.params.seed;
   info.tool_version = tool_version();

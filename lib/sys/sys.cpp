@@ -278,6 +278,24 @@ void make_sparse_file(const std::filesystem::path& p, uint64_t size) {
   if (::ftruncate(fd.get(), static_cast<off_t>(size)) != 0) throw_errno("ftruncate " + p.string());
 }
 
+std::string program_path(const std::string& name) {
+  const char* path = std::getenv("PATH");
+  for (const auto& dir : split(path && *path ? path : "/usr/sbin:/usr/bin:/sbin:/bin", ':')) {
+    if (dir.empty()) continue;
+    const std::string candidate = dir + "/" + name;
+    struct stat st{};
+    if (::stat(candidate.c_str(), &st) == 0 && S_ISREG(st.st_mode) && ::access(candidate.c_str(), X_OK) == 0)
+      return candidate;
+  }
+  return "";
+}
+
+std::string host_name() {
+  char host[256] = {};
+  ::gethostname(host, sizeof host - 1);
+  return host;
+}
+
 uint64_t inode_of(int fd) {
   struct stat st {};
   if (::fstat(fd, &st) != 0) throw_errno("fstat");

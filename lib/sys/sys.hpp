@@ -140,6 +140,12 @@ class TempDir {
 // A new sparse file of `size` bytes (an existing one is truncated).
 void make_sparse_file(const std::filesystem::path& p, uint64_t size);
 
+// The absolute path of a program found on $PATH, as `command -v` gives it;
+// "" if there is none.
+std::string program_path(const std::string& name);
+// gethostname(2), for the records of a run.
+std::string host_name();
+
 // The inode number of an open file.
 uint64_t inode_of(int fd);
 

@@ -179,10 +179,8 @@ int run_vm(const VmOptions& o, std::ostream& out, VmOutcome* outcome) {
   spec.extra_files = o.extra_files;
   spec.placed_binaries = {{fs::canonical("/proc/self/exe").string(), "/bin/diotorture"}};
   spec.placed_binaries.insert(spec.placed_binaries.end(), o.extra_placed.begin(), o.extra_placed.end());
-  for (const char* tool : {"mkfs.btrfs", "blkid"}) {
-    std::string path;
-    if (run_command({"sh", "-c", std::string("command -v ") + tool}, &path) == 0) spec.binaries.push_back(trim(path));
-  }
+  for (const char* tool : {"mkfs.btrfs", "blkid"})
+    if (std::string path = program_path(tool); !path.empty()) spec.binaries.push_back(path);
   spec.modules_dir = o.modules;
   spec.modules = {"virtio_pci", "virtio_blk", "btrfs", "loop"};
   spec.modules.insert(spec.modules.end(), o.extra_modules.begin(), o.extra_modules.end());
