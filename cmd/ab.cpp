@@ -24,10 +24,11 @@ namespace fs = std::filesystem;
 
 struct AbCli {
   std::vector<std::string> kernels, modules, labels, args;
-  std::string format = "text", chart, results = "results", accel = "auto";
+  std::string format = "text", chart, results = "results";
   double threshold = 5, latency_threshold = 10, alpha = 0.05;
-  unsigned rounds = 5, cpus = 2, disks = 1, timeout = 1800;
-  uint64_t mem = 2ull << 30, disk_size = 4ull << 30;
+  unsigned rounds = 5, disks = 1;
+  uint64_t disk_size = 4ull << 30;
+  GuestMachine machine;
   bool no_progress = false;
 };
 
@@ -75,14 +76,9 @@ int ab(const AbCli& c) {
       (!o.sides[0].host() && !o.sides[1].host() && fs::equivalent(c.kernels[0], c.kernels[1], ec) &&
        o.sides[0].modules == o.sides[1].modules);
   o.bench_args.assign(c.args.begin() + 1, c.args.end());
-  o.vm.mem = c.mem;
-  o.vm.cpus = c.cpus;
+  o.vm.machine = c.machine;
   o.vm.disks = c.disks;
   o.vm.disk_size = c.disk_size;
-  o.vm.timeout_s = c.timeout;
-  if (c.accel != "auto" && c.accel != "kvm" && c.accel != "tcg")
-    throw SetupError(fmt::format("--accel '{}' is not auto, kvm or tcg", c.accel));
-  o.vm.accel = c.accel;
   if (::geteuid() != 0) throw SetupError("diotorture ab needs root (it boots kernels and mounts filesystems); rerun it as root");
 
   fs::create_directories(c.results);
@@ -181,20 +177,13 @@ Action setup_ab(CLI::App& sub) {
   sub.add_option("--chart", o->chart, "Where to write the SVG chart (default: chart.svg in the ab directory)");
   sub.add_option("--results", o->results, "Results root; the ab run gets a directory with one per round")
       ->capture_default_str();
-  sub.add_option("--mem", o->mem, "Guest memory")
-      ->transform(Bounded("a memory size", 512ull << 20, 1ull << 40, true))
-      ->capture_default_str();
-  sub.add_option("--cpus", o->cpus, "Guest CPUs")->transform(Bounded("a CPU count", 1, 64))->capture_default_str();
+  add_machine_options(sub, &o->machine, "Seconds before a guest is killed");
   sub.add_option("--disks", o->disks, "Blank scratch disks per boot")
       ->transform(Bounded("a disk count", 1, 20))
       ->capture_default_str();
   sub.add_option("--disk-size", o->disk_size, "Size of each scratch disk (sparse)")
       ->transform(Bounded("a disk size", 256ull << 20, 1ull << 42, true))
       ->capture_default_str();
-  sub.add_option("--timeout", o->timeout, "Seconds before a guest is killed")
-      ->transform(Bounded("a number of seconds", 10, 7 * 86400))
-      ->capture_default_str();
-  sub.add_option("--accel", o->accel, "auto (KVM if it boots, probed once), kvm or tcg")->capture_default_str();
   sub.add_flag("--no-progress", o->no_progress, "No live progress line, even on a terminal");
   sub.footer("After --: bench and its options, run in every round, e.g. -- bench --quick --workloads random");
   return [o] {

@@ -1,5 +1,6 @@
 // diotorture bench [--quick] [--block-size SIZE] [--file-size SIZE] [--repetitions N]
-//                  [--targets LIST] [--engines LIST] [--iodepth N] [--fixed-buffers] [--fixed-files]
+//                  [--targets LIST] [--engines LIST] [--iodepth N] [--submit-batch N] [--fixed-buffers]
+//                  [--fixed-files]
 //                  [--device DEV [--force-device]] [--label NAME] [--results DIR] + filesystem options
 // Declares the options (typed and range-checked here) and hands them to
 // lib/bench/bench_session.
@@ -47,6 +48,11 @@ Action setup_bench(CLI::App& sub) {
       ->capture_default_str();
   sub.add_option("--iodepth", c.opts.engine.iodepth, "io_uring requests in flight")
       ->transform(Bounded("a queue depth", 1, 1024))
+      ->capture_default_str();
+  sub.add_option("--submit-batch", c.opts.engine.submit_batch,
+                 "io_uring: enter the kernel after every N prepared requests (fio's iodepth_batch_submit); "
+                 "0 = once per refill of the queue")
+      ->transform(Bounded("a batch size", 0, 1024))
       ->capture_default_str();
   sub.add_flag("--fixed-buffers", c.opts.engine.fixed_buffers, "io_uring: registered buffers (READ_FIXED/WRITE_FIXED)");
   sub.add_flag("--fixed-files", c.opts.engine.fixed_files, "io_uring: registered file (IOSQE_FIXED_FILE)");

@@ -16,6 +16,7 @@
 #include "lib/btrfs/workspace.hpp"
 #include "lib/sys/spellcheck.hpp"
 #include "lib/sys/sys.hpp"
+#include "lib/vm/vm.hpp"
 
 namespace dt {
 
@@ -112,25 +113,30 @@ inline void add_filesystem_options(CLI::App& sub, FilesystemRequest* fs) {
   sub.add_option("--mount-options", fs->mount_options, "Mount options for the scratch filesystem");
 }
 
-// The guest machine of a command that boots kernels under qemu (vm, crash):
-// the kernel, its modules, and the machine's size, patience and accelerator.
-struct GuestMachine {
-  std::string kernel, modules, accel = "auto";
-  uint64_t mem = 2ull << 30;
-  unsigned cpus = 2, timeout = 1800;
-};
-inline void add_guest_options(CLI::App& sub, GuestMachine* g, const char* timeout_help) {
-  sub.add_option("--kernel", g->kernel, "Kernel image (bzImage/vmlinuz) to boot");
-  sub.add_option("--modules", g->modules, "The kernel's lib/modules/VERSION directory (btrfs, virtio, loop)");
-  sub.add_option("--mem", g->mem, fmt::format("Guest memory (default {})", format_size(g->mem)))
+// The machine of every command that boots kernels under qemu (vm, crash, ab):
+// its size, patience and accelerator.
+inline void add_machine_options(CLI::App& sub, GuestMachine* m, const char* timeout_help) {
+  sub.add_option("--mem", m->mem, fmt::format("Guest memory (default {})", format_size(m->mem)))
       ->transform(Bounded("a memory size", 512ull << 20, 1ull << 40, true));
-  sub.add_option("--cpus", g->cpus, "Guest CPUs")->transform(Bounded("a CPU count", 1, 64))->capture_default_str();
-  sub.add_option("--timeout", g->timeout, timeout_help)
+  sub.add_option("--cpus", m->cpus, "Guest CPUs")->transform(Bounded("a CPU count", 1, 64))->capture_default_str();
+  sub.add_option("--timeout", m->timeout_s, timeout_help)
       ->transform(Bounded("a number of seconds", 10, 7 * 86400))
       ->capture_default_str();
-  sub.add_option("--accel", g->accel, "auto (KVM if it boots, else TCG), kvm or tcg")
+  sub.add_option("--accel", m->accel, "auto (KVM if it boots, probed once; else TCG), kvm or tcg")
       ->check(OneOf({"auto", "kvm", "tcg"}))
       ->capture_default_str();
+}
+
+// A command that boots one kernel (vm, crash): the kernel, its modules and
+// the machine. ab boots two kernels and declares those itself.
+struct GuestOptions {
+  std::string kernel, modules;
+  GuestMachine machine;
+};
+inline void add_guest_options(CLI::App& sub, GuestOptions* g, const char* timeout_help) {
+  sub.add_option("--kernel", g->kernel, "Kernel image (bzImage/vmlinuz) to boot");
+  sub.add_option("--modules", g->modules, "The kernel's lib/modules/VERSION directory (btrfs, virtio, loop)");
+  add_machine_options(sub, &g->machine, timeout_help);
 }
 
 // What followed the first "--" of a command that runs another command (ab),

@@ -21,7 +21,7 @@ namespace dt {
 namespace {
 
 struct CrashCli {
-  GuestMachine g{.mem = 1ull << 30, .timeout = 1200};
+  GuestOptions g{.machine = CrashOptions().machine};
   std::string workloads = "all", kinds = "datasum,nodatasum", results = "results";
   unsigned points = 8, subsets = 0, ops = 12, per_boot = 8;
   uint64_t seed = 1;
@@ -67,10 +67,7 @@ int crash(const CrashCli& c) {
   o.ops = c.ops;
   o.states_per_boot = c.per_boot;
   o.seed = c.seed;
-  o.accel = c.g.accel;
-  o.mem = c.g.mem;
-  o.cpus = c.g.cpus;
-  o.boot_timeout_s = c.g.timeout;
+  o.machine = c.g.machine;
   o.results_root = c.results;
   o.keep_images = c.keep;
   o.progress = !c.no_progress && ::isatty(STDOUT_FILENO);

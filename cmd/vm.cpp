@@ -16,7 +16,7 @@ namespace dt {
 namespace {
 
 struct VmCli {
-  GuestMachine g;
+  GuestOptions g;
   std::string results = "results";
   uint64_t disk_size = 4ull << 30;
   unsigned disks = 4;
@@ -29,12 +29,9 @@ int vm(const VmCli& c) {
   if (c.g.kernel.empty()) throw SetupError("--kernel is required: the bzImage to boot, e.g. boot/vmlinuz-6.1.0-50-amd64");
   o.kernel = c.g.kernel;
   o.modules = c.g.modules;
-  o.mem = c.g.mem;
-  o.cpus = c.g.cpus;
+  o.machine = c.g.machine;
   o.disks = c.disks;
   o.disk_size = c.disk_size;
-  o.timeout_s = c.g.timeout;
-  o.accel = c.g.accel;
   o.results_root = c.results;
   o.args = c.args;
   for (const auto& b : c.add_binaries) {

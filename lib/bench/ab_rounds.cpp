@@ -162,7 +162,7 @@ AbRoundsResult run_ab_rounds(const AbOptions& o, std::ostream& out) {
       // The accelerator is the machine's, not the kernel's: probe KVM once.
       if (r.accel.empty() && !outcome.accel.empty()) {
         r.accel = outcome.accel;
-        if (vm.accel == "auto") vm.accel = outcome.accel;
+        if (vm.machine.accel == "auto") vm.machine.accel = outcome.accel;
       }
     }
     progress.end_round();

@@ -31,6 +31,11 @@ struct EngineOptions {
   unsigned iodepth = 1;        // io_uring requests in flight
   bool fixed_buffers = false;  // io_uring_register_buffers + READ/WRITE_FIXED
   bool fixed_files = false;    // io_uring_register_files + IOSQE_FIXED_FILE
+  // Enter the kernel after every this many prepared requests; 0 = once per
+  // refill of the queue. 1 is fio's default (iodepth_batch_submit=1): a
+  // refill of more than two requests submitted at once runs under a block
+  // plug, which holds every request back until the last one is queued.
+  unsigned submit_batch = 1;
 };
 
 // One timed pass of a workload over a file or device.

@@ -354,7 +354,9 @@ Comparison compare_runs(const std::vector<BenchRun>& runs, double threshold_pct,
     // What a cell measures: different values mean different experiments.
     for (const char* key : {"block_size", "file_size", "iodepth", "fixed_buffers", "fixed_files"})
       if (auto d = differs(i, key, false); !d.empty()) c.incomparable.push_back(d);
-    if (auto d = differs(i, "random_bytes", true); !d.empty()) c.incomparable.push_back(d);
+    // Runs from before a key existed have no value for it: not a difference.
+    for (const char* key : {"random_bytes", "submit_batch"})
+      if (auto d = differs(i, key, true); !d.empty()) c.incomparable.push_back(d);
     // Worth knowing, but the comparison stands (ab --kernel host compares a host with a VM on purpose).
     for (const char* key : {"machine", "repetitions"})
       if (auto d = differs(i, key, false); !d.empty()) c.notes.push_back(d);

@@ -58,8 +58,9 @@ void check_options(const BenchSessionConfig& cfg) {
   if (contains(o.engines, "io_uring")) {
     if (std::string why = io_uring_unavailable_reason(); !why.empty())
       throw SetupError(why + "; enable it (sysctl kernel.io_uring_disabled=0) or give --engines psync");
-  } else if (o.engine.fixed_buffers || o.engine.fixed_files || o.engine.iodepth > 1) {
-    throw SetupError("--iodepth, --fixed-buffers and --fixed-files are io_uring options; add io_uring to --engines");
+  } else if (o.engine.fixed_buffers || o.engine.fixed_files || o.engine.iodepth > 1 || o.engine.submit_batch != 1) {
+    throw SetupError(
+        "--iodepth, --submit-batch, --fixed-buffers and --fixed-files are io_uring options; add io_uring to --engines");
   }
   if (!cfg.device.empty() && !cfg.targets.empty() && !contains(cfg.targets, "device"))
     throw SetupError("--device is only used by the device target; add it to --targets");

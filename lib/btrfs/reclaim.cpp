@@ -36,6 +36,16 @@ std::pair<std::string, std::string> mount_by_id(uint64_t id) {
   return {};
 }
 
+// A mount point at or below `dir`, or "".
+std::string mount_below(const fs::path& dir) {
+  const std::string d = dir.string();
+  for (const auto& line : split(read_file_or_empty("/proc/self/mountinfo"), '\n')) {
+    auto f = split(line, ' ');
+    if (f.size() >= 5 && (f[4] == d || f[4].starts_with(d + "/"))) return f[4];
+  }
+  return "";
+}
+
 // Removes one item if the machine still shows exactly it; says what it did.
 void reclaim_item(const OwnedItem& it, Reclaimed* out) {
   std::error_code ec;
@@ -83,6 +93,18 @@ void reclaim_item(const OwnedItem& it, Reclaimed* out) {
       if (fs::remove(it.path, ec)) out->removed.push_back(fmt::format("removed {}", it.path));
       else out->kept.push_back(fmt::format("{}: not empty, left alone", it.path));
     }
+  } else if (it.kind == "workdir") {
+    // A work directory of ours (TempDir: vm's and crash's images and logs)
+    // with everything in it; but never into a filesystem mounted below it.
+    const fs::path dir = it.path;
+    if (!fs::is_directory(fs::symlink_status(dir, ec))) return;
+    if (std::string m = mount_below(dir); !m.empty()) {
+      out->kept.push_back(fmt::format("{}: {} is mounted in it, left alone", dir.string(), m));
+      return;
+    }
+    const auto n = fs::remove_all(dir, ec);
+    if (ec) out->kept.push_back(fmt::format("{}: {}", dir.string(), ec.message()));
+    else out->removed.push_back(fmt::format("removed work directory {} ({} files)", dir.string(), n));
   } else if (it.kind == "tracefs") {
     auto names = remove_trace_instances(it.path);
     if (!names.empty())
@@ -110,7 +132,7 @@ std::vector<Reclaimed> reclaim_dead_runs() {
       std::vector<OwnedItem> items;
       for (const auto& ij : j["items"]) items.push_back(OwnedItem::from_json(ij));
       // Undo in the order things depend on each other.
-      for (const char* kind : {"mount", "loop", "image", "dir", "tracefs"})
+      for (const char* kind : {"mount", "loop", "image", "dir", "workdir", "tracefs"})
         for (const auto& it : items)
           if (it.kind == kind) reclaim_item(it, &r);
     }

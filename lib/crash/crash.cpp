@@ -74,15 +74,14 @@ struct Boot {
   double seconds = 0;
 };
 
-Boot boot(const CrashOptions& o, const fs::path& work, const std::string& name, VmOptions vo,
+// `machine` learns the accelerator from the first boot: KVM is probed once,
+// not before every boot (a 10 s wait each where KVM does not work).
+Boot boot(const CrashOptions& o, GuestMachine* machine, const fs::path& work, const std::string& name, VmOptions vo,
           const std::function<void(const std::string&)>& on_console) {
   vo.kernel = o.kernel;
   vo.modules = o.modules;
-  vo.mem = o.mem;
-  vo.cpus = o.cpus;
+  vo.machine = *machine;
   vo.disks = 0;
-  vo.timeout_s = o.boot_timeout_s;
-  vo.accel = o.accel;
   vo.results_root = work / ("guest-" + name);
   vo.on_console = on_console;
   std::ostringstream text;
@@ -91,6 +90,7 @@ Boot boot(const CrashOptions& o, const fs::path& work, const std::string& name, 
   b.rc = run_vm(vo, text, &outcome);
   b.output = text.str();
   b.seconds = outcome.seconds;
+  if (machine->accel == "auto" && !outcome.accel.empty()) machine->accel = outcome.accel;
   if (!outcome.run_dirs.empty()) b.guest_run = vo.results_root / outcome.run_dirs.back();
   b.console = read_file_or_empty(b.guest_run / "console.log");
   return b;
@@ -108,6 +108,7 @@ int run_crash(const CrashOptions& o, std::ostream& out) {
   const fs::path& work = work_dir.path();
   if (o.keep_images) work_dir.keep();
   const std::string btrfs_bin = program_path("btrfs");
+  GuestMachine machine = o.machine;
 
   RunInfo info;
   info.run_id = run_id;
@@ -160,7 +161,7 @@ int run_crash(const CrashOptions& o, std::ostream& out) {
               "--kinds",       fmt::format("{}", fmt::join(o.kinds, ",")), "--serial", "/dev/ttyS1"};
   if (flakey) rec.args.push_back("--flakey");
   status("crash: recording the workloads (boot 1)");
-  Boot r = boot(o, work, "record", rec, [&](const std::string&) {
+  Boot r = boot(o, &machine, work, "record", rec, [&](const std::string&) {
     status(fmt::format("crash: recording, {} acks so far (boot 1)", count_lines(read_file_or_empty(acks_serial), "{")));
   });
   status("");
@@ -275,7 +276,7 @@ int run_crash(const CrashOptions& o, std::ostream& out) {
     if (!btrfs_bin.empty()) chk.extra_binaries = {btrfs_bin};
     chk.args = {"crash-check", "--manifest", kManifest};
     ++boots;
-    Boot cb = boot(o, work, fmt::format("check{}", b), chk, [&](const std::string& con) {
+    Boot cb = boot(o, &machine, work, fmt::format("check{}", b), chk, [&](const std::string& con) {
       status(fmt::format("crash: {}/{} states checked, boot {} of {}, {} failed", checked + count_lines(con, "crash-check: state"),
                          points.size(), boots, batches + 1, failed));
     });

@@ -17,6 +17,8 @@
 #include <string>
 #include <vector>
 
+#include "lib/vm/vm.hpp"
+
 namespace dt {
 
 struct CrashOptions {
@@ -28,10 +30,7 @@ struct CrashOptions {
   unsigned ops = 12;     // operations per workload and file kind
   unsigned states_per_boot = 8;
   uint64_t seed = 1;
-  std::string accel = "auto";
-  uint64_t mem = 1ull << 30;
-  unsigned cpus = 2;
-  unsigned boot_timeout_s = 1200;
+  GuestMachine machine{.mem = 1ull << 30, .timeout_s = 1200};
   std::filesystem::path results_root = "results";
   bool keep_images = false;
   bool progress = false;  // a terminal: one status line rewritten in place

@@ -29,8 +29,9 @@ const std::string& owner_token();
 bool owner_alive(const std::string& token);
 
 struct OwnedItem {
-  std::string kind;    // "mount", "loop", "image", "dir", "tracefs"
+  std::string kind;    // "mount", "loop", "image", "dir", "workdir", "tracefs"
   std::string path;    // mount point, /dev/loopN, file, directory, instance-name prefix
+                       // (a "dir" is removed only when empty, a "workdir" with its contents)
   std::string device;  // mount: its source device; loop: its backing image
   uint64_t mount_id = 0;  // mount: statx STATX_MNT_ID, 0 if not known yet
   nlohmann::json to_json() const;

@@ -14,6 +14,7 @@
 #include <system_error>
 
 #include "lib/sys/interrupt.hpp"
+#include "lib/sys/owned.hpp"
 
 namespace dt {
 
@@ -265,12 +266,20 @@ TempDir::TempDir(const std::string& prefix) {
     throw SetupError("cannot create a work directory under " + base + " (" + std::strerror(errno) +
                      "); set TMPDIR to a writable disk");
   dir_ = tmpl;
+  record_ = OwnedRecord::self().add({"workdir", dir_.string()});
+}
+
+void TempDir::keep() {
+  keep_ = true;
+  if (record_) OwnedRecord::self().remove(record_);
+  record_ = 0;
 }
 
 TempDir::~TempDir() {
   if (keep_) return;
   std::error_code ec;
   std::filesystem::remove_all(dir_, ec);
+  if (record_) OwnedRecord::self().remove(record_);
 }
 
 void make_sparse_file(const std::filesystem::path& p, uint64_t size) {

@@ -123,6 +123,9 @@ std::string why_not_writable(const std::filesystem::path& p, bool directory);
 
 // A directory of our own under $TMPDIR (else /var/tmp), removed with
 // everything in it when this object goes, unless keep() was called.
+// It is recorded as owned ("workdir", lib/sys/owned), so a run killed with
+// SIGKILL leaves nothing behind after the next run or `diotorture clean`:
+// vm's and crash's hold disk images and write logs of real size.
 class TempDir {
  public:
   explicit TempDir(const std::string& prefix);  // "diotorture-vm"
@@ -130,11 +133,12 @@ class TempDir {
   TempDir& operator=(const TempDir&) = delete;
   ~TempDir();
   const std::filesystem::path& path() const { return dir_; }
-  void keep() { keep_ = true; }
+  void keep();  // the user asked for it: neither removed nor reclaimed
 
  private:
   std::filesystem::path dir_;
   bool keep_ = false;
+  uint64_t record_ = 0;  // OwnedRecord handle
 };
 
 // A new sparse file of `size` bytes (an existing one is truncated).

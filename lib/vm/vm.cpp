@@ -3,6 +3,7 @@
 #include <fcntl.h>
 #include <signal.h>
 #include <sys/mount.h>
+#include <sys/prctl.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -90,10 +91,16 @@ Qemu start_qemu(const std::vector<std::string>& argv, const fs::path& console, c
   Qemu q{-1, console, err};
   std::error_code ec;
   fs::remove(console, ec);
+  const pid_t parent = ::getpid();
   q.pid = ::fork();
   if (q.pid < 0) throw_errno("fork");
   if (q.pid == 0) {
     ::setpgid(0, 0);
+    // A guest outlives nothing: if diotorture is killed, so is qemu (a TCG
+    // guest would otherwise run on for up to --timeout, on images that the
+    // next run's reclaim removes).
+    ::prctl(PR_SET_PDEATHSIG, SIGKILL);
+    if (::getppid() != parent) ::_exit(127);
     int devnull = ::open("/dev/null", O_RDWR);
     int efd = ::open(err.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
     ::dup2(devnull, 0);
@@ -200,8 +207,8 @@ int run_vm(const VmOptions& o, std::ostream& out, VmOutcome* outcome) {
                                  "-device", fmt::format("virtio-blk-pci,drive=dt-scratch{},serial=dt-scratch{}", i, i)});
   }
   auto qemu_argv = [&](const std::string& accel) {
-    std::vector<std::string> a = {qemu_bin,  "-accel",     accel,       "-m",         fmt::format("{}M", o.mem >> 20),
-                                  "-smp",    std::to_string(o.cpus),    "-kernel",    o.kernel.string(),
+    std::vector<std::string> a = {qemu_bin,  "-accel",     accel,       "-m",         fmt::format("{}M", o.machine.mem >> 20),
+                                  "-smp",    std::to_string(o.machine.cpus),    "-kernel",    o.kernel.string(),
                                   "-initrd", (work / "initramfs.cpio").string(),      "-append",
                                   "console=ttyS0 panic=-1 rdinit=/init loglevel=4 dt.accel=" + accel +
                                       (o.extra_kernel_args.empty() ? "" : " " + o.extra_kernel_args),   "-display", "none",
@@ -217,8 +224,8 @@ int run_vm(const VmOptions& o, std::ostream& out, VmOutcome* outcome) {
 
   // KVM only if it really boots: a nested PVM host fails with an emulation
   // error early in boot, so probe and fall back to TCG.
-  std::string accel = o.accel == "auto" ? (kvm_usable() ? "kvm" : "tcg") : o.accel;
-  std::string accel_why = o.accel == "auto" && accel == "tcg" ? "no usable /dev/kvm" : "asked for";
+  std::string accel = o.machine.accel == "auto" ? (kvm_usable() ? "kvm" : "tcg") : o.machine.accel;
+  std::string accel_why = o.machine.accel == "auto" && accel == "tcg" ? "no usable /dev/kvm" : "asked for";
   Qemu q;
   int status = 0;
   bool exited = false;
@@ -231,7 +238,7 @@ int run_vm(const VmOptions& o, std::ostream& out, VmOutcome* outcome) {
              read_file_or_empty(q.stderr_file).find("KVM internal error") != std::string::npos;
     });
     const bool up = console().find("diotorture-vm: guest up") != std::string::npos;
-    if (!up && o.accel == "auto") {
+    if (!up && o.machine.accel == "auto") {
       std::string err = trim(read_file_or_empty(q.stderr_file));
       if (!exited) kill_qemu(q);
       accel = "tcg";
@@ -251,7 +258,7 @@ int run_vm(const VmOptions& o, std::ostream& out, VmOutcome* outcome) {
     q = start_qemu(qemu_argv("tcg"), work / "console.log", work / "qemu.err");
     t0 = Clock::now();
   }
-  const auto deadline = t0 + std::chrono::seconds(o.timeout_s);
+  const auto deadline = t0 + std::chrono::seconds(o.machine.timeout_s);
   bool timed_out = false;
   if (!exited) {
     try {
@@ -280,8 +287,10 @@ int run_vm(const VmOptions& o, std::ostream& out, VmOutcome* outcome) {
     LoopDevice loop(results_img);
     const fs::path mnt = work / "results-mnt";
     fs::create_directories(mnt);
+    Owned mount_record({"mount", mnt.string(), loop.path()});
     if (::mount(loop.path().c_str(), mnt.c_str(), "btrfs", 0, nullptr) == 0) {
       const uint64_t mount_id = mount_id_of(mnt);  // unmount this mount, not whatever is at the path later
+      mount_record.update({"mount", mnt.string(), loop.path(), mount_id});
       std::error_code ec;
       for (const auto& d : fs::directory_iterator(mnt / "runs", ec)) {
         if (!d.is_directory() || d.is_symlink()) continue;
@@ -326,7 +335,7 @@ int run_vm(const VmOptions& o, std::ostream& out, VmOutcome* outcome) {
   if (outcome) *outcome = {accel, run_dirs, secs};
   out << "\n" << output;
   if (!finished || timed_out || panicked || exit_status.empty()) {
-    std::string why = timed_out ? fmt::format("the guest did not finish within {} s and was killed", o.timeout_s)
+    std::string why = timed_out ? fmt::format("the guest did not finish within {} s and was killed", o.machine.timeout_s)
                       : panicked ? "the guest kernel panicked"
                                  : "the guest stopped without finishing";
     std::string running = running_case(keep_dir);

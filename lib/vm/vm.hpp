@@ -17,15 +17,21 @@
 
 namespace dt {
 
+// The machine a kernel boots in, the same for every command that boots one
+// (vm, crash, ab): its size, how long a boot may take, and the accelerator.
+struct GuestMachine {
+  uint64_t mem = 2ull << 30;
+  unsigned cpus = 2;
+  unsigned timeout_s = 1800;   // per boot
+  std::string accel = "auto";  // auto (KVM if it boots, else TCG), kvm, tcg
+};
+
 struct VmOptions {
   std::filesystem::path kernel;
   std::filesystem::path modules;  // .../lib/modules/VERSION, or empty
-  uint64_t mem = 2ull << 30;
-  unsigned cpus = 2;
+  GuestMachine machine;
   unsigned disks = 4;
   uint64_t disk_size = 4ull << 30;
-  unsigned timeout_s = 1800;
-  std::string accel = "auto";  // auto, kvm, tcg
   std::filesystem::path results_root = "results";
   std::vector<std::string> args;  // the subcommand and its arguments
   // Called about every 200 ms with the serial console so far (ab's progress).

@@ -90,5 +90,29 @@ expect_eq "$rc" 3 "a guest killed at the timeout exits 3"
 expect_contains "$out" "did not finish within 60 s and was killed while case selftest-hang was running" "the running case is named"
 [ -s "$WORK/results/latest/console.log" ] && pass "console kept after the kill" || fail "no console after the kill"
 if pgrep -f "qemu-system-x86_64.*$WORK" >/dev/null; then fail "qemu left running"; else pass "no qemu left"; fi
+
+# 4. kill -9 of vm while its guest runs (a CI job's time limit): qemu dies with
+# it, and `diotorture clean` removes the work directory it left (images,
+# initramfs). A state directory and TMPDIR of this test's own, so only what
+# started here is read and removed.
+export DIOTORTURE_STATE_DIR=$WORK/state
+mkdir -p "$WORK/tmp"
+(cd "$WORK" && TMPDIR=$WORK/tmp exec "$DT" vm --kernel "$KERNEL" --modules "$MODULES" --accel tcg --timeout 600 \
+  --results "$WORK/results-killed" -- run selftest-hang --timeout 3600 >"$WORK/out-killed" 2>&1) &
+vmpid=$!
+for _ in $(seq 600); do pgrep -f "qemu-system-x86_64.*$WORK/tmp/diotorture-vm" >/dev/null && break; sleep 0.1; done
+qpid=$(pgrep -f "qemu-system-x86_64.*$WORK/tmp/diotorture-vm" || true)
+[ -n "$qpid" ] && pass "the guest is running" || fail "no qemu started: $(cat "$WORK/out-killed")"
+workdir=$(ls -d "$WORK"/tmp/diotorture-vm.* 2>/dev/null | head -1)
+kill -9 "$vmpid"
+wait "$vmpid" 2>/dev/null || true
+for _ in $(seq 50); do [ -n "$qpid" ] && kill -0 "$qpid" 2>/dev/null || break; sleep 0.1; done
+if [ -n "$qpid" ] && kill -0 "$qpid" 2>/dev/null; then fail "qemu $qpid outlived its killed vm"; kill -9 "$qpid"; else pass "qemu went with the killed vm"; fi
+[ -n "$workdir" ] && [ -d "$workdir" ] && pass "the killed vm left $workdir" || fail "no work directory to reclaim"
+out=$("$DT" clean 2>&1)
+echo "$out"
+expect_contains "$out" "removed work directory $workdir" "clean names the work directory"
+[ -e "$workdir" ] && fail "$workdir still there after clean" || pass "clean removed the work directory"
+unset DIOTORTURE_STATE_DIR
 expect_nothing_left "after the guests"
 finish
