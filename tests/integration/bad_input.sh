@@ -52,6 +52,10 @@ expect_usage_error "--engines: 'bogus' is not one of psync, io_uring" "bench eng
 expect_usage_error "--targets: 'nodatasun' is not one of nodatasum, checksummed, device (did you mean 'nodatasum'?)" \
   "bench target" "$DT" bench --targets nodatasun
 expect_usage_error "--iodepth: '0' is not a queue depth from 1 to 1024" "bench iodepth" "$DT" bench --iodepth 0
+expect_usage_error "--submit-batch: '2000' is not a batch size from 0 to 1024" "bench submit batch" "$DT" bench --submit-batch 2000
+expect_usage_error "--submit-batch, --fixed-buffers and --fixed-files are io_uring options" "submit batch without io_uring" \
+  "$DT" bench --engines psync --submit-batch 4
+expect_usage_error "--accel: 'xen' is not one of auto, kvm, tcg" "ab accel" "$DT" ab --kernel host --kernel host --accel xen -- bench
 expect_usage_error "--force-device overwrites the device named with --device" "force-device alone" "$DT" bench --force-device
 expect_usage_error "--threshold: 'x' is not a percentage from 0 to 1000" "compare threshold" "$DT" compare a b --threshold x
 expect_usage_error "--alpha: '0.9' is not a significance level" "compare alpha" "$DT" compare a b --alpha 0.9
