@@ -331,7 +331,7 @@ int run_crash(const CrashOptions& o, std::ostream& out) {
   record["states_per_minute"] = per_minute;
   out << fmt::format("\n{}\ncrash: {} states checked in {} boots; record {:.0f} s, replay {:.1f} s, check {:.0f} s "
                      "({:.1f} states/min); total {:.0f} s\n",
-                     run_summary(results), checked, boots, r.seconds, replay_s, check_s, per_minute, total);
+                     run_summary(results, "crash states"), checked, boots, r.seconds, replay_s, check_s, per_minute, total);
   return finish(0, "");
 }
 

@@ -231,7 +231,7 @@ std::string check_log(const RunInfo& info, const std::vector<CaseResult>& result
   return s;
 }
 
-std::string run_summary(const std::vector<CaseResult>& results) {
+std::string run_summary(const std::vector<CaseResult>& results, const std::string& what) {
   std::vector<std::string> failed, notrun, hung, known;
   for (const auto& r : results) {
     if (r.status == Status::Known) known.push_back(r.id);
@@ -250,12 +250,12 @@ std::string run_summary(const std::vector<CaseResult>& results) {
   if (!known.empty()) s += "Known failures: " + join(known) + " (listed for this kernel; --strict fails them)\n";
   size_t ran = results.size() - notrun.size();
   if (failed.empty() && !known.empty()) {
-    s += fmt::format("Passed {} of {} cases, the other {} known failures\n", ran - known.size(), ran, known.size());
+    s += fmt::format("Passed {} of {} {}, the other {} known failures\n", ran - known.size(), ran, what, known.size());
   } else if (failed.empty()) {
-    s += fmt::format("Passed all {} cases\n", ran);
+    s += fmt::format("Passed all {} {}\n", ran, what);
   } else {
     s += "Failures: " + join(failed) + "\n";
-    s += fmt::format("Failed {} of {} cases\n", failed.size(), ran);
+    s += fmt::format("Failed {} of {} {}\n", failed.size(), ran, what);
   }
   return s;
 }

@@ -76,8 +76,9 @@ std::string combination_line(const CaseResult& r);
 std::string summary_json(const RunInfo& info, const std::vector<CaseResult>& results);
 std::string junit_xml(const RunInfo& info, const std::vector<CaseResult>& results);
 std::string check_log(const RunInfo& info, const std::vector<CaseResult>& results);
-// "Passed all 4 cases" or "Failures: a b\nFailed 2 of 4 cases" (+ notrun/hang/known lines).
-std::string run_summary(const std::vector<CaseResult>& results);
+// "Passed all 4 cases" or "Failures: a b\nFailed 2 of 4 cases" (+ notrun/hang/known lines);
+// `what` names the results where they are not cases (crash: "crash states").
+std::string run_summary(const std::vector<CaseResult>& results, const std::string& what = "cases");
 // 0 all passed or not run, 1 a failure, 3 a hang (hang wins: it is the worse news).
 int exit_code(const std::vector<CaseResult>& results);
 std::string xml_escape(const std::string& s);

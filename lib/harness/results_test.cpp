@@ -27,6 +27,8 @@ TEST(RunSummary, FstestsWording) {
   EXPECT_EQ("Not run: c\nHung: b\nFailures: a b\nFailed 2 of 3 cases\n",
             run_summary({make("a", Status::Fail), make("b", Status::Hang), make("c", Status::NotRun),
                          make("d", Status::Pass)}));
+  EXPECT_EQ("Failures: a\nFailed 1 of 2 crash states\n",
+            run_summary({make("a", Status::Fail), make("b", Status::Pass)}, "crash states"));
 }
 
 TEST(Junit, CountsAndEscapes) {

@@ -9,7 +9,8 @@
 # The bar, and why it has an interval: passes of either tool on a small VM
 # scatter by 2-10x (min-max beside every cell), and the same cell's median
 # ratio moved between 0.86x and 1.03x from run to run with nothing changed.
-# So each ratio carries a 95 % bootstrap interval over the passes, and a
+# So each ratio carries a 95 % bootstrap interval over the turns (a turn's
+# passes share a layout and a process, so whole turns are resampled), and a
 # cell misses the bar (exit status 1) only when diotorture is slower, or
 # uses more CPU per GiB, beyond it. A cell below 1.00x whose interval holds
 # 1.00 says "parity". The bar does catch a real handicap: --dt-args
@@ -17,7 +18,7 @@
 #
 #   tests/perf/fio_side_by_side.sh [--file-size 1G] [--block-size 1M] [--iodepth 8] [--repetitions 5]
 #                                  [--random-bytes 64M] [--workloads "read write randread-4k-qd1 ..."]
-#                                  [--turns 3] [--dt-args "more diotorture bench options"]
+#                                  [--turns 5] [--dt-args "more diotorture bench options"]
 #
 # The workloads side by side (every one on psync and io_uring, except the
 # qd32 ones, which psync cannot queue; fio always with --direct=1
@@ -55,7 +56,7 @@
 # `flock /var/tmp/diotorture-heavy.lock` around it so no VM or kernel build runs beside it.
 set -euo pipefail
 
-SIZE=1G BS=1M QD=8 REPS=5 RBYTES=64M TURNS=3 DT_ARGS=
+SIZE=1G BS=1M QD=8 REPS=5 RBYTES=64M TURNS=5 DT_ARGS=
 WORKLOADS="read write randread-4k-qd1 randwrite-4k-qd1 randread-4k-qd32 randwrite-4k-qd32 randrw70-4k-qd32
 randread-4k-4jobs"
 while [ $# -gt 0 ]; do
@@ -112,8 +113,8 @@ dt_turn() {  # engine workload -> appends bench.json paths
   echo "$WORK/res/$(readlink "$WORK/res/latest")/bench.json" >>"$WORK/dt-$engine.list"
 }
 
-fio_turn() {  # engine workload: one untimed layout pass, then REPS timed passes
-  local engine=$1 w=$2 depth=$QD
+fio_turn() {  # engine workload turn: one untimed layout pass, then REPS timed passes
+  local engine=$1 w=$2 turn=$3 depth=$QD
   mkdir -p "$(dirname "$FILE")" && chattr +C "$(dirname "$FILE")"
   fio --name=layout --filename="$FILE" --bs="$BS" --size="$SIZE" --direct=1 --ioengine=psync --rw=write \
     --end_fsync=1 --output-format=json >/dev/null
@@ -135,8 +136,8 @@ fio_turn() {  # engine workload: one untimed layout pass, then REPS timed passes
   [[ $w == *qd32 ]] && depth=32
   [ "$engine" = io_uring ] && args+=(--iodepth="$depth")
   [[ $w == *write* || $w == randrw* ]] && args+=(--end_fsync=1)
-  for _ in $(seq "$REPS"); do
-    fio "${args[@]}" >"$WORK/fio-$engine-$w-$RANDOM$RANDOM.json"
+  for pass in $(seq "$REPS"); do
+    fio "${args[@]}" >"$WORK/fio-$engine-$w-t$turn-p$pass.json"
   done
   rm -rf "$WORK/mnt/diotorture-bench"
 }
@@ -151,9 +152,9 @@ for engine in psync io_uring; do
       # tool's may find the device still busy with its writes.
       if [ $((turn % 2)) = 1 ]; then
         dt_turn $engine "$w"
-        fio_turn $engine "$w"
+        fio_turn $engine "$w" "$turn"
       else
-        fio_turn $engine "$w"
+        fio_turn $engine "$w" "$turn"
         dt_turn $engine "$w"
       fi
     done
@@ -190,11 +191,21 @@ def spread(xs):
 
 
 def ratio_interval(num, den, rounds=4000):
-    """95 % bootstrap interval of median(num) / median(den), passes resampled."""
+    """95 % bootstrap interval of median(num) / median(den), both lists of turns
+    (each a list of passes). Whole turns are resampled, not passes: the passes
+    of one turn share a layout and a process, so they are not independent,
+    and resampling them alone gave intervals too narrow to hold the next run."""
     rng = Random(1)  # the same table from the same passes
-    rs = sorted(statistics.median(rng.choices(num, k=len(num))) / statistics.median(rng.choices(den, k=len(den)))
-                for _ in range(rounds))
+
+    def draw(turns):
+        return statistics.median([x for t in rng.choices(turns, k=len(turns)) for x in t])
+
+    rs = sorted(draw(num) / draw(den) for _ in range(rounds))
     return rs[int(0.025 * rounds)], rs[int(0.975 * rounds) - 1]
+
+
+def flat(turns):
+    return [x for t in turns for x in t]
 
 
 print(f"fio {json.load(open(glob.glob(work + '/fio-*.json')[0]))['fio version']} vs diotorture, "
@@ -203,33 +214,39 @@ print(f"fio {json.load(open(glob.glob(work + '/fio-*.json')[0]))['fio version']}
 print(f"rate: MiB/s (sequential) or IOPS (random), median over every pass of {turns} alternating turns "
       "(min-max beside it)")
 print("CPU s/GiB: the submitting threads, as fio reports it; dt process = diotorture with every thread, io_uring workers too")
-print("ratio: dt / fio with its 95 % bootstrap interval; a cell misses the bar when dt is slower or uses more CPU "
+print("ratio: dt / fio with its 95 % bootstrap interval (whole turns resampled); a cell misses the bar when dt is slower or uses more CPU "
       "per GiB beyond that interval (the whole interval on the wrong side of 1.00); one below 1.00 whose interval "
       "holds 1.00 is marked 'parity': this host cannot tell the two apart")
 print(f"{'engine':9} {'workload':18} {'fio':>10} {'dt':>10} {'ratio':>7} {'95 % interval':>13} {'fio min-max':>13} "
       f"{'dt min-max':>13} {'fio CPU s/GiB':>14} {'dt CPU s/GiB':>13} {'dt process':>11}")
 for engine in ("psync", "io_uring"):
     for w in workloads.split():
-        files = glob.glob(f"{work}/fio-{engine}-{w}-*.json")
-        if not files:
-            continue
         random = w.startswith("rand")
-        frate, fcpu = zip(*(fio_pass(f, random) for f in files))
-        drate, dcpu, dproc = [], [], []
+        # Per turn: the rates and CPU per GiB of its passes.
+        fturns_rate, fturns_cpu = [], []
+        for t in range(1, int(turns) + 1):
+            passes = [fio_pass(f, random) for f in sorted(glob.glob(f"{work}/fio-{engine}-{w}-t{t}-p*.json"))]
+            if passes:
+                fturns_rate.append([r for r, _ in passes])
+                fturns_cpu.append([c for _, c in passes])
+        if not fturns_rate:
+            continue
+        dturns_rate, dturns_cpu, dproc = [], [], []
         for path in open(f"{work}/dt-{engine}.list").read().split():
             for c in json.load(open(path))["cells"]:
                 if c["op"] != w:
                     continue
                 unit = c["block_size"] if random else (1 << 20)
-                drate += [c["bytes"] / unit / s for s in c["seconds"]]
+                dturns_rate.append([c["bytes"] / unit / s for s in c["seconds"]])
                 # fio counts the job threads' CPU (RUSAGE_THREAD): compare like with like,
                 # and show the whole process (io_uring workers too) beside it.
-                dcpu += [cs / (c["bytes"] / GiB) for cs in c["thread_cpu_seconds"]]
+                dturns_cpu.append([cs / (c["bytes"] / GiB) for cs in c["thread_cpu_seconds"]])
                 dproc += [cs / (c["bytes"] / GiB) for cs in c["cpu_seconds"]]
+        frate, drate = flat(fturns_rate), flat(dturns_rate)
         f_m, d_m = statistics.median(frate), statistics.median(drate)
-        fc, dc = statistics.median(fcpu), statistics.median(dcpu)
-        lo, hi = ratio_interval(drate, frate)
-        cpu_lo, _ = ratio_interval(dcpu, list(fcpu))
+        fc, dc = statistics.median(flat(fturns_cpu)), statistics.median(flat(dturns_cpu))
+        lo, hi = ratio_interval(dturns_rate, fturns_rate)
+        cpu_lo, _ = ratio_interval(dturns_cpu, fturns_cpu)
         slower, costlier = hi < 1.0, cpu_lo > 1.0
         missed += slower or costlier
         verdict = ("  below the bar: slower" if slower else "") + ("  below the bar: more CPU" if costlier else "")
