@@ -33,7 +33,9 @@ std::string shell_quote(const std::string& s) {
   return q + "'";
 }
 
-std::string guest_init_script(const std::vector<std::string>& args, unsigned disks) {
+unsigned stack_dump_time(unsigned timeout_s) { return timeout_s > 60 ? timeout_s - 30 : timeout_s / 2; }
+
+std::string guest_init_script(const std::vector<std::string>& args, unsigned disks, unsigned stack_dump_after_s) {
   // The subcommand writes its results on the results disk; everything it
   // prints goes to the console and to output.txt beside the results.
   std::string cmd = "/bin/diotorture " + shell_quote(args.at(0));
@@ -43,6 +45,14 @@ std::string guest_init_script(const std::vector<std::string>& args, unsigned dis
   // before -drive ones, so a name like /dev/vda says nothing.
   std::string pool;
   for (unsigned i = 0; i < disks; ++i) pool += fmt::format(" dt-scratch{}", i);
+  // sysrq's own header goes out at the console's level, but the task dumps
+  // at KERN_INFO: raise the console to everything first.
+  const std::string stack_dump =
+      stack_dump_after_s == 0
+          ? std::string()
+          : fmt::format("(sleep {0}; echo \"diotorture-vm: still running after {0} s; the blocked tasks follow (sysrq w)\"; "
+                        "echo 8 >/proc/sys/kernel/printk; echo w >/proc/sysrq-trigger) &\n",
+                        stack_dump_after_s);
   return fmt::format(R"SH(#!/bin/busybox sh
 /bin/busybox --install -s /bin
 export PATH=/usr/sbin:/usr/bin:/sbin:/bin
@@ -51,7 +61,7 @@ mount -t sysfs sysfs /sys
 mount -t devtmpfs devtmpfs /dev
 mount -t tmpfs tmpfs /tmp
 mount -t tmpfs tmpfs /var/tmp
-if [ -f /etc/modules-order ]; then
+{}if [ -f /etc/modules-order ]; then
   for m in $(cat /etc/modules-order); do insmod /lib/modules/$m || echo "diotorture-vm: insmod $m failed"; done
 fi
 echo "diotorture-vm: guest up, kernel $(uname -r)"
@@ -77,7 +87,7 @@ fi
 echo "diotorture-vm: done"
 poweroff -f
 )SH",
-                     pool, cmd);
+                     stack_dump, pool, cmd);
 }
 
 namespace {
@@ -191,7 +201,7 @@ int run_vm(const VmOptions& o, std::ostream& out, VmOutcome* outcome) {
   spec.modules_dir = o.modules;
   spec.modules = {"virtio_pci", "virtio_blk", "btrfs", "loop"};
   spec.modules.insert(spec.modules.end(), o.extra_modules.begin(), o.extra_modules.end());
-  spec.init_script = guest_init_script(o.args, o.disks);
+  spec.init_script = guest_init_script(o.args, o.disks, stack_dump_time(o.machine.timeout_s));
   std::vector<std::string> order;
   std::string img = build_initramfs(spec, &order);
   write_file_atomic(work / "initramfs.cpio", img);
@@ -339,9 +349,11 @@ int run_vm(const VmOptions& o, std::ostream& out, VmOutcome* outcome) {
                       : panicked ? "the guest kernel panicked"
                                  : "the guest stopped without finishing";
     std::string running = running_case(keep_dir);
-    out << fmt::format("\nVM: {}{}; serial console saved in {}\n", why,
+    const bool dumped = con.find("the blocked tasks follow (sysrq w)") != std::string::npos;
+    out << fmt::format("\nVM: {}{}; serial console saved in {}{}\n", why,
                        running.empty() ? "" : fmt::format(" while case {} was running", running),
-                       (keep_dir / "console.log").string());
+                       (keep_dir / "console.log").string(),
+                       dumped ? " (with the blocked tasks' stacks before the kill)" : "");
     return 3;
   }
   out << fmt::format("\nVM: guest finished in {:.0f} s ({}); console in {}\n", secs, accel == "kvm" ? "KVM" : "TCG",

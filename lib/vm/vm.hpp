@@ -58,8 +58,15 @@ struct VmOutcome {
 // and crash's two halves, which only `diotorture crash` starts.
 bool guest_subcommand_allowed(const std::string& name);
 
-// Pure: the guest's /init script for these arguments (quoted for sh).
-std::string guest_init_script(const std::vector<std::string>& args, unsigned disks);
+// Pure: the guest's /init script for these arguments (quoted for sh). A
+// guest still running stack_dump_after_s seconds after its start prints
+// every blocked task's stack on the console (sysrq w at full log level),
+// so a hang the host is about to kill at its timeout leaves its evidence in
+// console.log; 0 = never.
+std::string guest_init_script(const std::vector<std::string>& args, unsigned disks, unsigned stack_dump_after_s = 0);
+// When a guest with this timeout dumps its stacks: 30 s before the host's
+// deadline, or halfway for short timeouts.
+unsigned stack_dump_time(unsigned timeout_s);
 std::string shell_quote(const std::string& s);
 
 // Runs the guest; returns the guest tool's exit status, or 3 when the guest

@@ -89,6 +89,11 @@ echo "$out" | tail -3
 expect_eq "$rc" 3 "a guest killed at the timeout exits 3"
 expect_contains "$out" "did not finish within 60 s and was killed while case selftest-hang was running" "the running case is named"
 [ -s "$WORK/results/latest/console.log" ] && pass "console kept after the kill" || fail "no console after the kill"
+# Half way to the 60 s deadline the guest printed its blocked tasks (sysrq w),
+# so a real hang comes with its stacks.
+expect_contains "$out" "with the blocked tasks' stacks before the kill" "the kill message points at the stacks"
+grep -q "Show Blocked State" "$WORK/results/latest/console.log" && pass "sysrq w reached the console" \
+  || fail "no 'Show Blocked State' in the console"
 if pgrep -f "qemu-system-x86_64.*$WORK" >/dev/null; then fail "qemu left running"; else pass "no qemu left"; fi
 
 # 4. kill -9 of vm while its guest runs (a CI job's time limit): qemu dies with
