@@ -160,10 +160,8 @@ AbRoundsResult run_ab_rounds(const AbOptions& o, std::ostream& out) {
       }
       write_file_atomic(dir / "output.txt", log.str());
       // The accelerator is the machine's, not the kernel's: probe KVM once.
-      if (r.accel.empty() && !outcome.accel.empty()) {
-        r.accel = outcome.accel;
-        if (vm.machine.accel == "auto") vm.machine.accel = outcome.accel;
-      }
+      if (r.accel.empty()) r.accel = outcome.accel;
+      vm.machine.settle_accel(outcome.accel);
     }
     progress.end_round();
     const fs::path json = dir / "latest" / "bench.json";

@@ -151,11 +151,11 @@ class UringEngine : public IoEngine {
     };
     std::vector<Slot> slots(opts_.iodepth);
     uint64_t next = 0, done = 0;
-    unsigned batched = 0;  // prepared since the last submission
     throw_if_interrupted();
     InterruptCheck check(bs_);
     while (done < blocks) {
       const auto now = spec.latency ? Clock::now() : Clock::time_point{};
+      unsigned batched = 0;  // prepared in this refill since the last submission
       while (!free_slots.empty() && next < blocks) {
         const unsigned slot = free_slots.back();
         free_slots.pop_back();
@@ -191,7 +191,6 @@ class UringEngine : public IoEngine {
       } else if (io_uring_sq_ready(&ring_) > 0) {
         submit_and_get_events();
       }
-      batched = 0;
       // One clock read per batch of completions: they were reaped together.
       const auto reaped = spec.latency ? Clock::now() : Clock::time_point{};
       io_uring_cqe* cqe = nullptr;

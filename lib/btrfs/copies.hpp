@@ -63,7 +63,6 @@ struct CopyComparison {
   uint64_t blocks = 0;            // file blocks compared
   unsigned max_copies = 0;        // copies per block (1 for raid0/raid5/raid6/single)
   uint64_t parity_stripes = 0;    // raid56 full stripes whose parity was recomputed
-  uint64_t parity_rows_not_judged = 0;  // rows of those holding no compared block (check_parity)
   uint64_t not_comparable = 0;    // bytes in inline/encoded/unwritten/delalloc extents
   std::vector<BlockMismatch> mismatches;
   bool compared_anything() const { return blocks > 0 && (max_copies > 1 || parity_stripes > 0); }

@@ -61,6 +61,17 @@ bool MountInfo::has_option(const std::string& opt) const {
 
 bool MountInfo::read_only() const { return list_has(options, "ro") || list_has(super_options, "ro"); }
 
+std::vector<std::string> mount_points_below(const std::string& mountinfo, const std::string& dir) {
+  std::vector<std::string> out;
+  for (const auto& line : split(mountinfo, '\n')) {
+    auto f = split(line, ' ');
+    if (f.size() < 5) continue;
+    std::string point = unescape(f[4]);
+    if (point == dir || point.starts_with(dir + "/")) out.push_back(std::move(point));
+  }
+  return out;
+}
+
 MountInfo parse_mountinfo_for(const std::string& mountinfo, const std::string& path) {
   MountInfo best;
   size_t best_len = 0;

@@ -23,6 +23,8 @@ struct MountInfo {
 // /proc/self/mountinfo text.
 MountInfo parse_mountinfo_for(const std::string& mountinfo, const std::string& path);
 MountInfo mount_info_for(const std::filesystem::path& path);
+// Pure: the mount points at or below `dir` in a /proc/self/mountinfo text.
+std::vector<std::string> mount_points_below(const std::string& mountinfo, const std::string& dir);
 
 void set_nocow(const std::filesystem::path& dir);
 bool has_nocow(int fd);

@@ -35,5 +35,12 @@ TEST(Mountinfo, EscapesReadOnlyAndOptions) {
   EXPECT_TRUE(n.read_only());
 }
 
+TEST(Mountinfo, MountPointsBelowADirectoryUnescaped) {
+  EXPECT_EQ(mount_points_below(kMountinfo, "/mnt/test"), (std::vector<std::string>{"/mnt/test", "/mnt/test/ro"}));
+  EXPECT_EQ(mount_points_below(kMountinfo, "/mnt/with space"), (std::vector<std::string>{"/mnt/with space"}));
+  EXPECT_TRUE(mount_points_below(kMountinfo, "/mnt/tes").empty());  // a prefix ends at a path component
+  EXPECT_TRUE(mount_points_below(kMountinfo, "/var/tmp").empty());
+}
+
 }  // namespace
 }  // namespace dt

@@ -36,16 +36,6 @@ std::pair<std::string, std::string> mount_by_id(uint64_t id) {
   return {};
 }
 
-// A mount point at or below `dir`, or "".
-std::string mount_below(const fs::path& dir) {
-  const std::string d = dir.string();
-  for (const auto& line : split(read_file_or_empty("/proc/self/mountinfo"), '\n')) {
-    auto f = split(line, ' ');
-    if (f.size() >= 5 && (f[4] == d || f[4].starts_with(d + "/"))) return f[4];
-  }
-  return "";
-}
-
 // Removes one item if the machine still shows exactly it; says what it did.
 void reclaim_item(const OwnedItem& it, Reclaimed* out) {
   std::error_code ec;
@@ -98,8 +88,8 @@ void reclaim_item(const OwnedItem& it, Reclaimed* out) {
     // with everything in it; but never into a filesystem mounted below it.
     const fs::path dir = it.path;
     if (!fs::is_directory(fs::symlink_status(dir, ec))) return;
-    if (std::string m = mount_below(dir); !m.empty()) {
-      out->kept.push_back(fmt::format("{}: {} is mounted in it, left alone", dir.string(), m));
+    if (auto below = mount_points_below(read_file_or_empty("/proc/self/mountinfo"), dir.string()); !below.empty()) {
+      out->kept.push_back(fmt::format("{}: {} is mounted in it, left alone", dir.string(), below.front()));
       return;
     }
     const auto n = fs::remove_all(dir, ec);

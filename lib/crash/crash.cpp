@@ -74,8 +74,7 @@ struct Boot {
   double seconds = 0;
 };
 
-// `machine` learns the accelerator from the first boot: KVM is probed once,
-// not before every boot (a 10 s wait each where KVM does not work).
+// `machine` learns the accelerator from the first boot (settle_accel).
 Boot boot(const CrashOptions& o, GuestMachine* machine, const fs::path& work, const std::string& name, VmOptions vo,
           const std::function<void(const std::string&)>& on_console) {
   vo.kernel = o.kernel;
@@ -90,7 +89,7 @@ Boot boot(const CrashOptions& o, GuestMachine* machine, const fs::path& work, co
   b.rc = run_vm(vo, text, &outcome);
   b.output = text.str();
   b.seconds = outcome.seconds;
-  if (machine->accel == "auto" && !outcome.accel.empty()) machine->accel = outcome.accel;
+  machine->settle_accel(outcome.accel);
   if (!outcome.run_dirs.empty()) b.guest_run = vo.results_root / outcome.run_dirs.back();
   b.console = read_file_or_empty(b.guest_run / "console.log");
   return b;

@@ -24,6 +24,11 @@ struct GuestMachine {
   unsigned cpus = 2;
   unsigned timeout_s = 1800;   // per boot
   std::string accel = "auto";  // auto (KVM if it boots, else TCG), kvm, tcg
+  // After a boot: the accelerator it used becomes this machine's, so KVM is
+  // probed once, not before every boot (a 10 s wait where it does not work).
+  void settle_accel(const std::string& used) {
+    if (accel == "auto" && !used.empty()) accel = used;
+  }
 };
 
 struct VmOptions {
