@@ -34,6 +34,7 @@ BenchRun aggregate_rounds(const std::vector<BenchRun>& rounds, const std::string
   agg.config = first.config;
   agg.config["rounds"] = rounds.size();
   agg.filesystem = first.filesystem;
+  agg.layouts = first.layouts;
   agg.sample = "round";
   for (const BenchCell& proto : first.cells) {
     // A cell of the aggregate holds one sample per round: the round's median

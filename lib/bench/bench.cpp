@@ -17,6 +17,7 @@
 #include <stdexcept>
 #include <thread>
 
+#include "lib/btrfs/layout.hpp"
 #include "lib/harness/context.hpp"
 #include "lib/io/iopath.hpp"
 #include "lib/io/pattern.hpp"
@@ -473,6 +474,11 @@ BenchRun run_benchmarks(const BenchOptions& opts, const std::vector<BenchTarget>
       PsyncEngine layout(fd, opts.block_size);
       layout.pass({.random = false, .read_pct = 0, .region = opts.file_size, .bytes = opts.file_size});
       if (::fdatasync(fd) != 0) throw_errno("fdatasync " + t.path.string());
+    }
+    if (auto items = file_extent_items(fd)) {
+      run.layouts[t.name] = {{"extent_items", *items}};
+      if (opts.progress)
+        out << fmt::format("{}: {} in {} file extent items\n", t.name, format_size(opts.file_size), *items) << std::flush;
     }
     for (const auto& ename : opts.engines) {
       const EngineInfo* ei = find_engine(ename);

@@ -246,7 +246,8 @@ json bench_to_json(const BenchRun& run) {
   return {{"kind", "diotorture-bench"}, {"version", 1},       {"label", run.label},
           {"run_id", run.run_id},       {"started", run.started}, {"hostname", run.hostname},
           {"kernel", run.kernel},       {"tool_version", run.tool_version}, {"config", run.config},
-          {"filesystem", run.filesystem}, {"sample", run.sample},           {"cells", cells}};
+          {"filesystem", run.filesystem}, {"layouts", run.layouts}, {"sample", run.sample},
+          {"cells", cells}};
 }
 
 BenchRun bench_from_json(const json& j, const std::string& source) {
@@ -267,6 +268,7 @@ BenchRun bench_from_json(const json& j, const std::string& source) {
     r.tool_version = j.value("tool_version", "");
     r.config = j.value("config", json::object());
     r.filesystem = j.value("filesystem", json::object());
+    r.layouts = j.value("layouts", json::object());
     r.sample = j.value("sample", "repetition");
     for (const auto& c : j.at("cells")) {
       BenchCell b;

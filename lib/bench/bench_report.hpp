@@ -51,6 +51,10 @@ struct BenchRun {
   std::string sample = "repetition";
   nlohmann::json config = nlohmann::json::object();      // block_size, file_size, repetitions, engines, ...
   nlohmann::json filesystem = nlohmann::json::object();  // provisioning, profile, devices, device
+  // Per target, the laid-out file as the kernel holds it: {"extent_items": N}
+  // (FIEMAP merges contiguous extents; a tool laying out the "same" file can
+  // leave 4 items where ours leaves 1024, and every lookup differs).
+  nlohmann::json layouts = nlohmann::json::object();
   std::vector<BenchCell> cells;
 
   const BenchCell* find(const std::string& target, const std::string& engine, const std::string& op) const;

@@ -9,6 +9,8 @@
 #include <cstring>
 #include <system_error>
 
+#include "lib/btrfs/tree_search.hpp"
+
 namespace dt {
 
 namespace {
@@ -140,39 +142,11 @@ const Chunk* find_chunk(const std::vector<Chunk>& chunks, uint64_t logical) {
 }
 
 std::vector<Chunk> read_chunk_tree(int fd) {
-  constexpr size_t kBuf = 64 * 1024;
-  std::vector<uint64_t> storage((sizeof(btrfs_ioctl_search_args_v2) + kBuf) / 8 + 1);
-  auto* args = reinterpret_cast<btrfs_ioctl_search_args_v2*>(storage.data());
   std::vector<Chunk> out;
-  uint64_t min_offset = 0;
-  for (;;) {
-    std::memset(&args->key, 0, sizeof args->key);
-    args->key.tree_id = BTRFS_CHUNK_TREE_OBJECTID;
-    args->key.min_objectid = args->key.max_objectid = BTRFS_FIRST_CHUNK_TREE_OBJECTID;
-    args->key.min_type = args->key.max_type = BTRFS_CHUNK_ITEM_KEY;
-    args->key.min_offset = min_offset;
-    args->key.max_offset = UINT64_MAX;
-    args->key.max_transid = UINT64_MAX;
-    args->key.nr_items = UINT32_MAX;
-    args->buf_size = kBuf;
-    if (::ioctl(fd, BTRFS_IOC_TREE_SEARCH_V2, args) != 0)
-      throw std::system_error(errno, std::generic_category(), "BTRFS_IOC_TREE_SEARCH_V2 (chunk tree)");
-    if (args->key.nr_items == 0) break;
-    size_t pos = 0;
-    uint64_t last = 0;
-    for (uint32_t i = 0; i < args->key.nr_items; ++i) {
-      btrfs_ioctl_search_header h;
-      std::memcpy(&h, args->buf + pos, sizeof h);
-      pos += sizeof h;
-      if (h.type == BTRFS_CHUNK_ITEM_KEY) {
-        if (auto c = parse_chunk_item(h.offset, {args->buf + pos, h.len})) out.push_back(std::move(*c));
-      }
-      pos += h.len;
-      last = h.offset;
-    }
-    if (last == UINT64_MAX) break;
-    min_offset = last + 1;
-  }
+  tree_search(fd, BTRFS_CHUNK_TREE_OBJECTID, BTRFS_FIRST_CHUNK_TREE_OBJECTID, BTRFS_CHUNK_ITEM_KEY, "chunk tree",
+              [&](const TreeItem& item) {
+                if (auto c = parse_chunk_item(item.offset, item.data)) out.push_back(std::move(*c));
+              });
   std::sort(out.begin(), out.end(), [](const Chunk& a, const Chunk& b) { return a.logical < b.logical; });
   return out;
 }

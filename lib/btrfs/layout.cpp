@@ -1,6 +1,7 @@
 #include "lib/btrfs/layout.hpp"
 
 #include <fcntl.h>
+#include <linux/btrfs_tree.h>
 #include <linux/fiemap.h>
 #include <linux/fs.h>
 #include <sys/ioctl.h>
@@ -12,7 +13,9 @@
 #include <cerrno>
 #include <cstring>
 #include <memory>
+#include <system_error>
 
+#include "lib/btrfs/tree_search.hpp"
 #include "lib/io/pattern.hpp"
 
 namespace dt {
@@ -227,6 +230,18 @@ Fd build_layout(const std::filesystem::path& path, const LayoutSpec& spec, uint6
   // the I/O under test: drop them.
   ::posix_fadvise(fd.get(), 0, 0, POSIX_FADV_DONTNEED);
   return fd;
+}
+
+std::optional<uint64_t> file_extent_items(int fd) {
+  struct stat st {};
+  if (::fstat(fd, &st) != 0 || !S_ISREG(st.st_mode)) return std::nullopt;
+  uint64_t n = 0;
+  try {
+    tree_search(fd, 0, st.st_ino, BTRFS_EXTENT_DATA_KEY, "file extent items", [&](const TreeItem&) { ++n; });
+  } catch (const std::system_error&) {
+    return std::nullopt;
+  }
+  return n;
 }
 
 }  // namespace dt

@@ -6,6 +6,7 @@
 
 #include <cstdint>
 #include <filesystem>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -65,6 +66,12 @@ std::vector<Range> holes_in(int fd, uint64_t off, uint64_t len);
 LayoutCheck describe_written_range(int fd, const std::vector<Extent>& extents, uint64_t off, uint64_t len);
 
 std::string describe_extents(const std::vector<Extent>& extents, size_t max = 16);
+
+// How many file extent items (EXTENT_DATA keys) the file has in its
+// subvolume's tree: what a read or a NOCOW write looks up, and what FIEMAP
+// hides by merging physically contiguous items. nullopt where the tree
+// cannot be searched (not root, not btrfs, a block device).
+std::optional<uint64_t> file_extent_items(int fd);
 
 // Creates `path` (truncating it) with the spec's pieces, filling data pieces
 // with fill_pattern(seed); between pieces it appends to `spacer` and syncs,

@@ -17,7 +17,7 @@ for label in vanilla patched; do
   cp "$WORK/results/latest/gbench.json" "$WORK/$label.gbench.json"
 done
 cat "$WORK/vanilla.out"
-python3 - "$WORK/vanilla.json" "$WORK/vanilla.gbench.json" <<'PY' && pass "bench.json: 12 cells x 5 repetitions, label, kernel, paths" || fail "bench.json content"
+python3 - "$WORK/vanilla.json" "$WORK/vanilla.gbench.json" <<'PY' && pass "bench.json: 12 cells x 5 repetitions, label, kernel, paths, layouts" || fail "bench.json content"
 import json, os, sys
 d = json.load(open(sys.argv[1]))
 assert d["kind"] == "diotorture-bench" and d["label"] == "vanilla", d["label"]
@@ -33,6 +33,12 @@ assert cells[("nodatasum", "psync", "write")]["path"] == "direct", cells[("nodat
 assert cells[("checksummed", "io_uring", "write")]["path"] == "buffered"
 assert cells[("device", "psync", "read")]["path"] == "block device"
 assert d["filesystem"]["device"].startswith("/dev/loop")
+# The layout as the tree holds it: one item per 1 MiB NOCOW direct write; the
+# checksummed file's buffered fallback may merge; a block device has none.
+lay = d["layouts"]
+assert lay["nodatasum"]["extent_items"] == 16, lay
+assert 1 <= lay["checksummed"]["extent_items"] <= 16, lay
+assert "device" not in lay, lay
 g = json.load(open(sys.argv[2]))
 names = {b["name"].split("/iterations")[0] for b in g["benchmarks"]}
 assert "write/nodatasum/psync" in names and "read/device/io_uring" in names, names

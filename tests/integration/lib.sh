@@ -10,6 +10,14 @@ export TMPDIR=$WORK
 FAILED=0
 
 cleanup_work() {
+  # A failed check's evidence goes with $WORK: a hung guest's blocked-task
+  # stacks are in its console.log, so their end goes to the test's log first.
+  if [ "$FAILED" = 1 ]; then
+    find "$WORK" -name console.log -newer "$0" 2>/dev/null | while read -r log; do
+      echo "--- last lines of $log"
+      tail -n 80 "$log"
+    done
+  fi
   # Never leave a fixture mounted; the tool's own leftovers are asserted, not cleaned.
   for m in $(awk -v w="$WORK" '$2 ~ "^"w {print $2}' /proc/mounts | sort -r); do umount -l "$m" || true; done
   rm -rf "$WORK"
