@@ -16,7 +16,7 @@ cleanup_work() {
     find "$WORK" -name console.log -newer "$0" 2>/dev/null | while read -r log; do
       echo "--- last lines of $log"
       tail -n 80 "$log"
-    done
+    done || true
   fi
   # Never leave a fixture mounted; the tool's own leftovers are asserted, not cleaned.
   for m in $(awk -v w="$WORK" '$2 ~ "^"w {print $2}' /proc/mounts | sort -r); do umount -l "$m" || true; done
