@@ -2,12 +2,9 @@
 
 #include <linux/btrfs.h>
 #include <linux/btrfs_tree.h>
-#include <sys/ioctl.h>
 
 #include <algorithm>
-#include <cerrno>
 #include <cstring>
-#include <system_error>
 
 #include "lib/btrfs/tree_search.hpp"
 
