@@ -4,6 +4,7 @@
 #include <signal.h>
 #include <sys/mount.h>
 #include <sys/prctl.h>
+#include <sys/un.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -22,6 +23,7 @@
 #include "lib/sys/owned.hpp"
 #include "lib/sys/sys.hpp"
 #include "lib/vm/initramfs.hpp"
+#include "lib/vm/vcpus.hpp"
 
 namespace dt {
 namespace fs = std::filesystem;
@@ -76,6 +78,8 @@ for s in{}; do POOL="$POOL $(by_serial $s)"; done
 if [ -n "$RESULTS_DEV" ] && mkfs.btrfs -q -f -L dt-results $RESULTS_DEV >/dev/null 2>&1 && mount $RESULTS_DEV /results; then
   export SCRATCH_DEV_POOL="${{POOL# }}"
   export TMPDIR=/var/tmp
+  # The host names a hung guest's instruction pointers with these (vcpus.hpp).
+  grep ' [tTwW] ' /proc/kallsyms >/results/kallsyms; sync
   cd /results
   ({}; echo $? >/results/exit-status) 2>&1 | tee /results/output.txt
   sync
@@ -216,6 +220,10 @@ int run_vm(const VmOptions& o, std::ostream& out, VmOutcome* outcome) {
     drives.insert(drives.end(), {"-drive", fmt::format("file={},format=raw,if=none,id=dt-scratch{},cache=unsafe", d.string(), i),
                                  "-device", fmt::format("virtio-blk-pci,drive=dt-scratch{},serial=dt-scratch{}", i, i)});
   }
+  // The monitor lets the host see where a hung guest's CPUs are (vcpus.hpp);
+  // a unix socket path has a limit, and a long TMPDIR only costs that view.
+  const fs::path qmp_socket = work / "qmp.sock";
+  const bool qmp_fits = qmp_socket.native().size() < sizeof(sockaddr_un::sun_path);
   auto qemu_argv = [&](const std::string& accel) {
     std::vector<std::string> a = {qemu_bin,  "-accel",     accel,       "-m",         fmt::format("{}M", o.machine.mem >> 20),
                                   "-smp",    std::to_string(o.machine.cpus),    "-kernel",    o.kernel.string(),
@@ -224,6 +232,10 @@ int run_vm(const VmOptions& o, std::ostream& out, VmOutcome* outcome) {
                                       (o.extra_kernel_args.empty() ? "" : " " + o.extra_kernel_args),   "-display", "none",
                                   "-serial", "file:" + (work / "console.log").string(), "-monitor", "none",
                                   "-no-reboot"};
+    if (qmp_fits) {
+      a.push_back("-qmp");
+      a.push_back("unix:" + qmp_socket.string() + ",server=on,wait=off");
+    }
     if (accel == "tcg") a.insert(a.end(), {"-cpu", "max"});
     else a.insert(a.end(), {"-cpu", "host"});
     a.insert(a.end(), drives.begin(), drives.end());
@@ -270,6 +282,7 @@ int run_vm(const VmOptions& o, std::ostream& out, VmOutcome* outcome) {
   }
   const auto deadline = t0 + std::chrono::seconds(o.machine.timeout_s);
   bool timed_out = false;
+  VcpuSamples vcpu_samples;  // where a killed guest's CPUs were
   if (!exited) {
     try {
       exited = wait_qemu(q, deadline, &status, [&] {
@@ -282,6 +295,7 @@ int run_vm(const VmOptions& o, std::ostream& out, VmOutcome* outcome) {
     }
     if (!exited) {
       timed_out = true;
+      if (qmp_fits) vcpu_samples = sample_vcpus(qmp_socket);
       kill_qemu(q);
     }
   }
@@ -293,6 +307,7 @@ int run_vm(const VmOptions& o, std::ostream& out, VmOutcome* outcome) {
   fs::create_directories(o.results_root);
   std::vector<std::string> run_dirs;
   std::string output, exit_status;
+  SymbolMap guest_symbols;
   {
     LoopDevice loop(results_img);
     const fs::path mnt = work / "results-mnt";
@@ -311,6 +326,7 @@ int run_vm(const VmOptions& o, std::ostream& out, VmOutcome* outcome) {
         run_dirs.push_back(dst.filename().string());
       }
       output = read_file_or_empty(mnt / "output.txt");
+      if (!vcpu_samples.empty()) guest_symbols = SymbolMap::parse(read_file_or_empty(mnt / "kallsyms"));
       exit_status = trim(read_file_or_empty(mnt / "exit-status"));
       if (mount_id_of(mnt) == mount_id) ::umount2(mnt.c_str(), 0);
     }
@@ -326,7 +342,16 @@ int run_vm(const VmOptions& o, std::ostream& out, VmOutcome* outcome) {
     run_dirs.push_back(keep_dir.filename().string());
   }
   point_latest(o.results_root, keep_dir.filename().string());
-  write_file_atomic(keep_dir / "console.log", con);
+  // The host's view of a hung guest's CPUs goes after its console, marked
+  // as ours: that file is what a hang report quotes.
+  const std::vector<std::string> vcpus = describe_vcpus(vcpu_samples, guest_symbols);
+  std::string vcpu_block;
+  if (!vcpus.empty())
+    vcpu_block = fmt::format("--- diotorture (host): where the guest's CPUs were before the kill (qemu monitor, {} samples a second apart; {}):\n{}\n",
+                             vcpu_samples.size(),
+                             guest_symbols.empty() ? "bare addresses: the guest saved no /proc/kallsyms" : "names from the guest's /proc/kallsyms",
+                             fmt::join(vcpus, "\n"));
+  write_file_atomic(keep_dir / "console.log", con + vcpu_block);
   const bool panicked = con.find("Kernel panic") != std::string::npos;
   const bool finished = con.find("diotorture-vm: done") != std::string::npos;
   nlohmann::json vm = {{"kernel", release},
@@ -339,6 +364,7 @@ int run_vm(const VmOptions& o, std::ostream& out, VmOutcome* outcome) {
                        {"kernel_panic", panicked},
                        {"finished", finished},
                        {"guest_args", o.args},
+                       {"vcpus_at_kill", vcpus},
                        {"qemu_stderr", read_file_or_empty(work / "qemu.err")}};
   write_file_atomic(keep_dir / "vm.json", vm.dump(2) + "\n");
 
@@ -354,6 +380,7 @@ int run_vm(const VmOptions& o, std::ostream& out, VmOutcome* outcome) {
                        running.empty() ? "" : fmt::format(" while case {} was running", running),
                        (keep_dir / "console.log").string(),
                        dumped ? " (with the blocked tasks' stacks before the kill)" : "");
+    if (!vcpus.empty()) out << "VM: its CPUs before the kill: " << fmt::format("{}", fmt::join(vcpus, "; ")) << "\n";
     return 3;
   }
   out << fmt::format("\nVM: guest finished in {:.0f} s ({}); console in {}\n", secs, accel == "kvm" ? "KVM" : "TCG",

@@ -10,6 +10,10 @@ TEST(GuestInit, RunsTheQuotedSubcommandOnTheResultsDisk) {
   EXPECT_NE(s.find("/bin/diotorture 'run' --results /results/runs '-p' 'methods=it'\\''s'"), std::string::npos) << s;
   EXPECT_NE(s.find("for s in dt-scratch0 dt-scratch1; do"), std::string::npos) << s;
   EXPECT_EQ(s.find("sysrq-trigger"), std::string::npos) << "no stack dump unless asked for";
+  // The guest's symbols are on the results disk before anything can hang.
+  const auto kallsyms = s.find("/proc/kallsyms >/results/kallsyms; sync");
+  ASSERT_NE(kallsyms, std::string::npos) << s;
+  EXPECT_LT(kallsyms, s.find("/bin/diotorture 'run'"));
 }
 
 TEST(GuestInit, DumpsBlockedTasksBeforeTheHostsDeadline) {

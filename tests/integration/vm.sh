@@ -94,6 +94,21 @@ expect_contains "$out" "did not finish within 60 s and was killed while case sel
 expect_contains "$out" "with the blocked tasks' stacks before the kill" "the kill message points at the stacks"
 grep -q "Show Blocked State" "$WORK/results/latest/console.log" && pass "sysrq w reached the console" \
   || fail "no 'Show Blocked State' in the console"
+# The host's own view, which needs nothing from the hung guest: every vCPU's
+# instruction pointer from qemu's monitor, named from the /proc/kallsyms the
+# guest saved at boot, after the console and in vm.json.
+expect_contains "$out" "VM: its CPUs before the kill: CPU0: " "the kill message says where the CPUs were"
+grep -q "^--- diotorture (host): where the guest's CPUs were before the kill (qemu monitor, 3 samples a second apart; names from the guest's /proc/kallsyms)" \
+  "$WORK/results/latest/console.log" && pass "the CPUs' places follow the console" || fail "no CPU places after the console"
+python3 - "$WORK/results/latest/vm.json" <<'PY' && pass "vm.json: both vCPUs at named kernel functions" || fail "vm.json vcpus_at_kill"
+import json, re, sys
+lines = json.load(open(sys.argv[1]))["vcpus_at_kill"]
+assert [l.split(":")[0] for l in lines] == ["CPU0", "CPU1"], lines
+# An idle guest's CPUs wait in the kernel's idle code; a name, not a bare address.
+assert all(re.search(r" at [A-Za-z_][A-Za-z0-9_.]*\+0x[0-9a-f]+", l) for l in lines), lines
+# A halted CPU sits in the idle loop's halt: wrong names would be some other function.
+assert any(re.match(r"CPU\d: halted at [a-z_]*(idle|halt)", l) for l in lines), lines
+PY
 if pgrep -f "qemu-system-x86_64.*$WORK" >/dev/null; then fail "qemu left running"; else pass "no qemu left"; fi
 
 # 4. kill -9 of vm while its guest runs (a CI job's time limit): qemu dies with
