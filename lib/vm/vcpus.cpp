@@ -10,6 +10,7 @@
 #include <nlohmann/json.hpp>
 
 #include <algorithm>
+#include <cerrno>
 #include <chrono>
 #include <cstring>
 #include <map>
@@ -100,7 +101,7 @@ std::string SymbolMap::describe(uint64_t addr) const {
 std::vector<std::string> describe_vcpus(const VcpuSamples& samples, const SymbolMap& symbols) {
   struct Seen {
     std::vector<std::string> where;  // distinct places, in order of first sight
-    unsigned halted = 0, user = 0, n = 0;
+    unsigned halted = 0, n = 0;
   };
   std::map<unsigned, Seen> cpus;
   for (const auto& sample : samples)
@@ -109,7 +110,6 @@ std::vector<std::string> describe_vcpus(const VcpuSamples& samples, const Symbol
       const std::string where = c.cpl == 0 ? symbols.describe(c.rip) : fmt::format("user {:#x}", c.rip);
       if (std::find(s.where.begin(), s.where.end(), where) == s.where.end()) s.where.push_back(where);
       s.halted += c.halted;
-      s.user += c.cpl != 0;
       ++s.n;
     }
   std::vector<std::string> lines;
@@ -146,9 +146,13 @@ nlohmann::json read_until(int fd, std::string& buf, std::chrono::steady_clock::t
   }
 }
 
+// Not write_all(): qemu may exit while we talk to it, and a write(2) to a
+// socket whose peer is gone raises SIGPIPE, which would kill diotorture
+// before it brings the results back; send(MSG_NOSIGNAL) answers EPIPE.
 bool send_all(int fd, const std::string& s) {
   for (size_t done = 0; done < s.size();) {
-    const ssize_t n = ::write(fd, s.data() + done, s.size() - done);
+    const ssize_t n = ::send(fd, s.data() + done, s.size() - done, MSG_NOSIGNAL);
+    if (n < 0 && errno == EINTR) continue;
     if (n <= 0) return false;
     done += static_cast<size_t>(n);
   }
@@ -157,12 +161,15 @@ bool send_all(int fd, const std::string& s) {
 
 }  // namespace
 
+bool qmp_socket_fits(const fs::path& socket) { return socket.native().size() < sizeof(sockaddr_un::sun_path); }
+
 std::string qmp_human_command(const fs::path& socket, const std::string& command, int timeout_ms) {
   const auto deadline = std::chrono::steady_clock::now() + std::chrono::milliseconds(timeout_ms);
+  if (!qmp_socket_fits(socket)) return "";
   Fd fd(::socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0));
   sockaddr_un addr{};
   addr.sun_family = AF_UNIX;
-  if (!fd || socket.native().size() >= sizeof addr.sun_path) return "";
+  if (!fd) return "";
   std::strncpy(addr.sun_path, socket.c_str(), sizeof addr.sun_path - 1);
   if (::connect(fd.get(), reinterpret_cast<sockaddr*>(&addr), sizeof addr) != 0) return "";
   std::string buf;

@@ -45,6 +45,10 @@ class SymbolMap {
 // "CPU0: halted at default_idle+0x1e (3 samples, the same place every time)".
 std::vector<std::string> describe_vcpus(const VcpuSamples& samples, const SymbolMap& symbols);
 
+// Whether a unix socket can have this path (sun_path is about 108 bytes):
+// qemu refuses to start with a -qmp socket it cannot bind.
+bool qmp_socket_fits(const std::filesystem::path& socket);
+
 // Sends one HMP command through qemu's QMP socket and returns its text;
 // empty if the monitor does not answer within timeout_ms.
 std::string qmp_human_command(const std::filesystem::path& socket, const std::string& command, int timeout_ms = 3000);

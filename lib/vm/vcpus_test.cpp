@@ -90,6 +90,11 @@ TEST(Vcpus, SaysWhichCpusNeverMovedOverTheSamples) {
 
 TEST(Vcpus, AMonitorThatIsNotThereAnswersNothing) {
   EXPECT_EQ(qmp_human_command("/nonexistent/qmp.sock", "info registers -a", 100), "");
+  // A socket path longer than sun_path can hold is never tried (qemu could not bind it).
+  const std::string too_long = "/var/tmp/" + std::string(120, 'x') + "/qmp.sock";
+  EXPECT_FALSE(qmp_socket_fits(too_long));
+  EXPECT_TRUE(qmp_socket_fits("/var/tmp/diotorture-vm.AbCdEf/qmp.sock"));
+  EXPECT_EQ(qmp_human_command(too_long, "info registers -a", 100), "");
 }
 
 }  // namespace

@@ -4,7 +4,6 @@
 #include <signal.h>
 #include <sys/mount.h>
 #include <sys/prctl.h>
-#include <sys/un.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -223,7 +222,7 @@ int run_vm(const VmOptions& o, std::ostream& out, VmOutcome* outcome) {
   // The monitor lets the host see where a hung guest's CPUs are (vcpus.hpp);
   // a unix socket path has a limit, and a long TMPDIR only costs that view.
   const fs::path qmp_socket = work / "qmp.sock";
-  const bool qmp_fits = qmp_socket.native().size() < sizeof(sockaddr_un::sun_path);
+  const bool qmp_fits = qmp_socket_fits(qmp_socket);
   auto qemu_argv = [&](const std::string& accel) {
     std::vector<std::string> a = {qemu_bin,  "-accel",     accel,       "-m",         fmt::format("{}M", o.machine.mem >> 20),
                                   "-smp",    std::to_string(o.machine.cpus),    "-kernel",    o.kernel.string(),
