@@ -56,6 +56,9 @@ class IoEngine {
   // Transfers spec.bytes in block-size pieces. Throws std::runtime_error on
   // an error or a short transfer.
   virtual void pass(const PassSpec& spec) = 0;
+  // How many physically contiguous runs its worst I/O buffer lies in (see
+  // lib/sys/physmem.hpp); 0 when unknown.
+  virtual size_t buffer_runs() const { return 0; }
 };
 
 struct EngineInfo {

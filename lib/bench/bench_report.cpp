@@ -238,6 +238,7 @@ json bench_to_json(const BenchRun& run) {
                      {"seconds", c.seconds},
                      {"cpu_seconds", c.cpu_seconds},
                      {"thread_cpu_seconds", c.thread_cpu_seconds},
+                     {"buffer_runs", c.buffer_runs},
                      {"path", c.path},
                      {"path_detail", c.path_detail},
                      {"mib_per_s", {{"median", s.median}, {"min", s.min}, {"max", s.max}, {"cv", s.cv}}},
@@ -285,6 +286,7 @@ BenchRun bench_from_json(const json& j, const std::string& source) {
       b.iops = c.value("iops", false);
       b.iodepth = c.value("iodepth", r.config.value("iodepth", 1u));
       b.jobs = c.value("jobs", 1u);
+      b.buffer_runs = c.value("buffer_runs", size_t{0});
       for (const auto& l : c.value("clat_us", json::array()))
         b.clat_us.push_back({l.at("p50").get<double>(), l.at("p99").get<double>(), l.at("p99.9").get<double>(),
                              l.at("max").get<double>()});

@@ -32,6 +32,10 @@ struct BenchCell {
   std::vector<double> seconds;
   std::vector<double> cpu_seconds;         // the whole process: every thread, io_uring workers too
   std::vector<double> thread_cpu_seconds;  // the submitting thread only (how fio counts its CPU)
+  // The most physically contiguous runs any of its I/O buffers lies in
+  // (0: unknown): a block in more runs than the device's segment limit
+  // splits every bio, which costs CPU a kernel change did not cause.
+  size_t buffer_runs = 0;
   std::string path;  // "direct", "buffered", "mixed", "unproven", "block device"
   std::string path_detail;
 

@@ -159,11 +159,13 @@ TEST(BenchReport, IopsCellsAndLatencyRoundTrip) {
   c.seconds = {2.0, 4.0};
   c.cpu_seconds = {0.1, 0.1};
   c.clat_us = {{50, 120, 300, 900}, {60, 130, 310, 1000}};
+  c.buffer_runs = 3;
   a.cells.push_back(c);
   BenchRun b = bench_from_json(bench_to_json(a), "a.json");
   const BenchCell* r = b.find("nodatasum", "io_uring", "randread-4k-qd32");
   ASSERT_NE(r, nullptr);
   EXPECT_TRUE(r->iops);
+  EXPECT_EQ(r->buffer_runs, 3u);
   EXPECT_EQ(r->iodepth, 32u);
   EXPECT_EQ(r->rate(), (std::vector<double>{8192, 4096}));  // 16384 I/Os in 2 s and in 4 s
   ASSERT_EQ(r->clat_us.size(), 2u);
