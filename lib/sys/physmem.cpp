@@ -8,7 +8,7 @@
 namespace dt {
 
 std::optional<std::vector<uint64_t>> physical_frames(const void* p, size_t len) {
-  const auto page = static_cast<uintptr_t>(::sysconf(_SC_PAGESIZE));
+  const auto page = static_cast<uintptr_t>(page_size());
   const auto first = reinterpret_cast<uintptr_t>(p) / page;
   const auto end = (reinterpret_cast<uintptr_t>(p) + len + page - 1) / page;
   Fd fd(::open("/proc/self/pagemap", O_RDONLY | O_CLOEXEC));

@@ -22,7 +22,7 @@ TEST(ContiguousRuns, CountsBreaksInTheFrameSequence) {
 }
 
 TEST(PhysicalFrames, OnePerTouchedPageOrNothingWhenHidden) {
-  const size_t page = static_cast<size_t>(::sysconf(_SC_PAGESIZE));
+  const size_t page = page_size();
   AlignedBuffer buf(4 * page);
   std::memset(buf.data(), 1, buf.size());
   auto frames = physical_frames(buf.data(), buf.size());
