@@ -83,6 +83,9 @@ Boot boot(const CrashOptions& o, GuestMachine* machine, const fs::path& work, co
   vo.disks = 0;
   vo.results_root = work / ("guest-" + name);
   vo.on_console = on_console;
+  // A second attempt would find the first one's writes on the record log
+  // and the state images: crash's boots are not repeatable as they stand.
+  vo.emulator_retries = 0;
   std::ostringstream text;
   VmOutcome outcome;
   Boot b;

@@ -131,10 +131,8 @@ bool wait_exit(int pidfd, int ms) {
 }  // namespace
 
 char process_state(pid_t pid) {
-  std::string stat = read_file_or_empty(fmt::format("/proc/{}/stat", pid));
-  auto rp = stat.rfind(')');
-  if (rp == std::string::npos || rp + 2 >= stat.size()) return '?';
-  return stat[rp + 2];
+  TaskStat st;
+  return read_task_stat(fmt::format("/proc/{}/stat", pid), &st) ? st.state : '?';
 }
 
 std::string task_stacks(pid_t pid) {
@@ -142,11 +140,9 @@ std::string task_stacks(pid_t pid) {
   std::error_code ec;
   for (const auto& t : fs::directory_iterator(fmt::format("/proc/{}/task", pid), ec)) {
     const std::string tid = t.path().filename().string();
-    std::string stat = read_file_or_empty(t.path() / "stat");
-    auto lp = stat.find('('), rp = stat.rfind(')');
-    std::string comm = lp != std::string::npos && rp != std::string::npos ? stat.substr(lp + 1, rp - lp - 1) : "?";
-    char state = rp != std::string::npos && rp + 2 < stat.size() ? stat[rp + 2] : '?';
-    out += fmt::format("task {} ({}) state {} wchan {}\n", tid, comm, state,
+    TaskStat st;
+    if (!read_task_stat(t.path() / "stat", &st)) st.comm = "?";
+    out += fmt::format("task {} ({}) state {} wchan {}\n", tid, st.comm, st.state,
                        read_file_or_empty(t.path() / "wchan"));
     std::string stack = read_file_or_empty(t.path() / "stack");
     out += stack.empty() ? "  (no kernel stack available)\n" : stack;

@@ -18,12 +18,9 @@ namespace {
 // Field 22 of /proc/PID/stat: start time in clock ticks since boot; "" if
 // the process is gone or only a zombie (killed, not yet reaped).
 std::string start_time(const std::string& pid) {
-  std::string stat = read_file_or_empty("/proc/" + pid + "/stat");
-  auto rp = stat.rfind(')');
-  if (rp == std::string::npos || rp + 2 >= stat.size()) return {};
-  auto fields = split(stat.substr(rp + 2), ' ');  // fields[0] is field 3 (state)
-  if (fields.empty() || fields[0] == "Z" || fields[0] == "X") return {};
-  return fields.size() > 19 ? fields[19] : std::string();
+  TaskStat st;
+  if (!read_task_stat("/proc/" + pid + "/stat", &st) || st.state == 'Z' || st.state == 'X') return {};
+  return st.start_time;
 }
 
 const std::string g_owner = fmt::format("{}.{}", ::getpid(), start_time(std::to_string(::getpid())));

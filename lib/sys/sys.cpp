@@ -311,4 +311,21 @@ uint64_t inode_of(int fd) {
   return st.st_ino;
 }
 
+bool parse_task_stat(const std::string& text, TaskStat* out) {
+  const auto lp = text.find('('), rp = text.rfind(')');
+  if (lp == std::string::npos || rp == std::string::npos || rp < lp || rp + 2 >= text.size()) return false;
+  // fields[0] is field 3 (state); utime and stime are fields 14 and 15, starttime 22.
+  const std::vector<std::string> fields = split(text.substr(rp + 2), ' ');
+  if (fields.size() < 20 || fields[0].size() != 1) return false;
+  out->comm = text.substr(lp + 1, rp - lp - 1);
+  out->state = fields[0][0];
+  out->cpu_ticks = std::strtoull(fields[11].c_str(), nullptr, 10) + std::strtoull(fields[12].c_str(), nullptr, 10);
+  out->start_time = fields[19];
+  return true;
+}
+
+bool read_task_stat(const std::filesystem::path& stat_file, TaskStat* out) {
+  return parse_task_stat(read_file_or_empty(stat_file), out);
+}
+
 }  // namespace dt

@@ -153,4 +153,18 @@ std::string host_name();
 // The inode number of an open file.
 uint64_t inode_of(int fd);
 
+// The fields of /proc/PID/stat (or /proc/PID/task/TID/stat) this project
+// reads. The name sits in parentheses and may itself hold spaces and ')',
+// so the fields after it are counted from the last ')'.
+struct TaskStat {
+  std::string comm;
+  char state = '?';         // R, S, D, Z, ...
+  uint64_t cpu_ticks = 0;   // utime + stime, in clock ticks
+  std::string start_time;   // clock ticks since boot, as text: with the pid, who this is
+};
+// Pure: false if the text is not a stat line (the task is gone: empty).
+bool parse_task_stat(const std::string& text, TaskStat* out);
+// Reads and parses; false if the task is gone.
+bool read_task_stat(const std::filesystem::path& stat_file, TaskStat* out);
+
 }  // namespace dt

@@ -53,3 +53,22 @@ TEST(WhyNotWritable, NamesTheBlockingPart) {
 }
 }  // namespace
 }  // namespace dt
+
+namespace dt {
+namespace {
+TEST(TaskStat, NameWithSpacesAndParenthesis) {
+  // A qemu vCPU thread is named "CPU 0/TCG"; a name may even hold ") S".
+  const std::string line =
+      "4242 (CPU 0/TCG) S) R 1 4242 4242 0 -1 4194560 10 0 0 0 150 25 0 0 20 0 4 0 987654 1000000 500 "
+      "18446744073709551615 1 1 0 0 0 0 0 0 0 0 0 0 17 1 0 0 0 0 0";
+  TaskStat st;
+  ASSERT_TRUE(parse_task_stat(line, &st));
+  EXPECT_EQ(st.comm, "CPU 0/TCG) S");
+  EXPECT_EQ(st.state, 'R');
+  EXPECT_EQ(st.cpu_ticks, 175u);
+  EXPECT_EQ(st.start_time, "987654");
+  EXPECT_FALSE(parse_task_stat("", &st));               // the task is gone
+  EXPECT_FALSE(parse_task_stat("4242 (x) R 1 2", &st));  // cut short
+}
+}  // namespace
+}  // namespace dt

@@ -10,10 +10,12 @@
 #include <nlohmann/json.hpp>
 
 #include <algorithm>
+#include <cctype>
 #include <cerrno>
 #include <chrono>
 #include <cstring>
 #include <map>
+#include <memory>
 #include <sstream>
 #include <thread>
 
@@ -57,12 +59,70 @@ std::vector<VcpuState> parse_info_registers(const std::string& text) {
     // RIP in long mode, EIP before it (a guest stuck in its boot code).
     if (!open || !(register_value(line, "RIP", &v) || register_value(line, "EIP", &v))) continue;
     cpus.back().rip = v;
+    // RFL in long mode, EFL before it; bit 9 is IF.
+    if (register_value(line, "RFL", &v) || register_value(line, "EFL", &v)) cpus.back().interrupts_on = (v & 0x200) != 0;
     if (register_value(line, "CPL", &v)) cpus.back().cpl = static_cast<unsigned>(v);
     if (register_value(line, "HLT", &v)) cpus.back().halted = v != 0;
   }
   // A block without a RIP line is not a state.
   cpus.erase(std::remove_if(cpus.begin(), cpus.end(), [](const VcpuState& c) { return c.rip == 0; }), cpus.end());
   return cpus;
+}
+
+bool parse_info_lapic(const std::string& text, VcpuState* cpu) {
+  // qemu prints one register a line, "NAME\t value": the vectors of ISR and
+  // IRR as decimal numbers ("34(level)" for a level-triggered one) or
+  // "(none)", and the priorities on one line, "APR 0x00 TPR 0x10 ... PPR 0x10".
+  if (text.find("local APIC state") == std::string::npos) return false;
+  std::vector<unsigned> irr, isr;
+  unsigned ppr = 0;
+  std::string mode, counts;
+  std::istringstream in(text);
+  std::string line;
+  auto vectors = [](const std::string& rest) {
+    std::vector<unsigned> v;
+    std::istringstream words(rest);
+    for (std::string w; words >> w;)
+      if (!w.empty() && std::isdigit(static_cast<unsigned char>(w[0]))) v.push_back(static_cast<unsigned>(std::strtoul(w.c_str(), nullptr, 10)));
+    return v;
+  };
+  while (std::getline(in, line)) {
+    std::istringstream words(line);
+    std::string name;
+    words >> name;
+    std::string rest;
+    std::getline(words, rest);
+    if (name == "IRR") irr = vectors(rest);
+    else if (name == "ISR") isr = vectors(rest);
+    else if (name == "LVTT") {
+      for (const char* m : {"tsc-deadline", "periodic", "one-shot"})
+        if (rest.find(m) != std::string::npos) mode = m;
+      if (rest.find("masked") != std::string::npos) mode += mode.empty() ? "masked" : " masked";
+    } else if (name == "Timer") {
+      const auto initial = rest.find("initial_count = "), current = rest.find("current_count = ");
+      if (initial != std::string::npos && current != std::string::npos)
+        counts = fmt::format("{} of {} counts left", std::strtoull(rest.c_str() + current + 16, nullptr, 10),
+                             std::strtoull(rest.c_str() + initial + 16, nullptr, 10));
+    } else if (name == "APR") {
+      const auto at = line.find("PPR ");
+      if (at != std::string::npos) ppr = static_cast<unsigned>(std::strtoul(line.c_str() + at + 4, nullptr, 16));
+    }
+  }
+  cpu->lapic_read = true;
+  cpu->irr = std::move(irr);
+  cpu->isr = std::move(isr);
+  cpu->ppr = ppr;
+  // A TSC-deadline timer does not count down: its counts say nothing.
+  cpu->timer = mode == "tsc-deadline" || counts.empty() ? mode : fmt::format("{}, {}", mode, counts);
+  return true;
+}
+
+unsigned deliverable_vector(const VcpuState& cpu) {
+  unsigned best = 0;
+  for (unsigned v : cpu.irr) best = std::max(best, v);
+  // The local APIC hands a vector to the CPU only if its priority class (the
+  // high four bits) is above the processor priority's.
+  return (best >> 4) > (cpu.ppr >> 4) ? best : 0;
 }
 
 SymbolMap SymbolMap::parse(const std::string& kallsyms) {
@@ -101,7 +161,8 @@ std::string SymbolMap::describe(uint64_t addr) const {
 std::vector<std::string> describe_vcpus(const VcpuSamples& samples, const SymbolMap& symbols) {
   struct Seen {
     std::vector<std::string> where;  // distinct places, in order of first sight
-    unsigned halted = 0, n = 0;
+    unsigned halted = 0, interrupts_off = 0, n = 0;
+    const VcpuState* lapic = nullptr;  // the last sample that read its local APIC
   };
   std::map<unsigned, Seen> cpus;
   for (const auto& sample : samples)
@@ -110,25 +171,111 @@ std::vector<std::string> describe_vcpus(const VcpuSamples& samples, const Symbol
       const std::string where = c.cpl == 0 ? symbols.describe(c.rip) : fmt::format("user {:#x}", c.rip);
       if (std::find(s.where.begin(), s.where.end(), where) == s.where.end()) s.where.push_back(where);
       s.halted += c.halted;
+      s.interrupts_off += !c.interrupts_on;
       ++s.n;
+      if (c.lapic_read) s.lapic = &c;
     }
+  auto vector_list = [](const std::vector<unsigned>& v) { return v.empty() ? std::string("none") : fmt::format("{}", fmt::join(v, " ")); };
   std::vector<std::string> lines;
   for (const auto& [cpu, s] : cpus) {
     const std::string state = s.halted == s.n ? "halted" : s.halted == 0 ? "running" : fmt::format("halted in {} of {} samples,", s.halted, s.n);
     std::vector<std::string> shown(s.where.begin(), s.where.begin() + std::min<size_t>(s.where.size(), 4));
-    lines.push_back(fmt::format("CPU{}: {} at {}{} ({} sample{}{})", cpu, state, fmt::join(shown, ", "),
-                                s.where.size() > shown.size() ? fmt::format(" and {} more", s.where.size() - shown.size()) : "",
-                                s.n, s.n == 1 ? "" : "s",
-                                s.where.size() == 1 && s.n > 1 ? ", the same place every time" : ""));
+    std::string line = fmt::format("CPU{}: {} at {}{} ({} sample{}{})", cpu, state, fmt::join(shown, ", "),
+                                   s.where.size() > shown.size() ? fmt::format(" and {} more", s.where.size() - shown.size()) : "",
+                                   s.n, s.n == 1 ? "" : "s",
+                                   s.where.size() == 1 && s.n > 1 ? ", the same place every time" : "");
+    if (s.interrupts_off == s.n) line += "; interrupts off";
+    else if (s.interrupts_off > 0) line += fmt::format("; interrupts off in {} of {} samples", s.interrupts_off, s.n);
+    if (s.lapic)
+      line += fmt::format("; local APIC: requested {}, in service {}, priority {:#x}, timer {}", vector_list(s.lapic->irr),
+                          vector_list(s.lapic->isr), s.lapic->ppr, s.lapic->timer.empty() ? "?" : s.lapic->timer);
+    lines.push_back(line);
   }
   return lines;
 }
 
+std::string lost_wakeup(const VcpuSamples& samples) {
+  if (samples.size() < 2) return "";
+  std::map<unsigned, std::vector<const VcpuState*>> by_cpu;
+  for (const auto& sample : samples)
+    for (const auto& c : sample) by_cpu[c.cpu].push_back(&c);
+  for (const auto& [cpu, seen] : by_cpu) {
+    if (seen.size() != samples.size()) continue;  // missing from a sample: not "every sample"
+    const bool asleep = std::all_of(seen.begin(), seen.end(), [](const VcpuState* c) { return c->halted && c->interrupts_on; });
+    if (!asleep) continue;
+    std::vector<const VcpuState*> read;
+    for (const VcpuState* c : seen)
+      if (c->lapic_read) read.push_back(c);
+    if (read.size() < 2) continue;
+    const unsigned before = deliverable_vector(*read[read.size() - 2]), last = deliverable_vector(*read.back());
+    if (before == 0 || last == 0) continue;
+    return fmt::format(
+        "CPU{} stayed halted with interrupts on in all {} samples while vector {} waited in its local APIC above its "
+        "priority ({:#x}): qemu lost that CPU's wakeup (hardware takes such an interrupt at once), so this hang is the "
+        "emulator's, not the guest kernel's",
+        cpu, seen.size(), last, read.back()->ppr);
+  }
+  return "";
+}
+
+std::vector<HostThread> read_host_threads(pid_t pid) {
+  std::vector<HostThread> threads;
+  std::error_code ec;
+  for (const auto& t : fs::directory_iterator(fmt::format("/proc/{}/task", pid), ec)) {
+    TaskStat st;
+    if (!read_task_stat(t.path() / "stat", &st)) continue;
+    HostThread h;
+    h.tid = std::atoi(t.path().filename().c_str());
+    h.name = st.comm;
+    h.state = st.state;
+    h.cpu_ticks = st.cpu_ticks;
+    h.wchan = trim(read_file_or_empty(t.path() / "wchan"));
+    threads.push_back(std::move(h));
+  }
+  std::sort(threads.begin(), threads.end(), [](const HostThread& a, const HostThread& b) { return a.tid < b.tid; });
+  return threads;
+}
+
+std::string describe_host_threads(const std::vector<HostThread>& before, const std::vector<HostThread>& after,
+                                  double seconds, long ticks_per_second) {
+  if (after.empty()) return "";
+  auto used = [&](const HostThread& t) {
+    for (const auto& b : before)
+      if (b.tid == t.tid) return static_cast<double>(t.cpu_ticks - std::min(t.cpu_ticks, b.cpu_ticks)) / static_cast<double>(ticks_per_second);
+    return 0.0;
+  };
+  auto state = [](const HostThread& t) {
+    switch (t.state) {
+      case 'R': return std::string("running");
+      case 'S': return t.wchan.empty() || t.wchan == "0" ? std::string("sleeping") : "sleeping in " + t.wchan;
+      case 'D': return t.wchan.empty() || t.wchan == "0" ? std::string("in D state") : "in D state in " + t.wchan;
+      default: return fmt::format("state {}", t.state);
+    }
+  };
+  // The vCPU threads and the main loop (the lowest tid) by name; the
+  // I/O and RCU helpers only as a sum.
+  std::vector<std::string> parts;
+  double others = 0;
+  unsigned other_count = 0;
+  for (size_t i = 0; i < after.size(); ++i) {
+    const HostThread& t = after[i];
+    if (i == 0 || t.name.rfind("CPU ", 0) == 0)
+      parts.push_back(fmt::format("{}{} {}, {:.2f} s CPU", i == 0 ? "main " : "", t.name, state(t), used(t)));
+    else {
+      others += used(t);
+      ++other_count;
+    }
+  }
+  if (other_count > 0) parts.push_back(fmt::format("{} other thread{} {:.2f} s CPU", other_count, other_count == 1 ? "" : "s", others));
+  return fmt::format("qemu's threads on the host, over {:.1f} s: {}", seconds, fmt::join(parts, "; "));
+}
+
 namespace {
 
-// Reads JSON lines until one satisfies `want`; skips events. Null on timeout.
+// Reads JSON lines until one satisfies `want`; skips events. Null, with
+// *why set, when the deadline passes or qemu closes the socket.
 nlohmann::json read_until(int fd, std::string& buf, std::chrono::steady_clock::time_point deadline,
-                          bool (*want)(const nlohmann::json&)) {
+                          bool (*want)(const nlohmann::json&), std::string* why) {
   for (;;) {
     for (size_t nl; (nl = buf.find('\n')) != std::string::npos;) {
       auto j = nlohmann::json::parse(buf.substr(0, nl), nullptr, false);
@@ -136,12 +283,20 @@ nlohmann::json read_until(int fd, std::string& buf, std::chrono::steady_clock::t
       if (!j.is_discarded() && want(j)) return j;
     }
     const auto left = std::chrono::duration_cast<std::chrono::milliseconds>(deadline - std::chrono::steady_clock::now()).count();
-    if (left <= 0) return nullptr;
     pollfd p{fd, POLLIN, 0};
-    if (::poll(&p, 1, static_cast<int>(left)) <= 0) return nullptr;
+    const int ready = left <= 0 ? 0 : ::poll(&p, 1, static_cast<int>(left));
+    if (ready < 0 && errno == EINTR) continue;
+    if (ready <= 0) {
+      *why = ready == 0 ? "no answer in time" : fmt::format("poll: {}", std::strerror(errno));
+      return nullptr;
+    }
     char chunk[65536];
     const ssize_t n = ::read(fd, chunk, sizeof chunk);
-    if (n <= 0) return nullptr;
+    if (n < 0 && errno == EINTR) continue;
+    if (n <= 0) {
+      *why = n == 0 ? "qemu closed the monitor" : fmt::format("read: {}", std::strerror(errno));
+      return nullptr;
+    }
     buf.append(chunk, static_cast<size_t>(n));
   }
 }
@@ -159,40 +314,110 @@ bool send_all(int fd, const std::string& s) {
   return true;
 }
 
+bool is_reply(const nlohmann::json& j) { return j.contains("return") || j.contains("error"); }
+
 }  // namespace
 
 bool qmp_socket_fits(const fs::path& socket) { return socket.native().size() < sizeof(sockaddr_un::sun_path); }
 
-std::string qmp_human_command(const fs::path& socket, const std::string& command, int timeout_ms) {
-  const auto deadline = std::chrono::steady_clock::now() + std::chrono::milliseconds(timeout_ms);
-  if (!qmp_socket_fits(socket)) return "";
-  Fd fd(::socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0));
+QmpClient::QmpClient(const fs::path& socket, int timeout_ms) : timeout_ms_(timeout_ms) {
+  if (!qmp_socket_fits(socket)) {
+    failure_ = "the monitor socket's path is too long for a unix socket";
+    return;
+  }
+  fd_ = ::socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+  if (fd_ < 0) {
+    fail(fmt::format("socket: {}", std::strerror(errno)));
+    return;
+  }
   sockaddr_un addr{};
   addr.sun_family = AF_UNIX;
-  if (!fd) return "";
   std::strncpy(addr.sun_path, socket.c_str(), sizeof addr.sun_path - 1);
-  if (::connect(fd.get(), reinterpret_cast<sockaddr*>(&addr), sizeof addr) != 0) return "";
-  std::string buf;
-  // The greeting, then capabilities negotiation, then the command.
-  if (read_until(fd.get(), buf, deadline, [](const nlohmann::json& j) { return j.contains("QMP"); }).is_null()) return "";
-  if (!send_all(fd.get(), R"({"execute":"qmp_capabilities"})" "\n")) return "";
-  auto is_reply = [](const nlohmann::json& j) { return j.contains("return") || j.contains("error"); };
-  if (read_until(fd.get(), buf, deadline, is_reply).is_null()) return "";
-  const nlohmann::json cmd = {{"execute", "human-monitor-command"}, {"arguments", {{"command-line", command}}}};
-  if (!send_all(fd.get(), cmd.dump() + "\n")) return "";
-  auto reply = read_until(fd.get(), buf, deadline, is_reply);
-  if (reply.is_null() || !reply.contains("return") || !reply["return"].is_string()) return "";
-  return reply["return"].get<std::string>();
+  if (::connect(fd_, reinterpret_cast<sockaddr*>(&addr), sizeof addr) != 0) {
+    fail(fmt::format("connect: {}", std::strerror(errno)));
+    return;
+  }
+  // The greeting, then capabilities negotiation; then commands are accepted.
+  const auto deadline = std::chrono::steady_clock::now() + std::chrono::milliseconds(timeout_ms_);
+  std::string why;
+  if (read_until(fd_, buf_, deadline, [](const nlohmann::json& j) { return j.contains("QMP"); }, &why).is_null()) {
+    fail("greeting: " + why);
+    return;
+  }
+  if (!send_all(fd_, R"({"execute":"qmp_capabilities"})" "\n")) {
+    fail(fmt::format("send: {}", std::strerror(errno)));
+    return;
+  }
+  if (read_until(fd_, buf_, deadline, is_reply, &why).is_null()) fail("qmp_capabilities: " + why);
 }
 
-VcpuSamples sample_vcpus(const fs::path& socket, unsigned samples) {
-  VcpuSamples seen;
+QmpClient::~QmpClient() {
+  if (fd_ >= 0) ::close(fd_);
+}
+
+bool QmpClient::fail(const std::string& why) {
+  failure_ = why;
+  if (fd_ >= 0) ::close(fd_);
+  fd_ = -1;
+  return false;
+}
+
+bool QmpClient::human(const std::string& command, int cpu_index, std::string* text) {
+  if (fd_ < 0) return false;
+  nlohmann::json args = {{"command-line", command}};
+  if (cpu_index >= 0) args["cpu-index"] = cpu_index;
+  const nlohmann::json cmd = {{"execute", "human-monitor-command"}, {"arguments", args}};
+  if (!send_all(fd_, cmd.dump() + "\n")) return fail(fmt::format("{}: send: {}", command, std::strerror(errno)));
+  std::string why;
+  const auto reply = read_until(fd_, buf_, std::chrono::steady_clock::now() + std::chrono::milliseconds(timeout_ms_), is_reply, &why);
+  if (reply.is_null()) return fail(fmt::format("{}: {} (within {} ms)", command, why, timeout_ms_));
+  if (!reply.contains("return") || !reply["return"].is_string()) {
+    // An error reply leaves the connection usable.
+    failure_ = fmt::format("{}: qemu answered {}", command, reply.dump());
+    return false;
+  }
+  *text = reply["return"].get<std::string>();
+  return true;
+}
+
+std::string qmp_human_command(const fs::path& socket, const std::string& command, int timeout_ms) {
+  QmpClient qmp(socket, timeout_ms);
+  std::string text;
+  return qmp.human(command, -1, &text) ? text : "";
+}
+
+HangEvidence gather_hang_evidence(const fs::path& socket, pid_t qemu, unsigned samples) {
+  HangEvidence e;
+  const auto t0 = std::chrono::steady_clock::now();
+  e.threads_before = read_host_threads(qemu);
+  std::unique_ptr<QmpClient> qmp;
   for (unsigned i = 0; i < samples; ++i) {
     if (i > 0) std::this_thread::sleep_for(std::chrono::seconds(1));
-    auto cpus = parse_info_registers(qmp_human_command(socket, "info registers -a"));
-    if (!cpus.empty()) seen.push_back(std::move(cpus));
+    if (!qmp || !qmp->ok()) qmp = std::make_unique<QmpClient>(socket, 3000);
+    std::string text;
+    if (!qmp->human("info registers -a", -1, &text)) {
+      e.monitor_failures.push_back(fmt::format("sample {}: {}", i + 1, qmp->failure()));
+      continue;
+    }
+    std::vector<VcpuState> cpus = parse_info_registers(text);
+    if (cpus.empty()) {
+      e.monitor_failures.push_back(fmt::format("sample {}: no CPU in the answer to info registers -a: {:.200}", i + 1, text));
+      continue;
+    }
+    for (VcpuState& c : cpus) {
+      std::string lapic;
+      if (!qmp->human("info lapic", static_cast<int>(c.cpu), &lapic)) {
+        e.monitor_failures.push_back(fmt::format("sample {}: CPU{}: {}", i + 1, c.cpu, qmp->failure()));
+        if (!qmp->ok()) break;
+      } else if (!parse_info_lapic(lapic, &c)) {
+        e.monitor_failures.push_back(fmt::format("sample {}: CPU{}: not a local APIC dump: {:.200}", i + 1, c.cpu, lapic));
+      }
+    }
+    e.samples.push_back(std::move(cpus));
   }
-  return seen;
+  e.threads_after = read_host_threads(qemu);
+  e.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+  return e;
 }
 
 }  // namespace dt

@@ -1,6 +1,7 @@
 #include "lib/vm/vcpus.hpp"
 
 #include <gtest/gtest.h>
+#include <unistd.h>
 
 
 namespace dt {
@@ -88,8 +89,106 @@ TEST(Vcpus, SaysWhichCpusNeverMovedOverTheSamples) {
   EXPECT_EQ(mixed[0], "CPU0: halted in 1 of 2 samples, at default_idle+0x1e, user 0xffffffff81a0126e (2 samples)");
 }
 
-TEST(Vcpus, AMonitorThatIsNotThereAnswersNothing) {
+// Abridged from qemu 7.2's `info lapic` for CPU 0 of a halted 6.1 guest,
+// with a timer interrupt (236) requested and nothing in service.
+const char* kLapicPending = R"(dumping local APIC state for CPU 0 
+
+LVT0	 0x00010700 active-hi edge  masked                      ExtINT (vec 0)
+LVTT	 0x000000ec active-hi edge                 one-shot     Fixed  (vec 236)
+Timer	 DCR=0x3 (divide by 16) initial_count = 15383078 current_count = 0
+SPIV	 0x000001ff APIC enabled, focus=off, spurious vec 255
+ISR	 (none)
+IRR	 34(level) 236 
+
+APR 0x00 TPR 0x00 DFR 0x0f LDR 0x01 PPR 0x00
+)";
+
+TEST(Vcpus, ReadsTheLocalApicsRequestsPriorityAndTimer) {
+  VcpuState c;
+  ASSERT_TRUE(parse_info_lapic(kLapicPending, &c));
+  EXPECT_TRUE(c.lapic_read);
+  EXPECT_EQ(c.irr, (std::vector<unsigned>{34, 236}));
+  EXPECT_TRUE(c.isr.empty());
+  EXPECT_EQ(c.ppr, 0u);
+  EXPECT_EQ(c.timer, "one-shot, 0 of 15383078 counts left");
+  EXPECT_EQ(deliverable_vector(c), 236u);
+  // Something of the same priority class in service holds it back.
+  c.ppr = 0xe0;
+  EXPECT_EQ(deliverable_vector(c), 0u);
+  VcpuState untouched;
+  EXPECT_FALSE(parse_info_lapic("Error: no such CPU\n", &untouched));
+  EXPECT_FALSE(untouched.lapic_read);
+}
+
+TEST(Vcpus, InterruptsOffAndTheLocalApicGoIntoTheLine) {
+  const auto map = SymbolMap::parse(kMap);
+  auto sample = parse_info_registers(kTwoCpus);
+  EXPECT_TRUE(sample[0].interrupts_on);  // RFL=246: IF is bit 9
+  sample[1].interrupts_on = false;
+  ASSERT_TRUE(parse_info_lapic(kLapicPending, &sample[0]));
+  const auto lines = describe_vcpus({sample, sample}, map);
+  EXPECT_EQ(lines[0],
+            "CPU0: halted at default_idle+0x1e (2 samples, the same place every time); local APIC: requested 34 236, "
+            "in service none, priority 0x0, timer one-shot, 0 of 15383078 counts left");
+  EXPECT_EQ(lines[1], "CPU1: running at smp_call_function_many_cond+0x109 (2 samples, the same place every time); interrupts off");
+}
+
+TEST(Vcpus, AHaltedCpuWithAnInterruptWaitingIsTheEmulatorsLostWakeup) {
+  auto sample = parse_info_registers(kTwoCpus);
+  ASSERT_TRUE(parse_info_lapic(kLapicPending, &sample[0]));
+  EXPECT_EQ(lost_wakeup({sample, sample, sample}),
+            "CPU0 stayed halted with interrupts on in all 3 samples while vector 236 waited in its local APIC above its "
+            "priority (0x0): qemu lost that CPU's wakeup (hardware takes such an interrupt at once), so this hang is the "
+            "emulator's, not the guest kernel's");
+  // One sample proves nothing: the interrupt may have just arrived.
+  EXPECT_EQ(lost_wakeup({sample}), "");
+  // Interrupts off: the guest chose not to take it (a kernel hang, if any).
+  auto masked = sample;
+  masked[0].interrupts_on = false;
+  EXPECT_EQ(lost_wakeup({masked, masked, masked}), "");
+  // Woken between samples: not lost.
+  auto woke = sample;
+  woke[0].halted = false;
+  EXPECT_EQ(lost_wakeup({sample, woke, sample}), "");
+  // Nothing requested, or only what its priority holds back: a quiet idle CPU.
+  auto quiet = parse_info_registers(kTwoCpus);
+  quiet[0].lapic_read = true;
+  EXPECT_EQ(lost_wakeup({quiet, quiet, quiet}), "");
+  auto held = sample;
+  held[0].ppr = 0xf0;
+  EXPECT_EQ(lost_wakeup({held, held, held}), "");
+  // The local APIC read once only: not two samples of evidence.
+  auto unread = parse_info_registers(kTwoCpus);
+  EXPECT_EQ(lost_wakeup({unread, unread, sample}), "");
+}
+
+TEST(Vcpus, QemusHostThreadsWithTheirStateAndCpuTime) {
+  std::vector<HostThread> before = {{100, "qemu-system-x86", 'S', 50, "do_sys_poll"},
+                                    {101, "qemu-system-x86", 'S', 7, "futex_wait_queue"},
+                                    {102, "CPU 0/TCG", 'S', 400, "futex_wait_queue"},
+                                    {103, "CPU 1/TCG", 'R', 900, ""}};
+  auto after = before;
+  after[0].cpu_ticks = 51;
+  after[1].cpu_ticks = 9;
+  after[3].cpu_ticks = 1098;
+  EXPECT_EQ(describe_host_threads(before, after, 2.04, 100),
+            "qemu's threads on the host, over 2.0 s: main qemu-system-x86 sleeping in do_sys_poll, 0.01 s CPU; "
+            "CPU 0/TCG sleeping in futex_wait_queue, 0.00 s CPU; CPU 1/TCG running, 1.98 s CPU; 1 other thread 0.02 s CPU");
+  EXPECT_EQ(describe_host_threads(before, {}, 2.0, 100), "");
+}
+
+TEST(Vcpus, AMonitorThatIsNotThereAnswersNothingAndSaysWhy) {
   EXPECT_EQ(qmp_human_command("/nonexistent/qmp.sock", "info registers -a", 100), "");
+  QmpClient absent("/nonexistent/qmp.sock", 100);
+  EXPECT_FALSE(absent.ok());
+  EXPECT_EQ(absent.failure(), "connect: No such file or directory");
+  // The evidence still has the host's side, and says why the monitor's is missing.
+  const HangEvidence e = gather_hang_evidence("/nonexistent/qmp.sock", ::getpid(), 2);
+  EXPECT_TRUE(e.samples.empty());
+  ASSERT_EQ(e.monitor_failures.size(), 2u);
+  EXPECT_EQ(e.monitor_failures[0], "sample 1: connect: No such file or directory");
+  EXPECT_FALSE(e.threads_after.empty());
+  EXPECT_EQ(e.threads_after[0].tid, ::getpid());
   // A socket path longer than sun_path can hold is never tried (qemu could not bind it).
   const std::string too_long = "/var/tmp/" + std::string(120, 'x') + "/qmp.sock";
   EXPECT_FALSE(qmp_socket_fits(too_long));

@@ -173,7 +173,12 @@ bool guest_subcommand_allowed(const std::string& name) {
   return false;
 }
 
-int run_vm(const VmOptions& o, std::ostream& out, VmOutcome* outcome) {
+namespace {
+
+// One boot of the guest, as run_vm's comment says; a fault is set
+// (*fault_out) when the host proved the hang qemu's. `earlier_faults` go into vm.json.
+int boot_guest(const VmOptions& o, std::ostream& out, VmOutcome* outcome, std::string* fault_out,
+               const std::vector<std::string>& earlier_faults) {
   if (o.args.empty()) throw SetupError("no subcommand for the guest; add one after --, e.g. -- run -g quick");
   if (!guest_subcommand_allowed(o.args[0]))
     throw SetupError(fmt::format("the guest runs run, bench, torture, exec or list, not '{}'", o.args[0]));
@@ -230,7 +235,10 @@ int run_vm(const VmOptions& o, std::ostream& out, VmOutcome* outcome) {
                                   "console=ttyS0 panic=-1 rdinit=/init loglevel=4 dt.accel=" + accel +
                                       (o.extra_kernel_args.empty() ? "" : " " + o.extra_kernel_args),   "-display", "none",
                                   "-serial", "file:" + (work / "console.log").string(), "-monitor", "none",
-                                  "-no-reboot"};
+                                  "-no-reboot",
+                                  // Names qemu's threads after what they do ("CPU 0/TCG"),
+                                  // so the host's view of a hang can tell vCPUs apart.
+                                  "-name", "diotorture,debug-threads=on"};
     if (qmp_fits) {
       a.push_back("-qmp");
       a.push_back("unix:" + qmp_socket.string() + ",server=on,wait=off");
@@ -281,7 +289,7 @@ int run_vm(const VmOptions& o, std::ostream& out, VmOutcome* outcome) {
   }
   const auto deadline = t0 + std::chrono::seconds(o.machine.timeout_s);
   bool timed_out = false;
-  VcpuSamples vcpu_samples;  // where a killed guest's CPUs were
+  HangEvidence hang;  // what the host saw of a guest it killed
   if (!exited) {
     try {
       exited = wait_qemu(q, deadline, &status, [&] {
@@ -294,7 +302,7 @@ int run_vm(const VmOptions& o, std::ostream& out, VmOutcome* outcome) {
     }
     if (!exited) {
       timed_out = true;
-      if (qmp_fits) vcpu_samples = sample_vcpus(qmp_socket);
+      hang = gather_hang_evidence(qmp_socket, q.pid);
       kill_qemu(q);
     }
   }
@@ -325,7 +333,7 @@ int run_vm(const VmOptions& o, std::ostream& out, VmOutcome* outcome) {
         run_dirs.push_back(dst.filename().string());
       }
       output = read_file_or_empty(mnt / "output.txt");
-      if (!vcpu_samples.empty()) guest_symbols = SymbolMap::parse(read_file_or_empty(mnt / "kallsyms"));
+      if (!hang.samples.empty()) guest_symbols = SymbolMap::parse(read_file_or_empty(mnt / "kallsyms"));
       exit_status = trim(read_file_or_empty(mnt / "exit-status"));
       if (mount_id_of(mnt) == mount_id) ::umount2(mnt.c_str(), 0);
     }
@@ -343,13 +351,19 @@ int run_vm(const VmOptions& o, std::ostream& out, VmOutcome* outcome) {
   point_latest(o.results_root, keep_dir.filename().string());
   // The host's view of a hung guest's CPUs goes after its console, marked
   // as ours: that file is what a hang report quotes.
-  const std::vector<std::string> vcpus = describe_vcpus(vcpu_samples, guest_symbols);
+  const std::vector<std::string> vcpus = describe_vcpus(hang.samples, guest_symbols);
+  const std::string qemu_threads = describe_host_threads(hang.threads_before, hang.threads_after, hang.seconds, ::sysconf(_SC_CLK_TCK));
+  const std::string emulator_fault = lost_wakeup(hang.samples);
   std::string vcpu_block;
-  if (!vcpus.empty())
-    vcpu_block = fmt::format("--- diotorture (host): where the guest's CPUs were before the kill (qemu monitor, {} samples a second apart; {}):\n{}\n",
-                             vcpu_samples.size(),
-                             guest_symbols.empty() ? "bare addresses: the guest saved no /proc/kallsyms" : "names from the guest's /proc/kallsyms",
-                             fmt::join(vcpus, "\n"));
+  if (timed_out) {
+    vcpu_block = fmt::format("--- diotorture (host): where the guest's CPUs were before the kill (qemu monitor, {} of 3 samples a second apart; {}):\n",
+                             hang.samples.size(),
+                             guest_symbols.empty() ? "bare addresses: the guest saved no /proc/kallsyms" : "names from the guest's /proc/kallsyms");
+    for (const auto& l : vcpus) vcpu_block += l + "\n";
+    for (const auto& l : hang.monitor_failures) vcpu_block += "monitor: " + l + "\n";
+    if (!qemu_threads.empty()) vcpu_block += qemu_threads + "\n";
+    if (!emulator_fault.empty()) vcpu_block += "verdict: " + emulator_fault + "\n";
+  }
   write_file_atomic(keep_dir / "console.log", con + vcpu_block);
   const bool panicked = con.find("Kernel panic") != std::string::npos;
   const bool finished = con.find("diotorture-vm: done") != std::string::npos;
@@ -364,10 +378,15 @@ int run_vm(const VmOptions& o, std::ostream& out, VmOutcome* outcome) {
                        {"finished", finished},
                        {"guest_args", o.args},
                        {"vcpus_at_kill", vcpus},
+                       {"monitor_failures", hang.monitor_failures},
+                       {"qemu_threads_at_kill", qemu_threads},
+                       {"emulator_fault", emulator_fault},
+                       {"after_emulator_faults", earlier_faults},
                        {"qemu_stderr", read_file_or_empty(work / "qemu.err")}};
   write_file_atomic(keep_dir / "vm.json", vm.dump(2) + "\n");
 
   if (outcome) *outcome = {accel, run_dirs, secs};
+  *fault_out = emulator_fault;
   out << "\n" << output;
   if (!finished || timed_out || panicked || exit_status.empty()) {
     std::string why = timed_out ? fmt::format("the guest did not finish within {} s and was killed", o.machine.timeout_s)
@@ -380,6 +399,7 @@ int run_vm(const VmOptions& o, std::ostream& out, VmOutcome* outcome) {
                        (keep_dir / "console.log").string(),
                        dumped ? " (with the blocked tasks' stacks before the kill)" : "");
     if (!vcpus.empty()) out << "VM: its CPUs before the kill: " << fmt::format("{}", fmt::join(vcpus, "; ")) << "\n";
+    if (!emulator_fault.empty()) out << "VM: " << emulator_fault << "\n";
     return 3;
   }
   out << fmt::format("\nVM: guest finished in {:.0f} s ({}); console in {}\n", secs, accel == "kvm" ? "KVM" : "TCG",
@@ -389,6 +409,44 @@ int run_vm(const VmOptions& o, std::ostream& out, VmOutcome* outcome) {
     rc = std::stoi(exit_status);
   } catch (const std::exception&) {
   }
+  return rc;
+}
+
+}  // namespace
+
+int retry_emulator_faults(unsigned retries, const std::function<int(const std::vector<std::string>&, std::string*)>& boot,
+                          const std::function<void(unsigned, const std::string&)>& before_retry) {
+  std::vector<std::string> faults;
+  for (unsigned attempt = 0;; ++attempt) {
+    std::string fault;
+    const int rc = boot(faults, &fault);
+    if (fault.empty() || attempt >= retries) return rc;
+    faults.push_back(fault);
+    before_retry(attempt + 2, fault);
+  }
+}
+
+int run_vm(const VmOptions& o, std::ostream& out, VmOutcome* outcome) {
+  VmOutcome all;
+  VmOptions again = o;
+  const int rc = retry_emulator_faults(
+      o.emulator_retries,
+      [&](const std::vector<std::string>& earlier, std::string* fault) {
+        VmOutcome one;
+        const int boot_rc = boot_guest(again, out, &one, fault, earlier);
+        all.accel = one.accel;
+        all.seconds += one.seconds;
+        all.run_dirs.insert(all.run_dirs.end(), one.run_dirs.begin(), one.run_dirs.end());
+        again.machine.settle_accel(one.accel);
+        return boot_rc;
+      },
+      [&](unsigned attempt, const std::string&) {
+        out << fmt::format("VM: booting the guest again (attempt {} of {}): the hang above was qemu's, so it says "
+                           "nothing about the kernel; that attempt's results stay in {}\n\n",
+                           attempt, o.emulator_retries + 1,
+                           all.run_dirs.empty() ? o.results_root.string() : (o.results_root / all.run_dirs.back()).string());
+      });
+  if (outcome) *outcome = all;
   return rc;
 }
 

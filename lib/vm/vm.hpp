@@ -50,6 +50,11 @@ struct VmOptions {
   std::vector<std::pair<std::string, std::string>> extra_placed;  // host path -> path in the guest (vm --add-binary)
   std::vector<std::pair<std::string, std::string>> extra_files;
   std::string extra_kernel_args;
+  // Boots again, this many times, after a guest killed at its timeout whose
+  // hang the host proved to be qemu's (a lost vCPU wakeup, vcpus.hpp): that
+  // says nothing about the kernel under test. The attempt's results stay.
+  // 0 where the disks carry state from one boot to the next (crash).
+  unsigned emulator_retries = 1;
 };
 
 // What a run found out that a caller booting again can reuse.
@@ -75,7 +80,15 @@ unsigned stack_dump_time(unsigned timeout_s);
 std::string shell_quote(const std::string& s);
 
 // Runs the guest; returns the guest tool's exit status, or 3 when the guest
-// had to be killed or died. Throws SetupError for bad input.
+// had to be killed or died. Throws SetupError for bad input. The outcome's
+// run_dirs include those of attempts the emulator spoilt.
 int run_vm(const VmOptions& opts, std::ostream& out, VmOutcome* outcome = nullptr);
+
+// run_vm's retry rule, apart for its test: calls boot(earlier faults,
+// &fault) until a boot reports no emulator fault or `retries` more boots
+// were made, calling before_retry(next attempt number, fault) in between;
+// returns the last boot's status.
+int retry_emulator_faults(unsigned retries, const std::function<int(const std::vector<std::string>&, std::string*)>& boot,
+                          const std::function<void(unsigned, const std::string&)>& before_retry);
 
 }  // namespace dt

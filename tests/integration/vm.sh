@@ -98,7 +98,7 @@ grep -q "Show Blocked State" "$WORK/results/latest/console.log" && pass "sysrq w
 # instruction pointer from qemu's monitor, named from the /proc/kallsyms the
 # guest saved at boot, after the console and in vm.json.
 expect_contains "$out" "VM: its CPUs before the kill: CPU0: " "the kill message says where the CPUs were"
-grep -q "^--- diotorture (host): where the guest's CPUs were before the kill (qemu monitor, 3 samples a second apart; names from the guest's /proc/kallsyms)" \
+grep -q "^--- diotorture (host): where the guest's CPUs were before the kill (qemu monitor, 3 of 3 samples a second apart; names from the guest's /proc/kallsyms)" \
   "$WORK/results/latest/console.log" && pass "the CPUs' places follow the console" || fail "no CPU places after the console"
 python3 - "$WORK/results/latest/vm.json" <<'PY' && pass "vm.json: both vCPUs at named kernel functions" || fail "vm.json vcpus_at_kill"
 import json, re, sys
@@ -108,6 +108,16 @@ assert [l.split(":")[0] for l in lines] == ["CPU0", "CPU1"], lines
 assert all(re.search(r" at [A-Za-z_][A-Za-z0-9_.]*\+0x[0-9a-f]+", l) for l in lines), lines
 # A halted CPU sits in the idle loop's halt: wrong names would be some other function.
 assert any(re.match(r"CPU\d: halted at [a-z_]*(idle|halt)", l) for l in lines), lines
+vm = json.load(open(sys.argv[1]))
+# Each CPU's local APIC was read, the monitor answered every time, and qemu's
+# threads were seen from the host.
+assert all("; local APIC: requested " in l for l in lines), lines
+assert vm["monitor_failures"] == [], vm["monitor_failures"]
+t = vm["qemu_threads_at_kill"]
+assert t.startswith("qemu's threads on the host") and "CPU 0/TCG" in t and "CPU 1/TCG" in t, t
+# This guest's hang is a task asleep on purpose, with idle CPUs that wake
+# for their timers: not a wakeup qemu lost.
+assert vm["emulator_fault"] == "", vm["emulator_fault"]
 PY
 if pgrep -f "qemu-system-x86_64.*$WORK" >/dev/null; then fail "qemu left running"; else pass "no qemu left"; fi
 
