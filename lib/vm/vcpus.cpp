@@ -76,7 +76,9 @@ bool parse_info_lapic(const std::string& text, VcpuState* cpu) {
   if (text.find("local APIC state") == std::string::npos) return false;
   std::vector<unsigned> irr, isr;
   unsigned ppr = 0;
-  std::string mode, counts;
+  std::string mode;
+  bool masked = false, counted = false;
+  uint64_t initial = 0, current = 0;
   std::istringstream in(text);
   std::string line;
   auto vectors = [](const std::string& rest) {
@@ -97,12 +99,14 @@ bool parse_info_lapic(const std::string& text, VcpuState* cpu) {
     else if (name == "LVTT") {
       for (const char* m : {"tsc-deadline", "periodic", "one-shot"})
         if (rest.find(m) != std::string::npos) mode = m;
-      if (rest.find("masked") != std::string::npos) mode += mode.empty() ? "masked" : " masked";
+      masked = rest.find("masked") != std::string::npos;
     } else if (name == "Timer") {
-      const auto initial = rest.find("initial_count = "), current = rest.find("current_count = ");
-      if (initial != std::string::npos && current != std::string::npos)
-        counts = fmt::format("{} of {} counts left", std::strtoull(rest.c_str() + current + 16, nullptr, 10),
-                             std::strtoull(rest.c_str() + initial + 16, nullptr, 10));
+      const auto at_initial = rest.find("initial_count = "), at_current = rest.find("current_count = ");
+      if (at_initial != std::string::npos && at_current != std::string::npos) {
+        counted = true;
+        initial = std::strtoull(rest.c_str() + at_initial + 16, nullptr, 10);
+        current = std::strtoull(rest.c_str() + at_current + 16, nullptr, 10);
+      }
     } else if (name == "APR") {
       const auto at = line.find("PPR ");
       if (at != std::string::npos) ppr = static_cast<unsigned>(std::strtoul(line.c_str() + at + 4, nullptr, 16));
@@ -112,8 +116,14 @@ bool parse_info_lapic(const std::string& text, VcpuState* cpu) {
   cpu->irr = std::move(irr);
   cpu->isr = std::move(isr);
   cpu->ppr = ppr;
+  cpu->timer_mode = mode;
+  cpu->timer_masked = masked;
+  cpu->timer_initial = initial;
+  cpu->timer_current = current;
+  std::string shown = mode;
+  if (masked) shown += shown.empty() ? "masked" : " masked";
   // A TSC-deadline timer does not count down: its counts say nothing.
-  cpu->timer = mode == "tsc-deadline" || counts.empty() ? mode : fmt::format("{}, {}", mode, counts);
+  cpu->timer = mode == "tsc-deadline" || !counted ? shown : fmt::format("{}, {} of {} counts left", shown, current, initial);
   return true;
 }
 
@@ -207,15 +217,45 @@ std::string lost_wakeup(const VcpuSamples& samples) {
     for (const VcpuState* c : seen)
       if (c->lapic_read) read.push_back(c);
     if (read.size() < 2) continue;
-    const unsigned before = deliverable_vector(*read[read.size() - 2]), last = deliverable_vector(*read.back());
-    if (before == 0 || last == 0) continue;
-    return fmt::format(
-        "CPU{} stayed halted with interrupts on in all {} samples while vector {} waited in its local APIC above its "
-        "priority ({:#x}): qemu lost that CPU's wakeup (hardware takes such an interrupt at once), so this hang is the "
-        "emulator's, not the guest kernel's",
-        cpu, seen.size(), last, read.back()->ppr);
+    const VcpuState& before = *read[read.size() - 2];
+    const VcpuState& last = *read.back();
+    if (deliverable_vector(before) != 0 && deliverable_vector(last) != 0)
+      return fmt::format(
+          "CPU{} stayed halted with interrupts on in all {} samples while vector {} waited in its local APIC above its "
+          "priority ({:#x}): qemu lost that CPU's wakeup (hardware takes such an interrupt at once), so this hang is the "
+          "emulator's, not the guest kernel's",
+          cpu, seen.size(), deliverable_vector(last), last.ppr);
+    auto expired_unraised = [](const VcpuState& c) {
+      return c.timer_mode == "one-shot" && !c.timer_masked && c.timer_initial > 0 && c.timer_current == 0 && c.irr.empty() &&
+             c.isr.empty();
+    };
+    if (expired_unraised(before) && expired_unraised(last))
+      return fmt::format(
+          "CPU{} stayed halted with interrupts on in all {} samples while its local APIC timer had run out (one-shot, 0 of "
+          "{} counts left, unmasked) with no interrupt requested or in service: qemu never raised that timer's interrupt "
+          "(the guest masks a timer it no longer needs and reprograms one that fired), so this hang is the emulator's, "
+          "not the guest kernel's",
+          cpu, seen.size(), last.timer_initial);
   }
   return "";
+}
+
+std::string parse_vm_status(const std::string& text) {
+  const std::string key = "VM status: ";
+  const auto at = text.find(key);
+  if (at == std::string::npos) return "";
+  return trim(text.substr(at + key.size(), text.find('\n', at) - at - key.size()));
+}
+
+std::string stopped_by_qemu(const std::string& vm_status) {
+  if (vm_status.empty() || vm_status == "running") return "";
+  if (vm_status.find("io-error") != std::string::npos)
+    return fmt::format(
+        "qemu had stopped the guest (VM status: {}): a write to one of its disk images failed on the host, most often "
+        "a full file system under $TMPDIR; the guest kernel did not hang, free space and run again",
+        vm_status);
+  return fmt::format("qemu had stopped the guest (VM status: {}): its CPUs were not running, so this is not a hang of the guest kernel",
+                     vm_status);
 }
 
 std::vector<HostThread> read_host_threads(pid_t pid) {
@@ -395,6 +435,9 @@ HangEvidence gather_hang_evidence(const fs::path& socket, pid_t qemu, unsigned s
     if (i > 0) std::this_thread::sleep_for(std::chrono::seconds(1));
     if (!qmp || !qmp->ok()) qmp = std::make_unique<QmpClient>(socket, 3000);
     std::string text;
+    // A guest qemu paused (a host I/O error under werror=enospc, the
+    // default) looks exactly like a hang from outside.
+    if (e.vm_status.empty() && qmp->human("info status", -1, &text)) e.vm_status = parse_vm_status(text);
     if (!qmp->human("info registers -a", -1, &text)) {
       e.monitor_failures.push_back(fmt::format("sample {}: {}", i + 1, qmp->failure()));
       continue;

@@ -35,7 +35,10 @@ struct VcpuState {
   bool lapic_read = false;
   std::vector<unsigned> irr, isr;  // vectors requested, and in service
   unsigned ppr = 0;                // processor priority: a vector above its class is taken
-  std::string timer;               // "Timer" line: divide, initial and current count
+  std::string timer;               // for people: "one-shot, 15634624 of 20936842 counts left"
+  std::string timer_mode;          // "one-shot", "periodic", "tsc-deadline" or ""
+  bool timer_masked = false;
+  uint64_t timer_initial = 0, timer_current = 0;  // counts (0 initial: stopped)
 };
 using VcpuSamples = std::vector<std::vector<VcpuState>>;  // one vector per sample
 
@@ -68,11 +71,24 @@ class SymbolMap {
 std::vector<std::string> describe_vcpus(const VcpuSamples& samples, const SymbolMap& symbols);
 
 // Pure: "" unless some vCPU stayed halted with interrupts on in every
-// sample while a vector it would take waited in its local APIC in the last
-// two samples that read it; then one sentence naming that CPU and vector.
-// Hardware wakes a halted CPU for such an interrupt at once, so this is the
-// emulator's lost wakeup, not a hang of the guest kernel.
+// sample and, in the last two samples that read its local APIC, either
+//  - a vector it would take waited there (hardware wakes a halted CPU for
+//    that at once: qemu did not kick the vCPU), or
+//  - its unmasked one-shot timer had run out with nothing requested or in
+//    service (the expiry never became an interrupt: Linux masks and stops
+//    that timer when a CPU needs no more ticks, and reprograms it in the
+//    handler when it does, so an armed, expired, undelivered timer is never
+//    a state the guest leaves a sleeping CPU in);
+// then one sentence naming that CPU and what it waited for. Either way the
+// hang is the emulator's lost wakeup, not the guest kernel's.
 std::string lost_wakeup(const VcpuSamples& samples);
+
+// Pure: the state in qemu's `info status` answer ("running",
+// "paused (io-error)"), or "" if it is not one.
+std::string parse_vm_status(const std::string& text);
+// Pure: "" if the guest was running (or its state unknown); otherwise a
+// sentence saying qemu itself had stopped it, and what that means.
+std::string stopped_by_qemu(const std::string& vm_status);
 
 // One thread of the qemu process, from the host's /proc.
 struct HostThread {
@@ -121,6 +137,7 @@ std::string qmp_human_command(const std::filesystem::path& socket, const std::st
 
 // Everything the host can learn about a guest it is about to kill.
 struct HangEvidence {
+  std::string vm_status;                      // qemu's run state, "" if unknown
   VcpuSamples samples;                        // the samples the monitor answered
   std::vector<std::string> monitor_failures;  // why the others are missing
   std::vector<HostThread> threads_before, threads_after;  // qemu's threads around the samples

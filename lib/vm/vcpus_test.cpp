@@ -162,6 +162,68 @@ TEST(Vcpus, AHaltedCpuWithAnInterruptWaitingIsTheEmulatorsLostWakeup) {
   EXPECT_EQ(lost_wakeup({unread, unread, sample}), "");
 }
 
+// The same CPU after its timer ran out and nothing became of it.
+const char* kLapicExpired = R"(dumping local APIC state for CPU 0 
+
+LVT0	 0x00010700 active-hi edge  masked                      ExtINT (vec 0)
+LVTT	 0x000000ec active-hi edge                 one-shot     Fixed  (vec 236)
+Timer	 DCR=0x3 (divide by 16) initial_count = 15383078 current_count = 0
+ISR	 (none)
+IRR	 (none)
+
+APR 0x00 TPR 0x00 DFR 0x0f LDR 0x01 PPR 0x00
+)";
+
+TEST(Vcpus, AHaltedCpuWhoseArmedTimerRanOutUnraisedIsTheEmulatorsLostWakeup) {
+  auto sample = parse_info_registers(kTwoCpus);
+  ASSERT_TRUE(parse_info_lapic(kLapicExpired, &sample[0]));
+  EXPECT_EQ(sample[0].timer_mode, "one-shot");
+  EXPECT_FALSE(sample[0].timer_masked);
+  EXPECT_EQ(sample[0].timer_initial, 15383078u);
+  EXPECT_EQ(sample[0].timer_current, 0u);
+  EXPECT_EQ(lost_wakeup({sample, sample, sample}),
+            "CPU0 stayed halted with interrupts on in all 3 samples while its local APIC timer had run out (one-shot, 0 "
+            "of 15383078 counts left, unmasked) with no interrupt requested or in service: qemu never raised that "
+            "timer's interrupt (the guest masks a timer it no longer needs and reprograms one that fired), so this hang "
+            "is the emulator's, not the guest kernel's");
+  // What Linux leaves on a CPU that needs no ticks: masked and stopped.
+  auto stopped = sample;
+  stopped[0].timer_masked = true;
+  stopped[0].timer_initial = 0;
+  EXPECT_EQ(lost_wakeup({stopped, stopped, stopped}), "");
+  // Still counting down: it will fire.
+  auto counting = sample;
+  counting[0].timer_current = 1000;
+  EXPECT_EQ(lost_wakeup({counting, counting, counting}), "");
+  // Expired in one sample only: qemu's timer callback may just be due.
+  EXPECT_EQ(lost_wakeup({sample, sample, counting}), "");
+  // Its interrupt is in service: the guest is handling it.
+  auto serving = sample;
+  serving[0].isr = {236};
+  EXPECT_EQ(lost_wakeup({serving, serving, serving}), "");
+  // A periodic timer reloads itself; a masked one raises nothing by design.
+  auto periodic = sample;
+  periodic[0].timer_mode = "periodic";
+  EXPECT_EQ(lost_wakeup({periodic, periodic, periodic}), "");
+  auto masked = sample;
+  masked[0].timer_masked = true;
+  EXPECT_EQ(lost_wakeup({masked, masked, masked}), "");
+}
+
+TEST(Vcpus, AGuestQemuStoppedIsNotAKernelHang) {
+  EXPECT_EQ(parse_vm_status("VM status: running\r\n"), "running");
+  EXPECT_EQ(parse_vm_status("VM status: paused (io-error)\r\n"), "paused (io-error)");
+  EXPECT_EQ(parse_vm_status("Error: unknown command\r\n"), "");
+  EXPECT_EQ(stopped_by_qemu("running"), "");
+  EXPECT_EQ(stopped_by_qemu(""), "");
+  EXPECT_EQ(stopped_by_qemu("paused (io-error)"),
+            "qemu had stopped the guest (VM status: paused (io-error)): a write to one of its disk images failed on the "
+            "host, most often a full file system under $TMPDIR; the guest kernel did not hang, free space and run again");
+  EXPECT_EQ(stopped_by_qemu("paused (internal-error)"),
+            "qemu had stopped the guest (VM status: paused (internal-error)): its CPUs were not running, so this is not "
+            "a hang of the guest kernel");
+}
+
 TEST(Vcpus, QemusHostThreadsWithTheirStateAndCpuTime) {
   std::vector<HostThread> before = {{100, "qemu-system-x86", 'S', 50, "do_sys_poll"},
                                     {101, "qemu-system-x86", 'S', 7, "futex_wait_queue"},

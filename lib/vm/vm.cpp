@@ -353,15 +353,19 @@ int boot_guest(const VmOptions& o, std::ostream& out, VmOutcome* outcome, std::s
   // as ours: that file is what a hang report quotes.
   const std::vector<std::string> vcpus = describe_vcpus(hang.samples, guest_symbols);
   const std::string qemu_threads = describe_host_threads(hang.threads_before, hang.threads_after, hang.seconds, ::sysconf(_SC_CLK_TCK));
-  const std::string emulator_fault = lost_wakeup(hang.samples);
+  // A guest qemu had stopped has no wakeup to lose: its CPUs say nothing.
+  const std::string stopped = stopped_by_qemu(hang.vm_status);
+  const std::string emulator_fault = stopped.empty() ? lost_wakeup(hang.samples) : "";
   std::string vcpu_block;
   if (timed_out) {
     vcpu_block = fmt::format("--- diotorture (host): where the guest's CPUs were before the kill (qemu monitor, {} of 3 samples a second apart; {}):\n",
                              hang.samples.size(),
                              guest_symbols.empty() ? "bare addresses: the guest saved no /proc/kallsyms" : "names from the guest's /proc/kallsyms");
+    if (!hang.vm_status.empty()) vcpu_block += "qemu: VM status " + hang.vm_status + "\n";
     for (const auto& l : vcpus) vcpu_block += l + "\n";
     for (const auto& l : hang.monitor_failures) vcpu_block += "monitor: " + l + "\n";
     if (!qemu_threads.empty()) vcpu_block += qemu_threads + "\n";
+    if (!stopped.empty()) vcpu_block += "verdict: " + stopped + "\n";
     if (!emulator_fault.empty()) vcpu_block += "verdict: " + emulator_fault + "\n";
   }
   write_file_atomic(keep_dir / "console.log", con + vcpu_block);
@@ -377,6 +381,8 @@ int boot_guest(const VmOptions& o, std::ostream& out, VmOutcome* outcome, std::s
                        {"kernel_panic", panicked},
                        {"finished", finished},
                        {"guest_args", o.args},
+                       {"vm_status_at_kill", hang.vm_status},
+                       {"stopped_by_qemu", stopped},
                        {"vcpus_at_kill", vcpus},
                        {"monitor_failures", hang.monitor_failures},
                        {"qemu_threads_at_kill", qemu_threads},
@@ -399,6 +405,7 @@ int boot_guest(const VmOptions& o, std::ostream& out, VmOutcome* outcome, std::s
                        (keep_dir / "console.log").string(),
                        dumped ? " (with the blocked tasks' stacks before the kill)" : "");
     if (!vcpus.empty()) out << "VM: its CPUs before the kill: " << fmt::format("{}", fmt::join(vcpus, "; ")) << "\n";
+    if (!stopped.empty()) out << "VM: " << stopped << "\n";
     if (!emulator_fault.empty()) out << "VM: " << emulator_fault << "\n";
     return 3;
   }

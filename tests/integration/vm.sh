@@ -118,6 +118,8 @@ assert t.startswith("qemu's threads on the host") and "CPU 0/TCG" in t and "CPU 
 # This guest's hang is a task asleep on purpose, with idle CPUs that wake
 # for their timers: not a wakeup qemu lost.
 assert vm["emulator_fault"] == "", vm["emulator_fault"]
+# qemu says the guest was running, so the host did not stop it.
+assert vm["vm_status_at_kill"] == "running" and vm["stopped_by_qemu"] == "", (vm["vm_status_at_kill"], vm["stopped_by_qemu"])
 PY
 if pgrep -f "qemu-system-x86_64.*$WORK" >/dev/null; then fail "qemu left running"; else pass "no qemu left"; fi
 
