@@ -41,6 +41,10 @@
 #   --cpus none: 0.96x (0.92-1.05), 0.98x (0.96-0.99), 1.14x (1.11-1.15)
 # diotorture's CPU per GiB was lower in all six.
 #
+# Last full table (--turns 20 --backing /dev/shm, exit 0): 12 of 13 cells at
+# 1.02x-1.25x, io_uring sequential read 0.99x (0.96-1.04, parity; it was
+# 1.05x and 0.98x in earlier runs); diotorture's CPU per GiB lower in all 13.
+#
 # Back to back: a turn of either tool is one process that runs --repetitions
 # passes back to back (diotorture's repetitions, fio's --loops), and its rate
 # is the bytes of all of them over their summed time. fio was once run a
