@@ -365,51 +365,46 @@ QmpClient::QmpClient(const fs::path& socket, int timeout_ms) : timeout_ms_(timeo
     failure_ = "the monitor socket's path is too long for a unix socket";
     return;
   }
-  fd_ = ::socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
-  if (fd_ < 0) {
+  fd_.reset(::socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0));
+  if (!fd_) {
     fail(fmt::format("socket: {}", std::strerror(errno)));
     return;
   }
   sockaddr_un addr{};
   addr.sun_family = AF_UNIX;
   std::strncpy(addr.sun_path, socket.c_str(), sizeof addr.sun_path - 1);
-  if (::connect(fd_, reinterpret_cast<sockaddr*>(&addr), sizeof addr) != 0) {
+  if (::connect(fd_.get(), reinterpret_cast<sockaddr*>(&addr), sizeof addr) != 0) {
     fail(fmt::format("connect: {}", std::strerror(errno)));
     return;
   }
   // The greeting, then capabilities negotiation; then commands are accepted.
   const auto deadline = std::chrono::steady_clock::now() + std::chrono::milliseconds(timeout_ms_);
   std::string why;
-  if (read_until(fd_, buf_, deadline, [](const nlohmann::json& j) { return j.contains("QMP"); }, &why).is_null()) {
+  if (read_until(fd_.get(), buf_, deadline, [](const nlohmann::json& j) { return j.contains("QMP"); }, &why).is_null()) {
     fail("greeting: " + why);
     return;
   }
-  if (!send_all(fd_, R"({"execute":"qmp_capabilities"})" "\n")) {
+  if (!send_all(fd_.get(), R"({"execute":"qmp_capabilities"})" "\n")) {
     fail(fmt::format("send: {}", std::strerror(errno)));
     return;
   }
-  if (read_until(fd_, buf_, deadline, is_reply, &why).is_null()) fail("qmp_capabilities: " + why);
-}
-
-QmpClient::~QmpClient() {
-  if (fd_ >= 0) ::close(fd_);
+  if (read_until(fd_.get(), buf_, deadline, is_reply, &why).is_null()) fail("qmp_capabilities: " + why);
 }
 
 bool QmpClient::fail(const std::string& why) {
   failure_ = why;
-  if (fd_ >= 0) ::close(fd_);
-  fd_ = -1;
+  fd_.reset();
   return false;
 }
 
 bool QmpClient::human(const std::string& command, int cpu_index, std::string* text) {
-  if (fd_ < 0) return false;
+  if (!fd_) return false;
   nlohmann::json args = {{"command-line", command}};
   if (cpu_index >= 0) args["cpu-index"] = cpu_index;
   const nlohmann::json cmd = {{"execute", "human-monitor-command"}, {"arguments", args}};
-  if (!send_all(fd_, cmd.dump() + "\n")) return fail(fmt::format("{}: send: {}", command, std::strerror(errno)));
+  if (!send_all(fd_.get(), cmd.dump() + "\n")) return fail(fmt::format("{}: send: {}", command, std::strerror(errno)));
   std::string why;
-  const auto reply = read_until(fd_, buf_, std::chrono::steady_clock::now() + std::chrono::milliseconds(timeout_ms_), is_reply, &why);
+  const auto reply = read_until(fd_.get(), buf_, std::chrono::steady_clock::now() + std::chrono::milliseconds(timeout_ms_), is_reply, &why);
   if (reply.is_null()) return fail(fmt::format("{}: {} (within {} ms)", command, why, timeout_ms_));
   if (!reply.contains("return") || !reply["return"].is_string()) {
     // An error reply leaves the connection usable.
@@ -428,6 +423,7 @@ std::string qmp_human_command(const fs::path& socket, const std::string& command
 
 HangEvidence gather_hang_evidence(const fs::path& socket, pid_t qemu, unsigned samples) {
   HangEvidence e;
+  e.asked = samples;
   const auto t0 = std::chrono::steady_clock::now();
   e.threads_before = read_host_threads(qemu);
   std::unique_ptr<QmpClient> qmp;

@@ -23,6 +23,8 @@
 #include <string>
 #include <vector>
 
+#include "lib/sys/sys.hpp"
+
 namespace dt {
 
 struct VcpuState {
@@ -114,18 +116,15 @@ class QmpClient {
   // Connects and negotiates; ok() is false, and failure() says why, if
   // that did not happen within timeout_ms.
   QmpClient(const std::filesystem::path& socket, int timeout_ms);
-  bool ok() const { return fd_ >= 0; }
+  bool ok() const { return static_cast<bool>(fd_); }
   const std::string& failure() const { return failure_; }
   // The command's text, run on vCPU `cpu_index` (-1: the monitor's
   // default); false, with failure() set, if qemu did not answer in time.
   bool human(const std::string& command, int cpu_index, std::string* text);
-  ~QmpClient();
-  QmpClient(const QmpClient&) = delete;
-  QmpClient& operator=(const QmpClient&) = delete;
 
  private:
   bool fail(const std::string& why);
-  int fd_ = -1;
+  Fd fd_;
   int timeout_ms_;
   std::string buf_;
   std::string failure_;
@@ -137,6 +136,7 @@ std::string qmp_human_command(const std::filesystem::path& socket, const std::st
 
 // Everything the host can learn about a guest it is about to kill.
 struct HangEvidence {
+  unsigned asked = 0;                         // samples asked for
   std::string vm_status;                      // qemu's run state, "" if unknown
   VcpuSamples samples;                        // the samples the monitor answered
   std::vector<std::string> monitor_failures;  // why the others are missing

@@ -358,8 +358,8 @@ int boot_guest(const VmOptions& o, std::ostream& out, VmOutcome* outcome, std::s
   const std::string emulator_fault = stopped.empty() ? lost_wakeup(hang.samples) : "";
   std::string vcpu_block;
   if (timed_out) {
-    vcpu_block = fmt::format("--- diotorture (host): where the guest's CPUs were before the kill (qemu monitor, {} of 3 samples a second apart; {}):\n",
-                             hang.samples.size(),
+    vcpu_block = fmt::format("--- diotorture (host): where the guest's CPUs were before the kill (qemu monitor, {} of {} samples a second apart; {}):\n",
+                             hang.samples.size(), hang.asked,
                              guest_symbols.empty() ? "bare addresses: the guest saved no /proc/kallsyms" : "names from the guest's /proc/kallsyms");
     if (!hang.vm_status.empty()) vcpu_block += "qemu: VM status " + hang.vm_status + "\n";
     for (const auto& l : vcpus) vcpu_block += l + "\n";
