@@ -10,6 +10,10 @@
 #include <memory>
 
 #include "cmd/command.hpp"
+#include "cmd/nightly_options.hpp"
+#include "lib/harness/known_failures.hpp"
+#include "lib/nightly/signature.hpp"
+#include "lib/torture/campaign.hpp"
 #include "lib/sys/sys.hpp"
 #include "lib/torture/engine.hpp"
 #include "lib/torture/op.hpp"
@@ -22,7 +26,11 @@ struct TortureCli {
   std::string file_kinds = "both";
   std::string seed = "1", duration, ops, files = "4", ops_mix, events = "all", replay, results = "results",
               shrink_budget = "300", stall = "120";
-  bool no_shrink = false, no_progress = false;
+  bool no_shrink = false, no_progress = false, seed_given = false;
+  // A campaign (lib/torture/campaign): --seeds and what goes with it.
+  std::string seeds, shard, known_failures;
+  bool keep_going = false, strict = false;
+  KcidbFlags kcidb;
   std::vector<std::string> spare_devs;
   FilesystemRequest fs;
 };
@@ -42,7 +50,31 @@ uint64_t parse_duration(const std::string& v) {
   return n * mult;
 }
 
+// --seeds A..B and its companions: checked, with the known-failures list
+// (signature entries) read, before anything is provisioned.
+CampaignConfig campaign_cfg(const TortureCli& c, const TortureConfig& base) {
+  CampaignConfig k;
+  k.base = base;
+  k.seeds = parse_seed_range(c.seeds);
+  if (!c.shard.empty()) k.shard = parse_shard(c.shard);
+  k.keep_going = c.keep_going;
+  k.strict = c.strict;
+  k.known_failures_file = known_failures_file(c.known_failures);
+  if (!k.known_failures_file.empty()) {
+    k.known_failures = parse_known_failures(read_file(k.known_failures_file), k.known_failures_file.string());
+    check_signature_entries(k.known_failures);
+  }
+  k.kcidb = c.kcidb.ids();
+  return k;
+}
+
 int torture(const TortureCli& c) {
+  const bool campaign = !c.seeds.empty();
+  if (!campaign && (!c.shard.empty() || c.keep_going || c.strict || !c.known_failures.empty()))
+    throw SetupError("--shard, --keep-going, --strict and --known-failures are for a campaign; add --seeds A..B");
+  if (campaign && (!c.replay.empty() || c.seed_given))
+    throw SetupError("--seeds runs a campaign of seeds; drop --seed and --replay (or --seeds)");
+  if (campaign) campaign_cfg(c, TortureConfig{});  // bad input: exit 2 before anything is provisioned
   TortureConfig cfg;
   if (!parse_size(c.seed, &cfg.seed)) throw SetupError(fmt::format("--seed '{}' is not a whole number", c.seed));
   if (!c.duration.empty() && !c.ops.empty()) throw SetupError("--duration and --ops both say when to stop; give one");
@@ -87,6 +119,7 @@ int torture(const TortureCli& c) {
     }
     cfg.spare_devs = c.spare_devs;
   }
+  if (campaign) return run_campaign(campaign_cfg(c, cfg), std::cout);
   return run_torture(cfg, std::cout);
 }
 
@@ -94,7 +127,26 @@ int torture(const TortureCli& c) {
 
 Action setup_torture(CLI::App& sub) {
   auto o = std::make_shared<TortureCli>();
-  sub.add_option("--seed", o->seed, "Seed of every random choice: the same seed gives the same op log")->capture_default_str();
+  sub.add_option("--seed", o->seed, "Seed of every random choice: the same seed gives the same op log")
+      ->capture_default_str()
+      ->each([o](const std::string&) { o->seed_given = true; });
+  sub.add_option("--seeds", o->seeds,
+                 "Run a campaign: each seed of A..B on a fresh filesystem for --duration (or --ops) each; a failure "
+                 "ends its seed unless known or --keep-going")
+      ->group("Campaign");
+  sub.add_option("--shard", o->shard, "Run shard I of N (I/N) of the --seeds range: every N-th seed from the I-th")
+      ->group("Campaign");
+  sub.add_flag("--keep-going", o->keep_going,
+               "After a failure, record it (op log, shrunk repro) and go on with a fresh filesystem until the seed's "
+               "budget is spent")
+      ->group("Campaign");
+  sub.add_option("--known-failures", o->known_failures,
+                 "Known-failures list whose torture:KIND:OPS:MESSAGE lines are reported as known and go on "
+                 "(default: known-failures.txt when present)")
+      ->group("Campaign");
+  sub.add_flag("--strict", o->strict, "A failure matching a known signature still ends its seed and fails the run")
+      ->group("Campaign");
+  add_kcidb_options(sub, &o->kcidb);
   sub.add_option("--duration", o->duration, "How long to generate ops (90s, 10m, 2h; default 60s)");
   sub.add_option("--ops", o->ops, "Stop after this many ops instead of after --duration")
       ->transform(Bounded("an op count", 1, 1000000000));

@@ -163,7 +163,7 @@ int run_torture(const TortureConfig& cfg, std::ostream& out) {
   Workspace ws(cfg.fs);
   const fs::path test_dir = ws.dir();
   fs::create_directories(cfg.results_root);
-  const std::string run_id = make_run_id(cfg.results_root);
+  const std::string run_id = cfg.run_name.empty() ? make_run_id(cfg.results_root) : cfg.run_name;
   const fs::path dir = cfg.results_root / run_id / "torture";
   fs::create_directories(dir);
   point_latest(cfg.results_root, run_id);
@@ -359,6 +359,12 @@ int run_torture(const TortureConfig& cfg, std::ostream& out) {
   write_summary(hang ? "hang" : "fail");
   out << fmt::format("{}: step {} ({}): {}: {}\n", hang ? "HANG" : "FAIL", failure->seq, failure->op, failure->kind,
                      failure->msg);
+  const std::string known = cfg.known && !hang ? cfg.known(failure->kind, failure->op, failure->msg) : "";
+  if (!known.empty()) {
+    summary["known"] = known;
+    write_summary("fail");
+    out << "known failure, not shrunk: " << known << "\n";
+  }
 
   if (cfg.shrink && failure->kind == "fsck") {
     summary["shrink"] = {{"not_run", "btrfs check judges the whole filesystem, which every candidate would share; "
@@ -366,7 +372,7 @@ int run_torture(const TortureConfig& cfg, std::ostream& out) {
     out << "not shrunk: btrfs check judges the whole filesystem, which every shrink candidate would share; "
            "--replay the op log on a fresh filesystem instead\n";
     write_summary("fail");
-  } else if (cfg.shrink && !main.outcome.stuck_in_d_state) {
+  } else if (cfg.shrink && known.empty() && !main.outcome.stuck_in_d_state) {
     // Shrink: every candidate replayed on a fresh subvolume in a child under
     // the watchdog (a fresh mkfs per candidate would cost more than the run).
     OpLog full = parse_oplog(read_file(oplog_path));
