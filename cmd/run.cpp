@@ -11,7 +11,7 @@
 #include "cmd/command.hpp"
 #include "cmd/nightly_options.hpp"
 #include "lib/btrfs/workspace.hpp"
-#include "lib/harness/config.hpp"
+#include "lib/run/config.hpp"
 #include "lib/harness/registry.hpp"
 #include "lib/harness/session.hpp"
 #include "lib/io/iopath.hpp"
