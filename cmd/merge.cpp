@@ -10,7 +10,7 @@
 
 #include "cmd/command.hpp"
 #include "cmd/nightly_options.hpp"
-#include "lib/harness/results_dir.hpp"
+#include "lib/run/results_dir.hpp"
 #include "lib/nightly/kcidb.hpp"
 #include "lib/nightly/merge.hpp"
 #include "lib/nightly/results_doc.hpp"

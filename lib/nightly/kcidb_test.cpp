@@ -12,7 +12,7 @@ namespace {
 using nlohmann::json;
 
 json run_summary() {
-  return json::parse(R"({
+  return json::parse(R"J({
     "run_id": "2026-12-07T21-00-00", "hostname": "ci1", "kernel": "6.1.0-50-amd64", "tool_version": "v1-2-gabc",
     "started": "2026-12-07T21:00:00Z", "seed": 1, "profile": "single",
     "cases": [
@@ -33,7 +33,7 @@ json run_summary() {
     ]},
     "bench": [{"label": "a", "run_id": "r", "cells": [{"op": "read", "engine": "psync", "target": "nocow",
                "block_size": 1048576, "mib_per_s": {"median": 812.5}}]}]
-  })");
+  })J");
 }
 
 const KcidbIds kIds{"my_lab", "my_lab:co1", "kernelci:build-7"};

@@ -4,7 +4,7 @@
 
 #include <chrono>
 
-#include "lib/harness/results_dir.hpp"
+#include "lib/run/results_dir.hpp"
 #include "lib/nightly/results_doc.hpp"
 #include "lib/nightly/signature.hpp"
 #include "lib/sys/sys.hpp"
