@@ -79,7 +79,7 @@ expect_contains "$(cat "$WORK/m6.out")" "missing shard" "and says which"
 
 # ---- torture campaign: 3 seeds over 2 shards, an injected failure ----------
 printf '# nothing known\n' >"$WORK/empty-kf.txt"
-TARGS=(--ops 40 --events none --files 2 --shrink-budget 10 --no-progress --known-failures "$WORK/empty-kf.txt")
+TARGS=(--ops 120 --events none --files 2 --shrink-budget 10 --no-progress --known-failures "$WORK/empty-kf.txt")
 t0=$(date +%s)
 for i in 1 2; do
   set +e
