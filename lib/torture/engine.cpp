@@ -24,6 +24,7 @@
 #include "lib/btrfs/copies.hpp"
 #include "lib/btrfs/fsinfo.hpp"
 #include "lib/btrfs/layout.hpp"
+#include "lib/torture/cost.hpp"
 #include "lib/harness/kmsg.hpp"
 #include "lib/sys/owned.hpp"
 #include "lib/io/pattern.hpp"
@@ -65,6 +66,19 @@ constexpr uint64_t kBlock = 4096;
 constexpr size_t kRegisteredSize = (8u << 20) + 2 * kBlock;
 
 uint64_t round_up(uint64_t v, uint64_t a) { return (v + a - 1) / a * a; }
+
+Cost buffer_cost(BufSource b) {
+  switch (b) {
+    case BufSource::Heap: return Cost::BufHeap;
+    case BufSource::Anon: return Cost::BufAnon;
+    case BufSource::Mmap: return Cost::BufMmap;
+    case BufSource::Memfd: return Cost::BufMemfd;
+    case BufSource::Huge: return Cost::BufHuge;
+    case BufSource::Uffd: return Cost::BufUffd;
+    case BufSource::Registered: return Cost::BufRegistered;
+  }
+  return Cost::Other;
+}
 
 struct TFile {
   fs::path path;
@@ -140,6 +154,7 @@ class Engine {
   uint64_t comparisons_ = 0, compared_blocks_ = 0;
   bool injected_ = false;
   bool hold_forever_ = false;
+  CostClock cost_;  // the engine thread's time, by kind of work
 };
 
 void Engine::emit(const std::string& line) {
@@ -241,6 +256,7 @@ void Engine::setup() {
 OpBuffer Engine::make_buffer(Step& s, uint64_t total, bool write) {
   OpBuffer b;
   b.actual = s.buf;
+  auto timed = cost_.in(buffer_cost(s.buf));
   const size_t ps = page_size();
   const uint64_t span = round_up(total + s.buf_misalign, ps);
   auto fill = [&](char* p) {
@@ -393,7 +409,10 @@ bool Engine::check_data(const Step& s, TFile& f, uint64_t off, uint64_t len, con
                         const char* via) {
   if (len == 0) return true;
   std::vector<uint8_t> want(len), undef(len);
-  f.model.expect(off, len, want.data(), undef.data());
+  {
+    auto modelling = cost_.in(Cost::Model);
+    f.model.expect(off, len, want.data(), undef.data());
+  }
   // Undefined bytes may be anything: compare them against themselves.
   std::vector<char> w(reinterpret_cast<const char*>(want.data()), reinterpret_cast<const char*>(want.data()) + len);
   for (size_t i = 0; i < len; ++i)
@@ -407,6 +426,7 @@ bool Engine::check_data(const Step& s, TFile& f, uint64_t off, uint64_t len, con
                 {{"what", "data"}, {"file", index_of(f)}, {"off", off}, {"len", len}, {"via", via},
                  {"expect", expected_segments(f.model, off, len)}});
   }
+  auto modelling = cost_.in(Cost::Model);
   f.model.adopt(off, len, reinterpret_cast<const uint8_t*>(got));
   return true;
 }
@@ -415,6 +435,7 @@ bool Engine::verify_range(const Step& s, unsigned file, uint64_t lo, uint64_t hi
   TFile& f = files_.at(file);
   const std::string op = s.is_event() ? s.event : s.op;
   const std::string name = f.path.filename().string();
+  std::optional<CostClock::Scope> timed(cost_.in(Cost::CheckSize));
   struct stat st{};
   if (::fstat(f.dio.get(), &st) != 0) throw_errno("fstat");
   const uint64_t size = f.model.size();
@@ -454,8 +475,14 @@ bool Engine::verify_range(const Step& s, unsigned file, uint64_t lo, uint64_t hi
                               want, size));
     return check_data(s, f, lo, want, got.data(), how, via);
   };
+  timed.reset();
+  timed.emplace(cost_.in(Cost::CheckDio));
   if (!read_back(f.dio.get(), "O_DIRECT read-back", "dio")) return false;
+  timed.reset();
+  timed.emplace(cost_.in(Cost::CheckPageCache));
   if (!read_back(f.buf.get(), "page-cache read-back", "page-cache")) return false;
+  timed.reset();
+  timed.emplace(cost_.in(Cost::CheckHoles));
   data = f.model.data_ranges();  // the reads may have settled undefined bytes
   for (const Range& h : holes_in(f.dio.get(), lo, want)) {
     for (auto [a, e] : data) {
@@ -480,6 +507,16 @@ void Engine::exec_rw(Step& s) {
   const int fd = direct ? f.dio.get() : f.buf.get();
   const uint64_t total = s.len * s.qd;
   OpBuffer b = make_buffer(s, total, write);
+  // Tearing the buffer down (munmap, the userfaultfd handler's exit) is
+  // charged to its source too.
+  struct Teardown {
+    CostClock& c;
+    OpBuffer& b;
+    ~Teardown() {
+      auto timed = c.in(buffer_cost(b.actual));
+      OpBuffer gone = std::move(b);
+    }
+  } teardown{cost_, b};
   if (!b.note.empty()) s.note = b.note;
   // Requests: qd consecutive ranges of len bytes, each split into iovs pieces.
   std::vector<std::vector<iovec>> iovs(s.qd);
@@ -502,6 +539,7 @@ void Engine::exec_rw(Step& s) {
   // A mutator keeps changing the buffer while the write runs (seed 002).
   std::atomic<bool> stop_mutating{false};
   std::thread mutator;
+  std::optional<CostClock::Scope> threads(cost_.in(Cost::Mutator));
   if (write && (s.flags & kFlagMutate)) {
     mutator = std::thread([&] {
       for (uint64_t round = 1; !stop_mutating.load(); ++round) fill_pattern(b.p, total, s.off, s.data_seed + round);
@@ -519,6 +557,7 @@ void Engine::exec_rw(Step& s) {
       b.release->store(true);
     });
   }
+  threads.reset();
   s.res.clear();
   if (info.caps & kCapUring) {
     io_uring* ring = ring_->get();
@@ -562,17 +601,20 @@ void Engine::exec_rw(Step& s) {
                 : ::preadv2(fd, iovs[0].data(), static_cast<int>(s.iovs), static_cast<off_t>(s.off), rwf);
     s.res.push_back(n < 0 ? -errno : n);
   }
+  threads.emplace(cost_.in(Cost::Mutator));
   if (mutator.joinable()) {
     stop_mutating = true;
     mutator.join();
   }
   if (releaser.joinable()) releaser.join();
+  threads.reset();
   if (s.fault == Fault::AfterCompletion && b.fault_seen) {
     std::lock_guard<std::mutex> l(b.fault_seen->mu);  // a held fault was let go before the op could end
     s.fault_seen = b.fault_seen->text;
   }
 
   // The answer must be exactly one the model allows.
+  std::optional<CostClock::Scope> judging(cost_.in(Cost::CheckResult));
   const std::string name = f.path.filename().string();
   for (unsigned r = 0; r < s.qd && !failed_; ++r) {
     const int64_t res = s.res[r];
@@ -629,6 +671,7 @@ void Engine::exec_rw(Step& s) {
       break;
     }
     if (n < s.len) s.note += fmt::format("{}short write: {} of {}", s.note.empty() ? "" : "; ", n, s.len);
+    auto modelling = cost_.in(Cost::Model);
     if (s.flags & kFlagMutate) {
       f.model.write_undefined(landing, n);
     } else if (b.actual == BufSource::Mmap) {
@@ -638,6 +681,7 @@ void Engine::exec_rw(Step& s) {
     }
     touched_[s.file] = true;
   }
+  judging.reset();
   if (failed_) return;
   if (write) {
     const uint64_t lo = (s.flags & kFlagAppend) ? size_before : s.off;
@@ -666,13 +710,17 @@ void Engine::exec_mmap(Step& s) {
   char* p = m.data() + (s.off - start);
   if (write) {
     fill_pattern(p, len, s.off, s.data_seed);
-    f.model.write_pattern(s.off, len, s.data_seed);
+    {
+      auto timed = cost_.in(Cost::Model);
+      f.model.write_pattern(s.off, len, s.data_seed);
+    }
     touched_[s.file] = true;
     s.res = {static_cast<int64_t>(len)};
     verify_range(s, s.file, s.off, s.off + len);
   } else {
     std::vector<char> copy(p, p + len);
     s.res = {static_cast<int64_t>(len)};
+    auto judging = cost_.in(Cost::CheckResult);
     check_data(s, f, s.off, len, copy.data(), "mmap read", "mmap");
   }
 }
@@ -758,7 +806,11 @@ void Engine::exec(Step& s) {
 bool Engine::check_copies(uint64_t seq, const char* when) {
   if (!copies_ || !have_copies_) return true;
   // Relocation moves extents under a comparison: wait for events to end.
-  events_->drain();
+  {
+    auto timed = cost_.in(Cost::Events);
+    events_->drain();
+  }
+  auto timed = cost_.in(Cost::Copies);
   copies_->refresh();
   for (size_t i = 0; i < files_.size() && !failed_; ++i) {
     if (!touched_[i]) continue;
@@ -779,6 +831,7 @@ bool Engine::check_copies(uint64_t seq, const char* when) {
 
 bool Engine::check_kernel_log(uint64_t seq) {
   if (!kmsg_) return true;
+  auto timed = cost_.in(Cost::KernelLog);
   std::vector<std::string> devs = cfg_.spares;  // a spare is the filesystem's while added
   if (copies_)
     for (const auto& d : copies_->devices().devices) devs.push_back(d.path);
@@ -789,7 +842,10 @@ bool Engine::check_kernel_log(uint64_t seq) {
 }
 
 bool Engine::final_checks(uint64_t seq) {
-  events_->drain();
+  {
+    auto timed = cost_.in(Cost::Events);
+    events_->drain();
+  }
   if (failed_) return false;
   std::string restored;
   if (!events_->restore_devices(&restored)) return fail(seq, "error", "final", restored);
@@ -810,6 +866,7 @@ bool Engine::final_checks(uint64_t seq) {
     emit(nlohmann::json{{"type", "note"}, {"msg", "no copies to compare on this profile"}}.dump());
   // After the copies agree, the scrub checks checksums and metadata.
   if (copies_ && cfg_.final_scrub) {
+    auto timed = cost_.in(Cost::Scrub);
     Fd root = open_or_throw(subvol_, O_RDONLY | O_DIRECTORY);
     ScrubTotals t = scrub_readonly(root.get(), copies_->devices());
     emit(nlohmann::json{{"type", "note"}, {"msg", "final read-only scrub: " + t.summary()}}.dump());
@@ -831,7 +888,10 @@ void Engine::progress(bool force) {
 }
 
 int Engine::run() {
-  setup();
+  {
+    auto timed = cost_.in(Cost::Setup);
+    setup();
+  }
   std::optional<StepGenerator> gen;
   if (!cfg_.replaying) gen.emplace(cfg_.header.seed, cfg_.mix, cfg_.header);
   if (!cfg_.inject.empty()) inject_after_ = 1 + cfg_.header.seed % 40;
@@ -868,29 +928,44 @@ int Engine::run() {
     current_seq_ = s.seq;
     s.t_us = static_cast<uint64_t>(std::chrono::duration_cast<std::chrono::microseconds>(Clock::now() - t0_).count());
     if (s.is_event()) {
+      auto timed = cost_.in(Cost::Events);
       events_->submit(s);  // logged by the event thread when it ends
       continue;
     }
-    emit(nlohmann::json{{"type", "start"}, {"step", step_to_json(s)}}.dump());
+    {
+      auto timed = cost_.in(Cost::Report);
+      emit(nlohmann::json{{"type", "start"}, {"step", step_to_json(s)}}.dump());
+    }
     const auto t = Clock::now();
     try {
+      auto timed = cost_.in(Cost::Op);
       exec(s);
     } catch (const std::exception& e) {
       fail(s.seq, "error", s.op, fmt::format("{} could not be run: {}", s.op, e.what()));
     }
     s.dur_us = static_cast<uint64_t>(std::chrono::duration_cast<std::chrono::microseconds>(Clock::now() - t).count());
-    log_step(s);
+    {
+      auto timed = cost_.in(Cost::Oplog);
+      log_step(s);
+    }
     ++ops_done_;
-    progress(false);
+    {
+      auto timed = cost_.in(Cost::Report);
+      progress(false);
+    }
     if (!failed_ && ops_done_ % cfg_.copies_every == 0) {
       check_copies(s.seq, "burst");
       if (!failed_) check_kernel_log(s.seq);
     }
   }
   if (!failed_ && cfg_.final_checks) final_checks(last_seq);
-  events_->drain();
-  events_.reset();
+  {
+    auto timed = cost_.in(Cost::Events);
+    events_->drain();
+    events_.reset();
+  }
   progress(true);
+  emit(nlohmann::json{{"type", "timing"}, {"breakdown", cost_to_json(cost_.seconds(), cost_.wall())}}.dump());
   return failed_ ? 1 : 0;
 }
 

@@ -21,6 +21,7 @@
 #include "lib/harness/watchdog.hpp"
 #include "lib/io/uring.hpp"
 #include "lib/sys/sys.hpp"
+#include "lib/torture/cost.hpp"
 #include "lib/torture/engine.hpp"
 #include "lib/torture/repro.hpp"
 #include "lib/torture/shrink.hpp"
@@ -54,6 +55,7 @@ struct EngineRun {
   uint64_t ops = 0;
   double elapsed = 0;
   std::vector<std::string> notes;
+  nlohmann::json timing;  // the engine's time_breakdown (null if it never ended)
 };
 
 // The engine in a child under the watchdog. on_progress sees each progress line.
@@ -87,6 +89,8 @@ EngineRun run_engine_watched(const EngineConfig& ecfg, unsigned total_s, unsigne
       if (!r.failure) r.failure = Failure{0, "error", "engine", j.value("msg", ""), {}};
     } else if (type == "note") {
       r.notes.push_back(j.value("msg", ""));
+    } else if (type == "timing") {
+      r.timing = j.value("breakdown", nlohmann::json());
     }
   };
   r.outcome = run_watched([&](int report_fd) {
@@ -343,6 +347,10 @@ int run_torture(const TortureConfig& cfg, std::ostream& out) {
                             {"notes", main.notes},         {"replay", cfg.replay.string()},
                             {"fs_check", fs_check},        {"spares", spares}};
   if (!no_device_events.empty()) summary["device_events"] = "not run: " + no_device_events;
+  if (!main.timing.is_null()) {
+    summary["time_breakdown"] = main.timing;
+    out << format_time_breakdown(main.timing);
+  }
   auto write_summary = [&](const std::string& status) {
     summary["status"] = status;
     write_file_atomic(dir / "summary.json", summary.dump(2) + "\n");
