@@ -25,6 +25,7 @@
 #include "lib/btrfs/fsinfo.hpp"
 #include "lib/btrfs/layout.hpp"
 #include "lib/torture/cost.hpp"
+#include "lib/torture/pending.hpp"
 #include "lib/harness/kmsg.hpp"
 #include "lib/sys/owned.hpp"
 #include "lib/io/pattern.hpp"
@@ -63,6 +64,8 @@ std::string injection_from_env() {
 namespace {
 
 constexpr uint64_t kBlock = 4096;
+// The read-back paths of verify_range.
+constexpr unsigned kViaDio = 1, kViaPageCache = 2, kViaBoth = kViaDio | kViaPageCache;
 constexpr size_t kRegisteredSize = (8u << 20) + 2 * kBlock;
 
 uint64_t round_up(uint64_t v, uint64_t a) { return (v + a - 1) / a * a; }
@@ -129,7 +132,19 @@ class Engine {
   bool check_data(const Step& s, TFile& f, uint64_t off, uint64_t len, const char* got, const char* how,
                   const char* via);
   unsigned index_of(const TFile& f) const { return static_cast<unsigned>(&f - files_.data()); }
-  bool verify_range(const Step& s, unsigned file, uint64_t lo, uint64_t hi);
+  // paths: which read-backs (kViaDio, kViaPageCache); SEEK_HOLE always.
+  bool verify_range(const Step& s, unsigned file, uint64_t lo, uint64_t hi, unsigned paths = kViaBoth);
+  // After s changed [lo, hi) of a file: i_size (and after a sync st_blocks)
+  // now; the read-backs now (--checks thorough) or owed (fast).
+  bool check_range(const Step& s, unsigned file, uint64_t lo, uint64_t hi);
+  // The owed read-backs of [lo, hi) of a file, charged to the ops that
+  // changed them; settle_all: of everything.
+  bool settle(unsigned file, uint64_t lo, uint64_t hi, uint64_t seq, unsigned paths = kViaBoth);
+  bool settle_all(uint64_t seq);
+  // Before s runs: the owed read-backs of the ranges it reads or destroys,
+  // so a difference is found before anything could read or hide it.
+  bool settle_inputs(const Step& s);
+  void flush_oplog();
   bool check_copies(uint64_t seq, const char* when);
   bool check_kernel_log(uint64_t seq);
   bool final_checks(uint64_t seq);
@@ -150,6 +165,16 @@ class Engine {
   std::atomic<bool> failed_{false};
   uint64_t ops_done_ = 0;
   std::vector<bool> touched_;  // files written since the last copy comparison
+  std::vector<PendingRanges> pending_;  // --checks fast: read-backs owed, per file
+  // The owed pieces the running read op checks through its own path: a
+  // difference there is the owed op's (see settle_inputs).
+  std::vector<std::pair<unsigned, PendingPiece>> read_owed_;
+  // The op log goes through a buffer (one write a flush, not one a step):
+  // flushed when large, every 100 ms by its own thread (so a hung op loses
+  // none of the steps before it), at a failure and at the end.
+  std::string oplog_buf_;
+  std::thread oplog_flusher_;
+  std::atomic<bool> stop_flusher_{false};
   uint64_t inject_after_ = 0;
   uint64_t comparisons_ = 0, compared_blocks_ = 0;
   bool injected_ = false;
@@ -166,7 +191,20 @@ void Engine::emit(const std::string& line) {
 void Engine::log_step(const Step& s) {
   if (cfg_.oplog_fd < 0) return;
   std::lock_guard<std::mutex> l(out_mu_);
-  write_all(cfg_.oplog_fd, step_to_line(s) + "\n");
+  oplog_buf_ += step_to_line(s);
+  oplog_buf_ += '\n';
+  if (oplog_buf_.size() >= (64u << 10)) {
+    write_all(cfg_.oplog_fd, oplog_buf_);
+    oplog_buf_.clear();
+  }
+}
+
+void Engine::flush_oplog() {
+  if (cfg_.oplog_fd < 0) return;
+  std::lock_guard<std::mutex> l(out_mu_);
+  if (oplog_buf_.empty()) return;
+  write_all(cfg_.oplog_fd, oplog_buf_);
+  oplog_buf_.clear();
 }
 
 bool Engine::fail(uint64_t seq, const std::string& kind, const std::string& op, const std::string& msg,
@@ -176,7 +214,8 @@ bool Engine::fail(uint64_t seq, const std::string& kind, const std::string& op, 
   emit(line);
   if (cfg_.oplog_fd >= 0) {
     std::lock_guard<std::mutex> l(out_mu_);
-    write_all(cfg_.oplog_fd, line + "\n");
+    write_all(cfg_.oplog_fd, oplog_buf_ + line + "\n");  // the steps before it first
+    oplog_buf_.clear();
   }
   return false;
 }
@@ -229,6 +268,7 @@ void Engine::setup() {
   spacer.reset();
   fs::remove(subvol_ / "spacer");
   touched_.assign(files_.size(), true);
+  pending_.assign(files_.size(), PendingRanges());
   if (io_uring_unavailable_reason().empty()) {
     ring_ = std::make_unique<Ring>(64);
     registered_.emplace(kRegisteredSize);
@@ -420,7 +460,10 @@ bool Engine::check_data(const Step& s, TFile& f, uint64_t off, uint64_t len, con
   if (std::memcmp(w.data(), got, len) != 0) {
     uint64_t bad = 0;
     auto ranges = diff_ranges(got, w.data(), len, off, 64, &bad);
-    return fail(s.seq, "data", s.is_event() ? s.event : s.op,
+    std::string who = s.is_event() ? s.event : s.op;
+    for (const auto& [file, p] : read_owed_)
+      if (file == index_of(f) && p.lo < off + len && off < p.hi) who = p.op;
+    return fail(s.seq, "data", who,
                 fmt::format("{} {} [{:#x},+{}): {}", f.path.filename().string(), how, off, len,
                             describe_bad_ranges(ranges, bad)),
                 {{"what", "data"}, {"file", index_of(f)}, {"off", off}, {"len", len}, {"via", via},
@@ -431,7 +474,7 @@ bool Engine::check_data(const Step& s, TFile& f, uint64_t off, uint64_t len, con
   return true;
 }
 
-bool Engine::verify_range(const Step& s, unsigned file, uint64_t lo, uint64_t hi) {
+bool Engine::verify_range(const Step& s, unsigned file, uint64_t lo, uint64_t hi, unsigned paths) {
   TFile& f = files_.at(file);
   const std::string op = s.is_event() ? s.event : s.op;
   const std::string name = f.path.filename().string();
@@ -442,15 +485,17 @@ bool Engine::verify_range(const Step& s, unsigned file, uint64_t lo, uint64_t hi
   if (static_cast<uint64_t>(st.st_size) != size)
     return fail(s.seq, "isize", op, fmt::format("{}: i_size {:#x}, the model says {:#x}", name, st.st_size, size),
                 {{"what", "isize"}, {"file", file}, {"want", size}});
-  uint64_t full_blocks = 0;
-  auto data = f.model.data_ranges();
-  for (auto [a, b] : data) {
-    const uint64_t fa = round_up(a, kBlock), fb = b / kBlock * kBlock;
-    if (fb > fa) full_blocks += (fb - fa) / kBlock;
-  }
   // Direct writes add their bytes when the ordered extent finishes, after
   // the write returned: st_blocks is only a bound once the file is synced.
   const bool synced = s.op == "fsync" || s.op == "fdatasync" || s.event == "final";
+  uint64_t full_blocks = 0;
+  if (synced && !f.cloned_into) {
+    auto modelling = cost_.in(Cost::Model);
+    for (auto [a, b] : f.model.data_ranges()) {
+      const uint64_t fa = round_up(a, kBlock), fb = b / kBlock * kBlock;
+      if (fb > fa) full_blocks += (fb - fa) / kBlock;
+    }
+  }
   if (synced && !f.cloned_into && static_cast<uint64_t>(st.st_blocks) * 512 < full_blocks * kBlock)
     return fail(s.seq, "blocks", op,
                 fmt::format("{}: st_blocks {} ({} bytes) is less than the {} bytes of data the model has", name,
@@ -477,13 +522,13 @@ bool Engine::verify_range(const Step& s, unsigned file, uint64_t lo, uint64_t hi
   };
   timed.reset();
   timed.emplace(cost_.in(Cost::CheckDio));
-  if (!read_back(f.dio.get(), "O_DIRECT read-back", "dio")) return false;
+  if ((paths & kViaDio) && !read_back(f.dio.get(), "O_DIRECT read-back", "dio")) return false;
   timed.reset();
   timed.emplace(cost_.in(Cost::CheckPageCache));
-  if (!read_back(f.buf.get(), "page-cache read-back", "page-cache")) return false;
+  if ((paths & kViaPageCache) && !read_back(f.buf.get(), "page-cache read-back", "page-cache")) return false;
   timed.reset();
   timed.emplace(cost_.in(Cost::CheckHoles));
-  data = f.model.data_ranges();  // the reads may have settled undefined bytes
+  const auto data = f.model.data_ranges();  // the reads may have settled undefined bytes
   for (const Range& h : holes_in(f.dio.get(), lo, want)) {
     for (auto [a, e] : data) {
       if (a < h.end && h.start < e)
@@ -685,9 +730,9 @@ void Engine::exec_rw(Step& s) {
   if (failed_) return;
   if (write) {
     const uint64_t lo = (s.flags & kFlagAppend) ? size_before : s.off;
-    verify_range(s, s.file, lo, std::max(lo + total, s.off + total));
+    check_range(s, s.file, lo, std::max(lo + total, s.off + total));
   } else if (b.actual == BufSource::Mmap && s.src_file != s.file) {
-    verify_range(s, s.src_file, s.src_off, s.src_off + s.buf_misalign + total);
+    check_range(s, s.src_file, s.src_off, s.src_off + s.buf_misalign + total);
   } else {
     verify_range(s, s.file, 0, 0);  // i_size and st_blocks
   }
@@ -716,7 +761,7 @@ void Engine::exec_mmap(Step& s) {
     }
     touched_[s.file] = true;
     s.res = {static_cast<int64_t>(len)};
-    verify_range(s, s.file, s.off, s.off + len);
+    check_range(s, s.file, s.off, s.off + len);
   } else {
     std::vector<char> copy(p, p + len);
     s.res = {static_cast<int64_t>(len)};
@@ -782,7 +827,7 @@ void Engine::exec_meta(Step& s) {
     }
   }
   touched_[s.file] = true;
-  verify_range(s, s.file, lo, hi);
+  check_range(s, s.file, lo, hi);
 }
 
 void Engine::exec(Step& s) {
@@ -795,12 +840,71 @@ void Engine::exec(Step& s) {
     s.note = "no registered buffer: skipped";
     return;
   }
+  read_owed_.clear();
+  if (!settle_inputs(s)) return;
   if (caps & kCapMmap)
     exec_mmap(s);
   else if (caps & kCapMeta)
     exec_meta(s);
   else
     exec_rw(s);
+  read_owed_.clear();
+}
+
+bool Engine::check_range(const Step& s, unsigned file, uint64_t lo, uint64_t hi) {
+  if (cfg_.thorough_checks) return verify_range(s, file, lo, hi);
+  if (!verify_range(s, file, 0, 0)) return false;
+  pending_.at(file).add(lo, hi, s.is_event() ? s.event : s.op);
+  return true;
+}
+
+bool Engine::settle(unsigned file, uint64_t lo, uint64_t hi, uint64_t seq, unsigned paths) {
+  for (const PendingPiece& p : pending_.at(file).take(lo, hi)) {
+    // Charged to the op that changed the range: the op a thorough run
+    // would have found the difference after (the shrinker's "same way").
+    Step owed;
+    owed.seq = seq;
+    owed.op = p.op;
+    if (paths != kViaBoth) read_owed_.push_back({file, p});
+    if (!verify_range(owed, file, p.lo, p.hi, paths)) return false;
+  }
+  return !failed_;
+}
+
+bool Engine::settle_all(uint64_t seq) {
+  for (unsigned i = 0; i < files_.size(); ++i)
+    if (!settle(i, 0, UINT64_MAX, seq)) return false;
+  return !failed_;
+}
+
+bool Engine::settle_inputs(const Step& s) {
+  if (cfg_.thorough_checks) return true;
+  const uint32_t caps = s.info().caps;
+  const uint64_t total = s.len * s.qd;
+  // What the op reads: its range (a buffered write reads the partial pages
+  // it fills; a mapping faults its pages in), an mmap buffer's source range,
+  // a clone's source. What it destroys: a punched or zeroed range, the tail
+  // a truncate cuts. A direct write's own range is not read: what it
+  // overwrites stays owed only where it does not.
+  bool ok = true;
+  // A read that must return every byte it asks for (aligned, not NOWAIT:
+  // no EINVAL, EAGAIN or partial answer allowed) checks its own path's
+  // read-back itself: only the other path is read back first, and a
+  // difference its own check finds there is charged to the owed op.
+  const bool direct = caps & kCapDirect;
+  const bool full_read = (caps & kCapRead) && !(caps & kCapMmap) && !(s.flags & kFlagNowait) &&
+                         s.off % kBlock == 0 && s.len % kBlock == 0 && s.buf_misalign % kBlock == 0 &&
+                         (s.len / s.iovs) % kBlock == 0 && s.buf != BufSource::Mmap;
+  if (full_read)
+    ok = settle(s.file, s.off, s.off + total, s.seq, direct ? kViaPageCache : kViaDio);
+  else if ((caps & kCapRead) || (caps & kCapMmap) || ((caps & kCapWrite) && !direct))
+    ok = settle(s.file, s.off, s.off + total, s.seq);
+  if (ok && (caps & kCapBuffer) && s.buf == BufSource::Mmap)
+    ok = settle(s.src_file, s.src_off, s.src_off + s.buf_misalign + total, s.seq);
+  if (ok && (s.op == "punch" || s.op == "zero-range")) ok = settle(s.file, s.off, s.off + s.len, s.seq);
+  if (ok && s.op == "truncate") ok = settle(s.file, s.off, UINT64_MAX, s.seq);
+  if (ok && s.op == "reflink") ok = settle(s.src_file, s.src_off, s.src_off + s.len, s.seq);
+  return ok;
 }
 
 bool Engine::check_copies(uint64_t seq, const char* when) {
@@ -892,6 +996,20 @@ int Engine::run() {
     auto timed = cost_.in(Cost::Setup);
     setup();
   }
+  oplog_flusher_ = std::thread([this] {
+    while (!stop_flusher_.load()) {
+      std::this_thread::sleep_for(std::chrono::milliseconds(100));
+      flush_oplog();
+    }
+  });
+  struct StopFlusher {
+    Engine& e;
+    ~StopFlusher() {
+      e.stop_flusher_ = true;
+      e.oplog_flusher_.join();
+      e.flush_oplog();
+    }
+  } stop_flusher{*this};
   std::optional<StepGenerator> gen;
   if (!cfg_.replaying) gen.emplace(cfg_.header.seed, cfg_.mix, cfg_.header);
   if (!cfg_.inject.empty()) inject_after_ = 1 + cfg_.header.seed % 40;
@@ -928,6 +1046,9 @@ int Engine::run() {
     current_seq_ = s.seq;
     s.t_us = static_cast<uint64_t>(std::chrono::duration_cast<std::chrono::microseconds>(Clock::now() - t0_).count());
     if (s.is_event()) {
+      // An event may hide a difference (drop-caches, relocation): every
+      // owed read-back first.
+      if (!settle_all(s.seq)) break;
       auto timed = cost_.in(Cost::Events);
       events_->submit(s);  // logged by the event thread when it ends
       continue;
@@ -949,6 +1070,7 @@ int Engine::run() {
       log_step(s);
     }
     ++ops_done_;
+    if (!failed_ && !cfg_.thorough_checks && read_back_due(cfg_.header.seed, s.seq)) settle_all(s.seq);
     {
       auto timed = cost_.in(Cost::Report);
       progress(false);
@@ -958,12 +1080,14 @@ int Engine::run() {
       if (!failed_) check_kernel_log(s.seq);
     }
   }
+  if (!failed_) settle_all(last_seq);  // nothing owed is left unchecked, final checks or not
   if (!failed_ && cfg_.final_checks) final_checks(last_seq);
   {
     auto timed = cost_.in(Cost::Events);
     events_->drain();
     events_.reset();
   }
+  flush_oplog();
   progress(true);
   emit(nlohmann::json{{"type", "timing"}, {"breakdown", cost_to_json(cost_.seconds(), cost_.wall())}}.dump());
   return failed_ ? 1 : 0;
