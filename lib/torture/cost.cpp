@@ -48,7 +48,10 @@ std::string format_time_breakdown(const nlohmann::json& b) {
       rows.emplace_back(it->value("seconds", 0.0), it.key());
   std::sort(rows.begin(), rows.end(), [](const auto& x, const auto& y) { return x.first > y.first; });
   const double wall = b.value("wall_s", 0.0);
-  std::string out = fmt::format("time breakdown ({:.2f}s of engine wall time):\n", wall);
+  std::string out = fmt::format("time breakdown ({:.2f}s of engine wall time{}):\n", wall,
+                                b.contains("readback_bytes")
+                                    ? fmt::format("; {:.1f} MiB read back", b["readback_bytes"].get<double>() / 1048576)
+                                    : "");
   for (const auto& [secs, name] : rows)
     out += fmt::format("  {:<18} {:>9.3f}s {:>6.1f}%\n", name, secs, wall > 0 ? 100 * secs / wall : 0.0);
   return out;

@@ -177,6 +177,7 @@ class Engine {
   std::atomic<bool> stop_flusher_{false};
   uint64_t inject_after_ = 0;
   uint64_t comparisons_ = 0, compared_blocks_ = 0;
+  uint64_t readback_bytes_ = 0;  // asked of the O_DIRECT and page-cache read-backs
   bool injected_ = false;
   bool hold_forever_ = false;
   CostClock cost_;  // the engine thread's time, by kind of work
@@ -509,6 +510,7 @@ bool Engine::verify_range(const Step& s, unsigned file, uint64_t lo, uint64_t hi
   // agree with it).
   AlignedBuffer got(len);
   auto read_back = [&](int fd, const char* how, const char* via) {
+    readback_bytes_ += len;
     ssize_t n = ::pread(fd, got.data(), len, static_cast<off_t>(lo));
     if (n < 0)
       return fail(s.seq, errno == EIO ? "eio" : "error", op,
@@ -740,7 +742,7 @@ void Engine::exec_rw(Step& s) {
 
 void Engine::exec_mmap(Step& s) {
   TFile& f = files_.at(s.file);
-  const bool write = s.op == "mmap-write";
+  const bool write = s.info().kind == OpKind::MmapWrite;
   const uint64_t size = f.model.size();
   if (s.off >= size) {
     s.res = {0};
@@ -776,40 +778,54 @@ void Engine::exec_meta(Step& s) {
   uint64_t lo = s.off, hi = s.off + s.len;
   const uint64_t old_size = f.model.size();
   auto errno_rc = [](int r) { return r == 0 ? 0 : -errno; };
-  if (s.op == "fsync" || s.op == "fdatasync") {
-    rc = errno_rc(s.op == "fsync" ? ::fsync(f.dio.get()) : ::fdatasync(f.dio.get()));
-    lo = hi = 0;
-  } else if (s.op == "fallocate") {
-    rc = errno_rc(::fallocate(f.dio.get(), (s.flags & kFlagKeepSize) ? FALLOC_FL_KEEP_SIZE : 0,
-                              static_cast<off_t>(s.off), static_cast<off_t>(s.len)));
-    if (rc == 0 && !(s.flags & kFlagKeepSize)) f.model.extend_to(s.off + s.len);
-  } else if (s.op == "punch") {
-    rc = errno_rc(::fallocate(f.dio.get(), FALLOC_FL_PUNCH_HOLE | FALLOC_FL_KEEP_SIZE, static_cast<off_t>(s.off),
-                              static_cast<off_t>(s.len)));
-    if (rc == 0) f.model.zero(s.off, s.len);
-  } else if (s.op == "zero-range") {
-    rc = errno_rc(::fallocate(f.dio.get(), FALLOC_FL_ZERO_RANGE | ((s.flags & kFlagKeepSize) ? FALLOC_FL_KEEP_SIZE : 0),
-                              static_cast<off_t>(s.off), static_cast<off_t>(s.len)));
-    if (rc == 0) {
-      f.model.zero(s.off, s.len);
-      if (!(s.flags & kFlagKeepSize)) f.model.extend_to(s.off + s.len);
-    }
-  } else if (s.op == "truncate") {
-    rc = errno_rc(::ftruncate(f.dio.get(), static_cast<off_t>(s.off)));
-    if (rc == 0) f.model.truncate(s.off);
-    lo = std::min(old_size, s.off) / kBlock * kBlock;
-    hi = std::max(old_size, s.off);
-  } else if (s.op == "reflink") {
-    TFile& src = files_.at(s.src_file);
-    file_clone_range a{};
-    a.src_fd = src.dio.get();
-    a.src_offset = s.src_off;
-    a.src_length = s.len;
-    a.dest_offset = s.off;
-    rc = errno_rc(::ioctl(f.dio.get(), FICLONERANGE, &a));
-    if (rc == 0) {
-      f.model.copy_from(src.model, s.src_off, s.off, s.len);
-      f.cloned_into = true;
+  switch (s.info().kind) {
+    case OpKind::Read:
+    case OpKind::Write:
+    case OpKind::MmapRead:
+    case OpKind::MmapWrite:
+      throw std::logic_error(s.op + " is not a meta op");
+    case OpKind::Fsync:
+    case OpKind::Fdatasync:
+      rc = errno_rc(s.info().kind == OpKind::Fsync ? ::fsync(f.dio.get()) : ::fdatasync(f.dio.get()));
+      lo = hi = 0;
+      break;
+    case OpKind::Fallocate:
+      rc = errno_rc(::fallocate(f.dio.get(), (s.flags & kFlagKeepSize) ? FALLOC_FL_KEEP_SIZE : 0,
+                                static_cast<off_t>(s.off), static_cast<off_t>(s.len)));
+      if (rc == 0 && !(s.flags & kFlagKeepSize)) f.model.extend_to(s.off + s.len);
+      break;
+    case OpKind::Punch:
+      rc = errno_rc(::fallocate(f.dio.get(), FALLOC_FL_PUNCH_HOLE | FALLOC_FL_KEEP_SIZE, static_cast<off_t>(s.off),
+                                static_cast<off_t>(s.len)));
+      if (rc == 0) f.model.zero(s.off, s.len);
+      break;
+    case OpKind::ZeroRange:
+      rc = errno_rc(::fallocate(f.dio.get(), FALLOC_FL_ZERO_RANGE | ((s.flags & kFlagKeepSize) ? FALLOC_FL_KEEP_SIZE : 0),
+                                static_cast<off_t>(s.off), static_cast<off_t>(s.len)));
+      if (rc == 0) {
+        f.model.zero(s.off, s.len);
+        if (!(s.flags & kFlagKeepSize)) f.model.extend_to(s.off + s.len);
+      }
+      break;
+    case OpKind::Truncate:
+      rc = errno_rc(::ftruncate(f.dio.get(), static_cast<off_t>(s.off)));
+      if (rc == 0) f.model.truncate(s.off);
+      lo = std::min(old_size, s.off) / kBlock * kBlock;
+      hi = std::max(old_size, s.off);
+      break;
+    case OpKind::Reflink: {
+      TFile& src = files_.at(s.src_file);
+      file_clone_range a{};
+      a.src_fd = src.dio.get();
+      a.src_offset = s.src_off;
+      a.src_length = s.len;
+      a.dest_offset = s.off;
+      rc = errno_rc(::ioctl(f.dio.get(), FICLONERANGE, &a));
+      if (rc == 0) {
+        f.model.copy_from(src.model, s.src_off, s.off, s.len);
+        f.cloned_into = true;
+      }
+      break;
     }
   }
   s.res = {rc};
@@ -842,12 +858,25 @@ void Engine::exec(Step& s) {
   }
   read_owed_.clear();
   if (!settle_inputs(s)) return;
-  if (caps & kCapMmap)
-    exec_mmap(s);
-  else if (caps & kCapMeta)
-    exec_meta(s);
-  else
-    exec_rw(s);
+  switch (s.info().kind) {
+    case OpKind::Read:
+    case OpKind::Write:
+      exec_rw(s);
+      break;
+    case OpKind::MmapRead:
+    case OpKind::MmapWrite:
+      exec_mmap(s);
+      break;
+    case OpKind::Fsync:
+    case OpKind::Fdatasync:
+    case OpKind::Fallocate:
+    case OpKind::Punch:
+    case OpKind::ZeroRange:
+    case OpKind::Truncate:
+    case OpKind::Reflink:
+      exec_meta(s);
+      break;
+  }
   read_owed_.clear();
 }
 
@@ -901,9 +930,10 @@ bool Engine::settle_inputs(const Step& s) {
     ok = settle(s.file, s.off, s.off + total, s.seq);
   if (ok && (caps & kCapBuffer) && s.buf == BufSource::Mmap)
     ok = settle(s.src_file, s.src_off, s.src_off + s.buf_misalign + total, s.seq);
-  if (ok && (s.op == "punch" || s.op == "zero-range")) ok = settle(s.file, s.off, s.off + s.len, s.seq);
-  if (ok && s.op == "truncate") ok = settle(s.file, s.off, UINT64_MAX, s.seq);
-  if (ok && s.op == "reflink") ok = settle(s.src_file, s.src_off, s.src_off + s.len, s.seq);
+  const OpKind kind = s.info().kind;
+  if (ok && (kind == OpKind::Punch || kind == OpKind::ZeroRange)) ok = settle(s.file, s.off, s.off + s.len, s.seq);
+  if (ok && kind == OpKind::Truncate) ok = settle(s.file, s.off, UINT64_MAX, s.seq);
+  if (ok && kind == OpKind::Reflink) ok = settle(s.src_file, s.src_off, s.src_off + s.len, s.seq);
   return ok;
 }
 
@@ -1089,7 +1119,9 @@ int Engine::run() {
   }
   flush_oplog();
   progress(true);
-  emit(nlohmann::json{{"type", "timing"}, {"breakdown", cost_to_json(cost_.seconds(), cost_.wall())}}.dump());
+  nlohmann::json breakdown = cost_to_json(cost_.seconds(), cost_.wall());
+  breakdown["readback_bytes"] = readback_bytes_;
+  emit(nlohmann::json{{"type", "timing"}, {"breakdown", breakdown}}.dump());
   return failed_ ? 1 : 0;
 }
 
