@@ -21,7 +21,7 @@ namespace {
 struct TortureCli {
   std::string file_kinds = "both";
   std::string seed = "1", duration, ops, files = "4", ops_mix, events = "all", replay, results = "results",
-              shrink_budget = "300", stall = "120", checks = "fast";
+              shrink_budget = "300", stall = "120", checks = "thorough";
   bool no_shrink = false, no_progress = false;
   std::vector<std::string> spare_devs;
   FilesystemRequest fs;
@@ -124,9 +124,9 @@ Action setup_torture(CLI::App& sub) {
       ->transform(Bounded("a number of seconds", 5, 86400))
       ->capture_default_str();
   sub.add_option("--checks", o->checks,
-                 "fast: each op's answer and data at once, the read-backs (O_DIRECT, page cache, SEEK_HOLE) of "
-                 "what it changed on a seeded schedule, before the range is read, before events and at the end; "
-                 "thorough: every read-back after every op (slower; shrink candidates use it)")
+                 "thorough: every read-back (O_DIRECT, page cache, SEEK_HOLE) of what an op changed right after "
+                 "it; fast: each op's answer and data at once, those read-backs later (a seeded schedule, before "
+                 "the range is read or destroyed, before events, at the end); see docs/torture.md")
       ->check(CLI::IsMember({"fast", "thorough"}))
       ->capture_default_str();
   sub.add_flag("--no-progress", o->no_progress, "No live progress line: one line a minute");
