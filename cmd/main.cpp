@@ -17,6 +17,10 @@
 #include "lib/sys/sys.hpp"
 #include "lib/sys/version.hpp"
 
+namespace dt {
+Action setup_help(CLI::App& sub);  // cmd/help.cpp
+}  // namespace dt
+
 namespace {
 
 const dt::Command kCommands[] = {
@@ -39,6 +43,7 @@ const dt::Command kCommands[] = {
      dt::setup_merge},
     {"report", "Write a failure up as a markdown bug report for a mailing list", dt::setup_report},
     {"kcidb-check", "Check kcidb.json files against the KCIDB I/O schema v5.3", dt::setup_kcidb_check},
+    {"help", "Print a page of the reference (docs/): a command's, or cases, known-bugs, runner, ...", dt::setup_help},
     {"crash-record", "(guest half of crash) run the durability workloads on the logged disk", dt::setup_crash_record,
      true},
     {"crash-check", "(guest half of crash) mount and check crash states", dt::setup_crash_check, true},
