@@ -59,6 +59,13 @@ for m in "$@"; do
   ensure_tree
   kernel_headers build.sh
   t0=$(date +%s.%N)
+  # The objects of the files the patch changes, as built from pristine
+  # source: put back after the revert, so the next mutant does not recompile
+  # them (a reverted file is newer than its mutated object).
+  objs=()
+  for f in $(sed -n 's|^+++ b/\(fs/btrfs/[^[:space:]]*\)\.c.*|\1|p' "$p"); do
+    [ -f "$base/tree/$f.o" ] && cp -p "$base/tree/$f.o" "$base/tree/$f.o.pristine" && objs+=("$f")
+  done
   (cd "$base/tree" && patch -p1 -s --no-backup-if-mismatch < "$p") ||
     { echo "build.sh: $m.patch does not apply to linux-source-6.1 $pkgver" >&2; exit 1; }
   rc=0
@@ -67,6 +74,7 @@ for m in "$@"; do
   [ $rc -ne 0 ] || cp "$base/tree/fs/btrfs/btrfs.ko" "$base/ko/$m.ko"
   # Always revert, also after a failed build, so the tree stays pristine.
   (cd "$base/tree" && patch -p1 -R -s --no-backup-if-mismatch < "$p")
+  for f in "${objs[@]}"; do mv "$base/tree/$f.o.pristine" "$base/tree/$f.o" && touch "$base/tree/$f.o"; done
   if [ $rc -ne 0 ]; then
     tail -20 "$base/tree/build-$m.log" >&2
     echo "build.sh: mutant $m did not build; see $base/tree/build-$m.log" >&2; exit 1

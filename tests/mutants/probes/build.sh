@@ -11,8 +11,8 @@ for c in "$HERE"/*.c; do
   n=$(basename "$c" .c)
   bin=$OUT/probe-$n
   [ "$n" = probe-all ] && bin=$OUT/probe-all
-  if [ ! -x "$bin" ] || [ "$c" -nt "$bin" ] || [ "$HERE/probe.h" -nt "$bin" ] || [ "$HERE/short_write.h" -nt "$bin" ]; then
-    cc -static -O2 -Wall -Wextra -Werror -pthread -o "$bin" "$c"
+  if [ ! -x "$bin" ] || [ "$c" -nt "$bin" ] || [ "$HERE/probe.h" -nt "$bin" ] || [ "$HERE/short_write.h" -nt "$bin" ] || [ "$HERE/nowait_uring.h" -nt "$bin" ]; then
+    cc -static -O2 -Wall -Wextra -Werror -pthread -o "$bin" "$c" -luring
   fi
 done
 echo "$OUT"

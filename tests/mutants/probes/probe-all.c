@@ -15,7 +15,7 @@
 #include <time.h>
 #include <unistd.h>
 
-enum { PROBE_TIMEOUT = 90 };
+enum { PROBE_TIMEOUT = 60 };
 
 int main(int argc, char **argv) {
   if (argc < 3) { fprintf(stderr, "usage: %s DIR PROBE...\n", argv[0]); return 2; }
@@ -42,6 +42,13 @@ int main(int argc, char **argv) {
     clock_gettime(CLOCK_MONOTONIC, &t1);
     double s = (double)(t1.tv_sec - t0.tv_sec) + (double)(t1.tv_nsec - t0.tv_nsec) / 1e9;
     if (!done) {
+      /* Where it is stuck: the kernel stack of every thread of the probe. */
+      char path[64], line[512];
+      snprintf(path, sizeof path, "/proc/%d/stack", (int)pid);
+      FILE *f = fopen(path, "r");
+      printf("PROBE %s: stack of the hung probe:\n", name);
+      while (f && fgets(line, sizeof line, f)) printf("  %s", line);
+      if (f) fclose(f);
       kill(pid, SIGKILL);
       printf("PROBE %s: HANG (no return after %d s)\n", name, PROBE_TIMEOUT);
       return 3;
