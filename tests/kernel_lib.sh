@@ -11,7 +11,9 @@ KCACHE=${DT_KERNEL_CACHE:-/var/tmp/diotorture-kernels}
 kernel_resolve() {
   read -r kernel modules < <("$KLIB_HERE"/vm_kernel.sh)
   ver=$(basename "$modules")
-  pkgver=$(apt-cache show "linux-image-$ver-unsigned" | awk '/^Version:/{print $2; exit}')
+  # awk reads to the end: an early exit would SIGPIPE apt-cache, which under
+  # `set -o pipefail` silently fails the caller now and then.
+  pkgver=$(apt-cache show "linux-image-$ver-unsigned" | awk '/^Version:/ && !v {v = $2} END {print v}')
 }
 
 # Installs linux-headers-$ver; sets headers. $1 names the caller in errors.

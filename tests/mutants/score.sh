@@ -139,6 +139,23 @@ catalogue_stage() {
     [ ${#chunk[@]} -ge "$CHUNK" ] && flush "$1"
   done
   flush "$1"
+  [ "$1" = stock ] && return
+  # The cases that failed here must pass on stock for a kill: run those on
+  # stock (once per case; a full stock catalogue run counts as well).
+  local failed=() c
+  mapfile -t failed < <(python3 "$MUT"/table.py --failed-cases "$d")
+  local todo=()
+  for c in "${failed[@]}"; do
+    [ -n "$(python3 "$MUT"/table.py --case-status "$OUT/stock" "$c")" ] || todo+=("$c")
+  done
+  if [ ${#todo[@]} -gt 0 ]; then
+    say "$1: the cases it fails, on stock: ${todo[*]}"
+    local K0=$K M0=$M d0=$d
+    read -r _ K M < <(heavy "$MUT"/build.sh stock)
+    d=$OUT/stock; mkdir -p "$d"
+    guest "catalogue-for-$1" 2400 -- run "${todo[@]}"
+    K=$K0 M=$M0 d=$d0
+  fi
 }
 
 torture_stage() {

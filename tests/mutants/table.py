@@ -3,7 +3,13 @@
 and OUT/score.md: python3 table.py OUT MUTANTS_DIR."""
 import glob, json, os, re, sys
 
-out, mutdir = sys.argv[1], sys.argv[2]
+if len(sys.argv) == 3 and sys.argv[1] == '--failed-cases':
+    mode = 'failed'
+elif len(sys.argv) == 4 and sys.argv[1] == '--case-status':
+    mode = 'status'
+else:
+    mode = 'table'
+    out, mutdir = sys.argv[1], sys.argv[2]
 
 
 def read(p, default=''):
@@ -59,7 +65,7 @@ def probe(d, m):
 
 def cases(d):
     res = {}
-    for s in glob.glob(os.path.join(d, 'catalogue-*.results', '**', 'summary.json'), recursive=True):
+    for s in sorted(glob.glob(os.path.join(d, 'catalogue-*.results', '**', 'summary.json'), recursive=True)):
         try:
             j = json.load(open(s))
         except (OSError, ValueError):
@@ -71,6 +77,16 @@ def cases(d):
         if read(rc) == '3':
             res.setdefault('(guest hang in %s)' % os.path.basename(rc)[:-3], 'hang')
     return res
+
+
+if mode == 'failed':  # the cases a mutant's catalogue run failed or hung
+    for c, st in sorted(cases(sys.argv[2]).items()):
+        if st in ('fail', 'hang') and not c.startswith('('):
+            print(c)
+    sys.exit(0)
+if mode == 'status':  # what stock said of one case, empty when not run
+    print(cases(sys.argv[2]).get(sys.argv[3], ''))
+    sys.exit(0)
 
 
 def torture(d):
