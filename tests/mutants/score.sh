@@ -21,6 +21,7 @@
 #              mutant's doing: its repro.c (built static) fails on the mutant
 #              and passes on stock in fresh guests, and its signature (kind
 #              and op) is not one stock torture shows with the same options.
+# CASES="CASE..." runs only those cases in the catalogue stage.
 # Results: OUT/MUTANT/ (each stage's output, resumable: a stage with a result
 # is not run again; delete its file to redo it), OUT/score.json, OUT/score.md.
 # Never in CI.
@@ -123,11 +124,18 @@ probe_stage() {
 
 catalogue_stage() {
   local cases i=0 chunk=()
-  mapfile -t cases < <("$DT" list -g auto 2>/dev/null | awk '/^[^ ]/ {print $1}')
+  # CASES="a b" narrows the catalogue to those cases (their chunks are named
+  # catalogue-sel-N, apart from the whole group's).
+  local prefix=catalogue
+  if [ -n "${CASES:-}" ]; then
+    read -ra cases <<<"$CASES"; prefix=catalogue-sel
+  else
+    mapfile -t cases < <("$DT" list -g auto 2>/dev/null | awk '/^[^ ]/ {print $1}')
+  fi
   [ ${#cases[@]} -gt 0 ] || { say "cannot list the auto group"; return; }
   flush() {
     [ ${#chunk[@]} -gt 0 ] || return
-    local n=catalogue-$i
+    local n=$prefix-$i
     if [ ! -f "$d/$n.rc" ]; then
       say "$1: catalogue chunk $i: ${chunk[*]}"
       guest "$n" 2400 -- run "${chunk[@]}"
