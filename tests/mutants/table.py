@@ -53,7 +53,8 @@ def probe(d, m):
         return {'state': 'stock', 'probes': len(lines), 'not_passing_on_stock': bad, 'kernel_log': klog}
     st = lines.get(m, '')
     if st.startswith(('LIVE', 'HANG', 'killed')):
-        return {'state': 'live', 'how': (wrong[0] if wrong else st)}
+        how = [wrong[0]] if wrong else [st]
+        return {'state': 'live', 'how': '; '.join(how + ['kernel log: ' + k for k in klog[:1]])}
     if klog:
         return {'state': 'live', 'how': 'kernel log: ' + klog[0]}
     if 'exec: HANG' in txt or rc == '3':
@@ -117,6 +118,13 @@ def torture(d):
 
 
 mutants = sorted(m for m in os.listdir(out) if os.path.isdir(os.path.join(out, m)))
+stock_probe = probe(os.path.join(out, 'stock'), 'stock') if 'stock' in mutants else {}
+stock_passed = set()
+for f in glob.glob(os.path.join(out, 'stock', 'probe*.txt')):
+    for l in read(f).splitlines():
+        g = re.match(r'PROBE (\S+): pass', l)
+        if g:
+            stock_passed.add(g.group(1))
 stock_cases = cases(os.path.join(out, 'stock')) if 'stock' in mutants else {}
 stock_sigs = {r.get('signature') for r in torture(os.path.join(out, 'stock')) if r.get('signature')}
 rows = []
@@ -124,10 +132,16 @@ for m in mutants:
     d = os.path.join(out, m)
     row = {'mutant': m, 'breaks': header(m), 'build_s': read(os.path.join(d, 'build.s')) or None,
            'probe': probe(d, m)}
+    # Live only when the same probe passes on stock.
+    if row['probe']['state'] == 'live' and m not in stock_passed:
+        row['probe']['state'] = 'live on the mutant, stock not checked'
+
     cs = cases(d)
     row['cases_run'] = len(cs)
-    row['killed_by_cases'] = sorted(c for c, s in cs.items()
-                                    if s in ('fail', 'hang') and stock_cases.get(c, 'pass') not in ('fail', 'hang', 'known'))
+    row['killed_by_cases'] = sorted(c for c, s in cs.items() if s in ('fail', 'hang') and stock_cases.get(c) == 'pass')
+    row['failed_cases_unchecked_on_stock'] = sorted(c for c, s in cs.items() if s in ('fail', 'hang') and c not in stock_cases)
+    row['failed_cases_also_on_stock'] = sorted(c for c, s in cs.items() if s in ('fail', 'hang') and stock_cases.get(c) not in (None, 'pass'))
+    row['cases'] = cs
     tr = torture(d)
     for r in tr:
         r['kill'] = bool(m != 'stock' and r.get('status') in ('fail', 'hang') and r.get('repro_on_mutant') not in (None, '0')
@@ -146,7 +160,11 @@ for r in rows:
     live = p['state'] + (': ' + p['how'] if p.get('how') else '')
     if r['mutant'] == 'stock':
         live = '%d probes, %s' % (p.get('probes', 0), 'all pass' if not p.get('not_passing_on_stock') else 'NOT passing: %s' % p['not_passing_on_stock']) if p['state'] == 'stock' else p['state']
-    kc = ', '.join(r['killed_by_cases']) if r['killed_by_cases'] else ('none of %d' % r['cases_run'] if r['cases_run'] else 'not run')
+    kc = ', '.join(r['killed_by_cases']) if r['killed_by_cases'] else ('none of %d (%s)' % (r['cases_run'], ', '.join(sorted(r['cases']))) if r['cases_run'] else 'not run')
+    if r['failed_cases_unchecked_on_stock']:
+        kc += '; fails, stock not checked: ' + ', '.join(r['failed_cases_unchecked_on_stock'])
+    if r['failed_cases_also_on_stock']:
+        kc += '; fails on stock too: ' + ', '.join(r['failed_cases_also_on_stock'])
     ts = []
     for t in r['torture']:
         if t.get('failure'):
