@@ -24,7 +24,7 @@
 #include "lib/btrfs/copies.hpp"
 #include "lib/btrfs/fsinfo.hpp"
 #include "lib/btrfs/layout.hpp"
-#include "lib/harness/kmsg.hpp"
+#include "lib/run/kmsg.hpp"
 #include "lib/sys/owned.hpp"
 #include "lib/io/pattern.hpp"
 #include "lib/io/uffd.hpp"
