@@ -8,7 +8,7 @@ int main(int argc, char **argv) {
   fill(b, 4 * BS, 5);
   ssize_t r = pwrite(fd, b, 4 * BS, 0);
   if (r != 4 * BS) wrong("O_DSYNC O_DIRECT append returned %zd", r);
-  r = pwrite(fd, b, 2 * BS, BS);
+  r = pwrite(fd, b + BS, 2 * BS, BS);
   if (r != 2 * BS) wrong("O_DSYNC O_DIRECT overwrite returned %zd", r);
   expect_data("dsync", 0, 4 * BS, b, "after O_DSYNC direct writes");
   return 0;
