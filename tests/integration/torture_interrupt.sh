@@ -24,7 +24,7 @@ rc=$?
 set -e
 cat "$WORK/run.out" | tail -3
 expect_eq "$rc" 143 "torture killed with SIGTERM exits 143"
-S=$(ls "$WORK"/run/*/torture/summary.json 2>/dev/null | head -1)
+S=$(ls "$WORK"/run/*/torture/summary.json 2>/dev/null | head -1 || true)
 [ -n "$S" ] && pass "summary.json written" || fail "no summary.json after SIGTERM"
 [ -n "$S" ] && expect_eq "$(summary_field "$S" status)" interrupted "summary.json: status interrupted"
 [ -n "$S" ] && expect_eq "$(summary_field "$S" exit_code)" 143 "summary.json: exit_code 143"
@@ -37,7 +37,7 @@ expect_nothing_left "after SIGTERM"
 pid=$!
 # The summary says fail before the shrinker starts; let it try a few candidates.
 for _ in $(seq 600); do
-  S=$(ls "$WORK"/inj/*/torture/summary.json 2>/dev/null | head -1)
+  S=$(ls "$WORK"/inj/*/torture/summary.json 2>/dev/null | head -1 || true)
   [ -n "$S" ] && break
   sleep 0.1
 done
