@@ -1,11 +1,11 @@
-#include "lib/harness/program.hpp"
+#include "lib/run/program.hpp"
 
 #include <sys/prctl.h>
 #include <unistd.h>
 
 #include <fmt/format.h>
 
-#include "lib/harness/kmsg.hpp"
+#include "lib/run/kmsg.hpp"
 #include "lib/sys/proc.hpp"
 #include "lib/sys/sys.hpp"
 
