@@ -81,11 +81,8 @@ int ab(const AbCli& c) {
   o.vm.disk_size = c.disk_size;
   if (::geteuid() != 0) throw SetupError("diotorture ab needs root (it boots kernels and mounts filesystems); rerun it as root");
 
-  fs::create_directories(c.results);
-  const std::string run_id = make_run_id(c.results);
+  const std::string run_id = make_run_dir(c.results);
   o.dir = fs::path(c.results) / run_id;
-  fs::create_directories(o.dir);
-  point_latest(c.results, run_id);
   o.progress = !c.no_progress && ::isatty(STDOUT_FILENO);
 
   std::string header;

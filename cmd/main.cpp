@@ -13,6 +13,7 @@
 #include "cmd/command.hpp"
 #include "lib/harness/registry.hpp"
 #include "lib/sys/interrupt.hpp"
+#include "lib/sys/owned.hpp"
 #include "lib/sys/spellcheck.hpp"
 #include "lib/sys/sys.hpp"
 #include "lib/sys/version.hpp"
@@ -121,7 +122,13 @@ int main(int argc, char** argv) {
                                   app.get_subcommands().empty() ? "" : app.get_subcommands().front()->get_name()));
   }
   try {
-    for (const auto* sub : app.get_subcommands()) return actions.at(sub->get_name())();
+    for (const auto* sub : app.get_subcommands()) {
+      // Every command that makes something records it in the state
+      // directory: refuse an untrusted one before anything is made. (Not as
+      // a user: the command's own "needs root" says more.)
+      if (::geteuid() == 0 && sub->get_name() != "list" && sub->get_name() != "compare") dt::state_dir_fd();
+      return actions.at(sub->get_name())();
+    }
   } catch (const dt::SetupError& e) {
     return fail_usage(e.what());
   } catch (const dt::Interrupted&) {

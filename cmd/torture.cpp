@@ -4,6 +4,7 @@
 #include <unistd.h>
 
 #include <fmt/format.h>
+#include <fmt/ranges.h>
 
 #include <algorithm>
 #include <iostream>
@@ -32,6 +33,7 @@ struct TortureCli {
   bool keep_going = false, strict = false;
   KcidbFlags kcidb;
   std::vector<std::string> spare_devs;
+  std::vector<std::string> given;  // options given on the command line (a default is not a choice)
   FilesystemRequest fs;
 };
 
@@ -78,8 +80,20 @@ int torture(const TortureCli& c) {
   TortureConfig cfg;
   if (!parse_size(c.seed, &cfg.seed)) throw SetupError(fmt::format("--seed '{}' is not a whole number", c.seed));
   if (!c.duration.empty() && !c.ops.empty()) throw SetupError("--duration and --ops both say when to stop; give one");
-  if (!c.replay.empty() && (!c.duration.empty() || !c.ops.empty() || !c.ops_mix.empty()))
-    throw SetupError("--replay reruns the op log as it is; drop --duration, --ops and --ops-mix");
+  auto given = [&](const char* o) { return std::find(c.given.begin(), c.given.end(), o) != c.given.end(); };
+  if (!c.replay.empty()) {
+    // The log fixes all of these; a flag that would be ignored is refused.
+    std::vector<std::string> ignored;
+    for (const char* o : {"--duration", "--ops", "--ops-mix", "--seed", "--files", "--file-kinds", "--events"})
+      if (given(o)) ignored.push_back(o);
+    if (!ignored.empty())
+      throw SetupError(fmt::format("--replay reruns the op log as it is (its seed, files, ops and events); drop {}",
+                                   fmt::join(ignored, ", ")));
+  }
+  if (given("--ops-mix") && c.ops_mix.empty())
+    throw SetupError("--ops-mix is empty; name ops or groups (dio, uring, buffered, mmap, meta), or drop it for all");
+  if (given("--events") && c.events.empty())
+    throw SetupError("--events is empty; name events (scrub, balance, ...), or give none or all");
   cfg.duration_s = static_cast<double>(c.duration.empty() ? 60 : parse_duration(c.duration));
   // --ops and --files were checked and normalised by their validators.
   if (!c.ops.empty()) cfg.ops = std::stoull(c.ops);
@@ -184,7 +198,11 @@ Action setup_torture(CLI::App& sub) {
   sub.add_flag("--no-progress", o->no_progress, "No live progress line: one line a minute");
   sub.add_option("--results", o->results, "Results root; each run writes a new directory in it")->capture_default_str();
   add_filesystem_options(sub, &o->fs);
-  return [o] { return torture(*o); };
+  return [o, app = &sub] {
+    for (const auto* opt : app->get_options())
+      if (opt->count() > 0) o->given.push_back(opt->get_name());
+    return torture(*o);
+  };
 }
 
 }  // namespace dt

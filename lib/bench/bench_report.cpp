@@ -291,8 +291,14 @@ BenchRun bench_from_json(const json& j, const std::string& source) {
         b.clat_us.push_back({l.at("p50").get<double>(), l.at("p99").get<double>(), l.at("p99.9").get<double>(),
                              l.at("max").get<double>()});
       if (b.seconds.empty()) throw bad(fmt::format("cell {} {} {} has no repetitions", b.target, b.engine, b.op));
+      // A time that is not positive would make a throughput and a verdict out of nothing.
+      for (double s : b.seconds)
+        if (!(s > 0) || !std::isfinite(s))
+          throw bad(fmt::format("cell {} {} {} has a repetition of {} s", b.target, b.engine, b.op, s));
+      if (b.bytes == 0) throw bad(fmt::format("cell {} {} {} moved 0 bytes", b.target, b.engine, b.op));
       r.cells.push_back(std::move(b));
     }
+    if (r.cells.empty()) throw bad("it has no cells");
   } catch (const json::exception& e) {
     throw bad(e.what());
   }

@@ -47,6 +47,17 @@ TEST(BenchReport, JsonRoundTrip) {
   EXPECT_NEAR(b.cells[0].cpu_s_per_gib()[0], 0.25, 1e-12);
 }
 
+TEST(BenchReport, RejectsNoCellsAndTimesThatAreNotPositive) {
+  auto j = bench_to_json(run("a", {1}, {1}));
+  j["cells"] = nlohmann::json::array();
+  EXPECT_THROW(bench_from_json(j, "x.json"), SetupError);
+  for (double bad : {-1.0, 0.0}) {
+    j = bench_to_json(run("a", {1}, {1}));
+    j["cells"][0]["seconds"][0] = bad;
+    EXPECT_THROW(bench_from_json(j, "x.json"), SetupError) << bad;
+  }
+}
+
 TEST(BenchReport, RejectsForeignJson) {
   EXPECT_THROW(bench_from_json(nlohmann::json{{"kind", "fio"}}, "x.json"), SetupError);
   auto j = bench_to_json(run("a", {1}, {1}));

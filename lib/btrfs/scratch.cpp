@@ -212,7 +212,7 @@ ScratchBlockDevice::ScratchBlockDevice(const fs::path& base_dir, uint64_t size) 
   if (!::mkdtemp(tmpl.data()))
     throw SetupError(fmt::format("cannot create a scratch directory under {} ({}); set TMPDIR to a writable disk",
                                  base_dir.string(), std::strerror(errno)));
-  dir_ = tmpl;
+  dir_ = fs::canonical(tmpl);  // the record names it without symlinks (reclaim checks that)
   dir_record_ = Owned({"dir", dir_.string()});
   image_ = dir_ / "device.img";
   image_record_ = Owned({"image", image_.string()});
@@ -276,7 +276,7 @@ ScratchFs::ScratchFs(const ScratchOptions& opts) : opts_(opts) {
   if (!::mkdtemp(tmpl.data()))
     throw SetupError(fmt::format("cannot create a scratch directory under {} ({}); set TMPDIR to a writable disk",
                                  opts.base_dir.string(), std::strerror(errno)));
-  dir_ = tmpl;
+  dir_ = fs::canonical(tmpl);  // the record names it without symlinks (reclaim checks that)
   dir_record_ = Owned({"dir", dir_.string()});
   try {
     mnt_ = opts.mount_point.empty() ? dir_ / "mnt" : opts.mount_point;

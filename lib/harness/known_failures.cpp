@@ -62,13 +62,19 @@ fs::path known_failures_file(const std::string& flag) {
       throw SetupError(fmt::format("--known-failures {}: no such file; give the path of a known-failures list", flag));
     return flag;
   }
-  if (fs::is_regular_file("known-failures.txt", ec)) return "known-failures.txt";
-  const fs::path exe = fs::read_symlink("/proc/self/exe", ec);
-  if (!ec) {
-    const fs::path shipped = exe.parent_path().parent_path() / "known-failures.txt";
-    if (fs::is_regular_file(shipped, ec)) return shipped;
-  }
+  const auto places = known_failures_places();
+  if (fs::is_regular_file(places[0], ec)) return "known-failures.txt";
+  if (places.size() > 1 && fs::is_regular_file(places[1], ec)) return places[1];
   return {};
+}
+
+std::vector<std::string> known_failures_places() {
+  std::error_code ec;
+  std::vector<std::string> places = {fs::absolute("known-failures.txt", ec).string()};
+  // The checkout's, beside the build directory the binary is in.
+  const fs::path exe = fs::read_symlink("/proc/self/exe", ec);
+  if (!ec) places.push_back((exe.parent_path().parent_path() / "known-failures.txt").string());
+  return places;
 }
 
 std::vector<std::string> unknown_case_ids(const std::vector<KnownFailure>& list, const std::vector<std::string>& ids) {

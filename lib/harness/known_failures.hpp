@@ -41,6 +41,9 @@ void apply_known_failures(CaseResult* r, const std::vector<KnownFailure>& list, 
 // ./known-failures.txt or the one shipped beside the build directory
 // (<binary>/../known-failures.txt), when present; "" when none.
 std::filesystem::path known_failures_file(const std::string& flag);
+// Where known_failures_file looks without a flag, for "KNOWN -- none (...)":
+// a binary run outside the checkout finds none and must say so.
+std::vector<std::string> known_failures_places();
 
 // Ids listed in the file that no registered case has: a typo would silently
 // stop a known failure being recognised, so `run` refuses them.

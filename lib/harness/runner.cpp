@@ -192,7 +192,10 @@ CaseResult run_case(const CaseInfo& info, const fs::path& test_dir, const fs::pa
   const fs::path work = case_work_dir(test_dir, info.id);
   std::error_code ec;
   fs::remove_all(work, ec);
-  fs::create_directories(work);
+  // mkdir, not create_directories: on a --test-dir others can write, a
+  // symlink planted at this predictable name after the removal must make the
+  // case fail to start, not make root write where it points.
+  if (::mkdir(work.c_str(), 0755) != 0) throw_errno("mkdir " + work.string() + " (a fresh case work directory)");
 
   // Declared needs, checked here so cases never test for them themselves.
   if (std::string why = unmet_needs(info, work); !why.empty()) {
@@ -321,12 +324,17 @@ CaseResult run_case(const CaseInfo& info, const fs::path& test_dir, const fs::pa
   remove_stale_trace_instances(pid);
 
   // The kernel log since the marker, whatever the case's own verdict.
-  std::vector<std::string> klog = kmsg.collect();
-  // Other runs and filesystems on this host log too: a line planted by
-  // another run, or a btrfs message about another device, is not this case's.
-  std::erase_if(klog, [&](const std::string& l) {
-    return planted_by_another_run(l, owner_token()) || about_another_device(l, own_devices);
-  });
+  // Other runs, processes and filesystems on this host log too: a line
+  // planted by another run, a btrfs message about another device, a report
+  // the kernel says is another process's, is not this case's (a note).
+  OwnTasks own = tool_tasks(own_devices);
+  own.pids.push_back(pid);
+  auto attributed = attribute_kernel_log(kmsg.collect(), own, alive_outside_our_tree);
+  std::vector<std::string> klog = std::move(attributed.ours);
+  for (const auto& n : attributed.notes) {
+    logf("note: " + n);
+    r.notes.push_back(n);
+  }
   auto findings = scan_kernel_log(klog);
   std::erase_if(findings, [&](const KmsgFinding& f) {
     for (const auto& e : info.expected_kernel_log)

@@ -121,7 +121,8 @@ int run_session(const SessionConfig& cfg, std::ostream& out) {
                      info.provisioning, info.devices.empty() ? "?" : fmt::format("{}", fmt::join(info.devices, "; ")),
                      info.btrfs_progs,
                      cfg.known_failures_file.empty()
-                         ? "none"
+                         ? fmt::format("none (no {}; give --known-failures FILE)",
+                                       fmt::join(known_failures_places(), " nor "))
                          : fmt::format("{} ({} entries{})", cfg.known_failures_file.string(), cfg.known_failures.size(),
                                        cfg.strict ? ", --strict" : ""),
                      dir.string());

@@ -1,16 +1,23 @@
 #include "lib/run/program.hpp"
 
+#include <sys/prctl.h>
 #include <unistd.h>
 
 #include <fmt/format.h>
 
 #include "lib/run/kmsg.hpp"
+#include "lib/sys/proc.hpp"
 #include "lib/sys/sys.hpp"
 
 namespace dt {
 
-ProgramRun run_program(const std::vector<std::string>& argv, const std::filesystem::path& dir, unsigned timeout_s) {
+ProgramRun run_program(const std::vector<std::string>& argv, const std::filesystem::path& dir, unsigned timeout_s,
+                       const std::vector<std::string>& devices) {
   ProgramRun r;
+  // Descendants that escape the program's process group (setsid, a daemon)
+  // come back to us when their parent goes, to be killed before the
+  // filesystem is taken down: one left running would keep it busy.
+  ::prctl(PR_SET_CHILD_SUBREAPER, 1);
   KmsgWatch kmsg(fmt::format("diotorture exec: {} starts", argv.at(0)));
   WatchdogOptions wo;
   wo.total_s = timeout_s;
@@ -31,7 +38,15 @@ ProgramRun run_program(const std::vector<std::string>& argv, const std::filesyst
         return 127;
       },
       wo);
-  r.kernel_log = kmsg.collect();
+  r.survivors = kill_orphaned_descendants();
+  // The program may start others under any name: a report is another
+  // process's only when its task still runs outside our tree.
+  OwnTasks own = tool_tasks(devices);
+  own.comms.push_back(std::filesystem::path(argv[0]).filename().string().substr(0, 15));  // TASK_COMM_LEN - 1
+  own.comms_complete = false;
+  auto attributed = attribute_kernel_log(kmsg.collect(), own, alive_outside_our_tree);
+  r.kernel_log = std::move(attributed.ours);
+  r.kernel_notes = std::move(attributed.notes);
   for (const auto& f : scan_kernel_log(r.kernel_log)) r.kernel_findings.push_back(f.signature + ": " + f.line);
   return r;
 }

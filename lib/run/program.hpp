@@ -16,11 +16,15 @@ struct ProgramRun {
   std::string output;                    // stdout and stderr, interleaved as written
   std::vector<std::string> kernel_log;   // logged while it ran
   std::vector<std::string> kernel_findings;
+  std::vector<std::string> kernel_notes;  // reports the kernel says are another process's
+  std::vector<std::string> survivors;     // descendants left running after it ended, killed: "pid N (comm)"
 };
 
 // Runs argv[0] with `dir` inserted as its first argument (a repro.c takes the
 // directory to work in there), in its own process group, killed after
-// timeout_s seconds (a hang: stacks kept).
-ProgramRun run_program(const std::vector<std::string>& argv, const std::filesystem::path& dir, unsigned timeout_s);
+// timeout_s seconds (a hang: stacks kept). The kernel log is judged as a
+// run's (attribute_kernel_log): `devices` are the filesystem's (empty: any).
+ProgramRun run_program(const std::vector<std::string>& argv, const std::filesystem::path& dir, unsigned timeout_s,
+                       const std::vector<std::string>& devices = {});
 
 }  // namespace dt

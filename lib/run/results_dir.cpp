@@ -2,6 +2,9 @@
 
 #include <fmt/format.h>
 
+#include <sys/stat.h>
+
+#include <cerrno>
 #include <ctime>
 
 #include "lib/sys/sys.hpp"
@@ -36,10 +39,17 @@ std::string utc_timestamp() { return utc_now("%Y-%m-%dT%H:%M:%SZ"); }
 std::string make_run_dir(const fs::path& root) {
   try {
     fs::create_directories(root);
-    const std::string id = make_run_id(root);
-    fs::create_directories(root / id);
-    point_latest(root, id);
-    return id;
+    // mkdir, not create_directories: a run directory that already exists
+    // (a symlink another user planted under a predictable name in a shared
+    // --results) is never written into; take the next name.
+    for (int attempt = 0;; ++attempt) {
+      const std::string id = make_run_id(root);
+      if (::mkdir((root / id).c_str(), 0755) == 0) {
+        point_latest(root, id);
+        return id;
+      }
+      if (errno != EEXIST || attempt > 100) throw fs::filesystem_error("mkdir", root / id, std::error_code(errno, std::generic_category()));
+    }
   } catch (const fs::filesystem_error& e) {
     throw SetupError(fmt::format("--results {}: cannot create a run directory there ({}); give a writable directory",
                                  root.string(), e.code().message()));
@@ -49,7 +59,8 @@ std::string make_run_dir(const fs::path& root) {
 std::string make_run_id(const fs::path& results_root) {
   std::string base = utc_now("%Y-%m-%dT%H-%M-%S");
   std::string id = base;
-  for (int n = 2; fs::exists(results_root / id); ++n) id = fmt::format("{}-{}", base, n);
+  std::error_code ec;
+  for (int n = 2; fs::exists(fs::symlink_status(results_root / id, ec)); ++n) id = fmt::format("{}-{}", base, n);
   return id;
 }
 

@@ -1,12 +1,13 @@
 // What this process created on the machine (mounts, loop devices, images,
 // directories, tracefs instances), recorded in a small JSON file under a
-// fixed state directory while it exists. A run killed with SIGKILL cannot
+// fixed, root-only state directory while it exists. A run killed with SIGKILL cannot
 // clean up; the next run (or `diotorture clean`) reads the records of runs
 // whose process is gone and removes exactly what they list
 // (lib/btrfs/reclaim). Each item is recorded before it is created, so a kill
 // in between leaves at worst a record of something that does not exist.
 #pragma once
 
+#include <sys/stat.h>
 #include <sys/types.h>
 
 #include <cstdint>
@@ -18,8 +19,23 @@
 
 namespace dt {
 
-// Where the records live: $DIOTORTURE_STATE_DIR, else /var/tmp/diotorture-state.
+// Where the records live: $DIOTORTURE_STATE_DIR, else /var/lib/diotorture
+// (persistent, so images left by a run the kernel crashed under are still
+// reclaimed after the reboot; root-only, unlike /var/tmp).
 std::filesystem::path state_dir();
+
+// Why a directory with this lstat() result cannot hold records that root
+// acts on ("" if it can): a record there could name anything, so it must be
+// a real directory (not a symlink) owned by us and writable by nobody else.
+std::string why_untrusted_dir(const struct stat& st, uid_t euid);
+
+// The state directory, opened (made 0700 first if missing) and verified
+// through its descriptor, so a directory swapped in after the check is never
+// used. Throws SetupError naming the problem and the fix. Cached per path.
+int state_dir_fd();
+
+// A record file name: "<pid>.<start time>.json" (both decimal).
+bool is_record_name(const std::string& name);
 
 // This diotorture process, as "<pid>.<start time>": a pid alone may be
 // reused by another process after ours died. Captured before main, so forked
@@ -37,6 +53,26 @@ struct OwnedItem {
   nlohmann::json to_json() const;
   static OwnedItem from_json(const nlohmann::json& j);
 };
+
+// What of a record may be reclaimed: check_record() keeps an item only when
+// the record itself can say it is the tool's: a known kind; an image, loop
+// backing file or mount point inside a directory the same record named first
+// whose name the tool makes ("diotorture[-what].XXXXXX"); a loop device named
+// /dev/loopN; a tracefs prefix of this very owner. (The machine must then
+// still show each item as ours: lib/btrfs/reclaim checks that.)
+struct RecordCheck {
+  std::string owner;                 // the record's owner token
+  std::vector<OwnedItem> items;      // reclaimable, in record order
+  std::vector<std::string> refused;  // "image /x: not inside a directory the record made first"
+  std::vector<bool> needs_label;     // per item: a mount only the filesystem's label can claim
+};
+// Pure. Returns why the whole record is refused ("" if it is not); `stem` is
+// the file name without ".json".
+std::string check_record(const nlohmann::json& j, const std::string& stem, RecordCheck* out);
+
+// A directory name the tool makes with mkdtemp ("diotorture.ab12Cd",
+// "diotorture-vm.ab12Cd").
+bool is_tool_dir_name(const std::string& name);
 
 // This process's record. add() rewrites the file (atomically) before the
 // caller creates the thing; remove() after it is gone. The file goes away

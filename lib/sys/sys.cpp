@@ -7,14 +7,19 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <atomic>
 #include <cctype>
+#include <chrono>
 #include <cerrno>
 #include <cstdlib>
 #include <cstring>
 #include <system_error>
 
+#include <fmt/format.h>
+
 #include "lib/sys/interrupt.hpp"
 #include "lib/sys/owned.hpp"
+#include "lib/sys/write_at.hpp"
 
 namespace dt {
 
@@ -114,18 +119,63 @@ void write_proc(const std::filesystem::path& p, std::string_view value) {
   if (::write(fd.get(), value.data(), value.size()) < 0) throw_errno("write " + p.string());
 }
 
+namespace {
+// A system_error (callers tell ENOSPC by its code) whose message is the
+// whole line: the file, the error, what to do.
+class WriteError : public std::system_error {
+ public:
+  WriteError(int err, std::string msg) : std::system_error(err, std::generic_category()), msg_(std::move(msg)) {}
+  const char* what() const noexcept override { return msg_.c_str(); }
+
+ private:
+  std::string msg_;
+};
+}  // namespace
+
 void write_file_atomic(const std::filesystem::path& p, std::string_view data) {
-  std::filesystem::path tmp = p;
-  tmp += ".tmp";
-  {
-    Fd fd = open_or_throw(tmp, O_WRONLY | O_CREAT | O_TRUNC, 0644);
-    write_all(fd.get(), data);
-    if (::fsync(fd.get()) != 0) throw_errno("fsync " + tmp.string());
+  const auto dir = p.parent_path().empty() ? std::filesystem::path(".") : p.parent_path();
+  Fd dfd(::open(dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC));
+  if (!dfd)
+    throw WriteError(errno, fmt::format("cannot write {}: {} (open {}); give a directory that exists and is writable",
+                                        p.string(), std::strerror(errno), dir.string()));
+  write_file_atomic_at(dfd.get(), p.filename().string(), data, 0644, p.string());
+}
+
+void write_file_atomic_at(int dirfd, const std::string& name, std::string_view data, mode_t mode,
+                          const std::string& shown_in) {
+  const std::string shown = shown_in.empty() ? name : shown_in;
+  // What to do about it, for the errors a user can fix.
+  auto fail = [&](const std::string& what, int err) {
+    std::string fix;
+    if (err == ENOSPC || err == EDQUOT) fix = "; free space on that filesystem or write the results elsewhere";
+    else if (err == EROFS) fix = "; that filesystem is read-only: write the results elsewhere";
+    else if (err == EACCES || err == EPERM) fix = "; give a directory this user can write";
+    throw WriteError(err, fmt::format("cannot write {}: {} ({}){}", shown, std::strerror(err), what, fix));
+  };
+  static std::atomic<uint64_t> seq{0};
+  std::string tmp;
+  Fd fd;
+  for (int attempt = 0; !fd; ++attempt) {
+    tmp = fmt::format(".{}.{}.{:x}{:x}.tmp", name, ::getpid(), seq++,
+                      static_cast<uint64_t>(std::chrono::steady_clock::now().time_since_epoch().count()));
+    fd.reset(::openat(dirfd, tmp.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, mode));
+    if (!fd && (errno != EEXIST || attempt > 100)) fail("create " + tmp, errno);
   }
-  if (::rename(tmp.c_str(), p.c_str()) != 0) throw_errno("rename " + tmp.string());
-  auto dir = p.parent_path().empty() ? std::filesystem::path(".") : p.parent_path();
-  Fd dfd = open_or_throw(dir, O_RDONLY | O_DIRECTORY);
-  ::fsync(dfd.get());
+  try {
+    try {
+      write_all(fd.get(), data);
+    } catch (const std::system_error& e) {
+      fail("write", e.code().value());
+    }
+    if (::fchmod(fd.get(), mode) != 0) fail("chmod", errno);  // the umask must not narrow a results file
+    if (::fsync(fd.get()) != 0) fail("fsync", errno);
+    fd.reset();
+    if (::renameat(dirfd, tmp.c_str(), dirfd, name.c_str()) != 0) fail("rename", errno);
+  } catch (...) {
+    ::unlinkat(dirfd, tmp.c_str(), 0);
+    throw;
+  }
+  ::fsync(dirfd);
 }
 
 int run_command(const std::vector<std::string>& argv, std::string* out) {
@@ -265,7 +315,7 @@ TempDir::TempDir(const std::string& prefix) {
   if (!::mkdtemp(tmpl.data()))
     throw SetupError("cannot create a work directory under " + base + " (" + std::strerror(errno) +
                      "); set TMPDIR to a writable disk");
-  dir_ = tmpl;
+  dir_ = std::filesystem::canonical(tmpl);  // the record names it without symlinks (reclaim checks that)
   record_ = OwnedRecord::self().add({"workdir", dir_.string()});
 }
 

@@ -51,9 +51,7 @@ Failure failure_from_json(const nlohmann::json& j) {
 
 std::vector<std::string> own_kernel_lines(const std::vector<std::string>& lines,
                                           const std::vector<std::string>& devices) {
-  auto out = drop_other_devices(lines, devices);
-  std::erase_if(out, [](const std::string& l) { return planted_by_another_run(l, owner_token()); });
-  return out;
+  return attribute_kernel_log(lines, tool_tasks(devices), alive_outside_our_tree).ours;
 }
 
 std::string injection_from_env() {

@@ -7,6 +7,7 @@
 
 #include "lib/sys/spellcheck.hpp"
 #include "lib/sys/sys.hpp"
+#include "lib/torture/oplog_check.hpp"
 #include "lib/torture/prng.hpp"
 
 namespace dt {
@@ -164,6 +165,7 @@ Step step_from_json(const nlohmann::json& j) {
   auto get_u = [&](const char* k, uint64_t def) -> uint64_t {
     if (!j.contains(k)) return def;
     if (!j[k].is_number_unsigned() && !j[k].is_number_integer()) throw std::runtime_error(fmt::format("'{}' is not a number", k));
+    if (!j[k].is_number_unsigned() && j[k].get<int64_t>() < 0) throw std::runtime_error(fmt::format("'{}' is negative", k));
     return j[k].get<uint64_t>();
   };
   s.seq = get_u("seq", 0);
@@ -246,6 +248,7 @@ LogHeader header_from_json(const nlohmann::json& j) {
     h.files.push_back(fs);
   }
   if (h.files.empty()) throw std::runtime_error("the header names no file");
+  check_header(h);
   return h;
 }
 
@@ -267,6 +270,7 @@ OpLog parse_oplog(const std::string& text) {
         Step s = step_from_json(j);
         if (!s.is_event() && (s.file >= log.header.files.size() || s.src_file >= log.header.files.size()))
           throw std::runtime_error(fmt::format("file index out of range ({} files)", log.header.files.size()));
+        check_step(s, log.header);
         log.steps.push_back(std::move(s));
       }
     } catch (const std::exception& e) {

@@ -3,13 +3,16 @@
 #include <fcntl.h>
 #include <linux/btrfs.h>
 #include <sys/ioctl.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <fmt/format.h>
 #include <fmt/ranges.h>
 
 #include <algorithm>
+#include <cerrno>
 #include <chrono>
+#include <cstring>
 #include <memory>
 #include <optional>
 
@@ -20,6 +23,7 @@
 #include "lib/run/results_dir.hpp"
 #include "lib/run/watchdog.hpp"
 #include "lib/io/uring.hpp"
+#include "lib/sys/interrupt.hpp"
 #include "lib/sys/sys.hpp"
 #include "lib/torture/cost.hpp"
 #include "lib/torture/engine.hpp"
@@ -166,11 +170,17 @@ int run_torture(const TortureConfig& cfg, std::ostream& out) {
 
   Workspace ws(cfg.fs);
   const fs::path test_dir = ws.dir();
-  fs::create_directories(cfg.results_root);
-  const std::string run_id = cfg.run_name.empty() ? make_run_id(cfg.results_root) : cfg.run_name;
+  // A campaign names its sub-runs inside the run directory it made itself;
+  // mkdir, not create_directories, so even there nothing existing is reused.
+  std::string run_id = cfg.run_name;
+  if (run_id.empty()) {
+    run_id = make_run_dir(cfg.results_root);  // exclusive, says what to do when it cannot
+  } else if (::mkdir((cfg.results_root / run_id).c_str(), 0755) != 0) {
+    throw SetupError(fmt::format("{}: cannot create the sub-run directory ({}); give a writable --results",
+                                 (cfg.results_root / run_id).string(), std::strerror(errno)));
+  }
   const fs::path dir = cfg.results_root / run_id / "torture";
-  fs::create_directories(dir);
-  point_latest(cfg.results_root, run_id);
+  fs::create_directory(dir);
 
   // Device events need a blank device to add: beside a filesystem the tool
   // made on loop images, a loop device on an image of its own; on a scratch
@@ -272,8 +282,27 @@ int run_torture(const TortureConfig& cfg, std::ostream& out) {
   };
   const unsigned total_s = static_cast<unsigned>((cfg.ops ? 3600 : cfg.duration_s) + 900);
   KmsgWatch kmsg(fmt::format("begin torture {}", run_id));
-  EngineRun main = run_engine_watched(ecfg, total_s, cfg.stall_s, [&](const nlohmann::json& j) { last_progress = j; },
-                                      [&] { show(false); });
+  EngineRun main;
+  try {
+    main = run_engine_watched(ecfg, total_s, cfg.stall_s, [&](const nlohmann::json& j) { last_progress = j; },
+                              [&] { show(false); });
+  } catch (const Interrupted&) {
+    // An interrupted run still leaves an honest record: the op log so far
+    // and a summary that says it was interrupted (not a pass, not a fail).
+    oplog.reset();
+    const uint64_t ops_done = last_progress.value("ops", uint64_t{0});
+    nlohmann::json s = {{"status", "interrupted"}, {"interrupted", "during the run"}, {"exit_code", 128 + (interrupt_signal() ? interrupt_signal() : 2)},
+                        {"seed", header.seed},     {"kernel", header.kernel},         {"ops", ops_done},
+                        {"replay", cfg.replay.string()}};
+    try {
+      write_file_atomic(dir / "summary.json", s.dump(2) + "\n");
+    } catch (const std::exception&) {
+    }
+    out << fmt::format("\ninterrupted after {} ops: the op log so far and summary.json (status interrupted) are in {}\n",
+                       ops_done, dir.string())
+        << std::flush;
+    throw;
+  }
   show(true);
   for (const auto& n : main.notes) out << "note: " << n << "\n";
   std::optional<Failure> failure = main.failure;
@@ -316,15 +345,27 @@ int run_torture(const TortureConfig& cfg, std::ostream& out) {
       }
     }
   }
-  // The kernel log of the whole run, whatever the engine saw.
+  // The kernel log of the whole run, whatever the engine saw. After a task
+  // got stuck in D state nothing on the filesystem is touched again (not even
+  // an ioctl that may wait on it): our own devices are what we made.
+  const bool stuck = main.outcome.stuck_in_d_state;
   std::vector<std::string> own_devices;
-  try {
-    Fd root = open_or_throw(test_dir, O_RDONLY | O_DIRECTORY);
-    for (const auto& d : btrfs_devices(root.get()).devices) own_devices.push_back(d.path);
-  } catch (const std::exception&) {
+  if (stuck) {
+    if (ws.scratch()) own_devices = ws.scratch()->devices();
+  } else {
+    try {
+      Fd root = open_or_throw(test_dir, O_RDONLY | O_DIRECTORY);
+      for (const auto& d : btrfs_devices(root.get()).devices) own_devices.push_back(d.path);
+    } catch (const std::exception&) {
+    }
   }
   own_devices.insert(own_devices.end(), spares.begin(), spares.end());
-  std::vector<std::string> klog = own_kernel_lines(kmsg.collect(), own_devices);
+  auto attributed = attribute_kernel_log(kmsg.collect(), tool_tasks(own_devices), alive_outside_our_tree);
+  std::vector<std::string> klog = std::move(attributed.ours);
+  for (const auto& n : attributed.notes) {
+    out << "note: " << n << "\n";
+    main.notes.push_back(n);
+  }
   auto findings = scan_kernel_log(klog);
   if (!findings.empty()) {
     std::string text;
@@ -389,6 +430,7 @@ int run_torture(const TortureConfig& cfg, std::ostream& out) {
     std::erase_if(full.steps, [&](const Step& s) { return failure->seq && s.seq > failure->seq; });
     const bool needs_final = failure->op == "final" || failure->op == "burst" || failure->kind == "kernel-log";
     Failure last_failure = *failure;
+    std::optional<OpLog> smallest;  // the smallest candidate that failed the same way so far
     unsigned n = 0;
     const auto shrink_t0 = Clock::now();
     // Candidates check after every op (--checks thorough), so each fails at
@@ -424,18 +466,40 @@ int run_torture(const TortureConfig& cfg, std::ostream& out) {
       if (same) {
         last_failure = *r.failure;
         *fail_seq = r.failure->seq;
+        if (!smallest || cand.steps.size() < smallest->steps.size()) smallest = cand;
       }
       return same;
     };
     ShrinkStats st;
-    if (!ecfg.thorough_checks) {
-      uint64_t confirm_seq = 0;
-      thorough_candidates = fails(full, &confirm_seq);
-      ++st.candidates;
-      st.failing += thorough_candidates;
-      if (thorough_candidates && confirm_seq) std::erase_if(full.steps, [&](const Step& s) { return s.seq > confirm_seq; });
+    OpLog minimal;
+    try {
+      if (!ecfg.thorough_checks) {
+        uint64_t confirm_seq = 0;
+        thorough_candidates = fails(full, &confirm_seq);
+        ++st.candidates;
+        st.failing += thorough_candidates;
+        if (thorough_candidates && confirm_seq) std::erase_if(full.steps, [&](const Step& s) { return s.seq > confirm_seq; });
+      }
+      minimal = shrink_oplog(full, fails, Clock::now() + std::chrono::seconds(cfg.shrink_budget_s), &st);
+    } catch (const Interrupted&) {
+      // Interrupted while shrinking: the failure stands, and the smallest
+      // failing candidate found so far (if smaller) is kept as minimal.jsonl.
+      if (smallest && smallest->steps.size() >= full.steps.size()) smallest.reset();
+      summary["interrupted"] = "during shrinking";
+      summary["exit_code"] = 128 + (interrupt_signal() ? interrupt_signal() : 2);
+      summary["shrink"] = {{"interrupted", true}, {"candidates", n}, {"steps_before", full.steps.size()}};
+      if (smallest) {
+        write_file_atomic(dir / "minimal.jsonl", format_oplog(*smallest) + failure_to_json(last_failure).dump() + "\n");
+        summary["shrink"]["steps_after"] = smallest->steps.size();
+      }
+      write_summary(hang ? "hang" : "fail");
+      out << fmt::format("\ninterrupted while shrinking after {} candidates{}\n", n,
+                         smallest ? fmt::format("; the smallest failing one so far ({} steps): {}", smallest->steps.size(),
+                                                (dir / "minimal.jsonl").string())
+                                  : std::string("; none smaller failed yet"))
+          << std::flush;
+      throw;
     }
-    OpLog minimal = shrink_oplog(full, fails, Clock::now() + std::chrono::seconds(cfg.shrink_budget_s), &st);
     if (tty) out << "\n";
     const double shrink_s = std::chrono::duration<double>(Clock::now() - shrink_t0).count();
     size_t ops_left = 0;
@@ -466,7 +530,17 @@ int run_torture(const TortureConfig& cfg, std::ostream& out) {
     }
     write_summary(hang ? "hang" : "fail");
   }
-  remove_work(work_root);
+  if (stuck) {
+    // Removing the work files would block in the kernel for good (the run
+    // would never return): leave them, detach our mount lazily so the kernel
+    // frees it and the loop devices when the stuck task goes.
+    out << fmt::format("a task is stuck in D state on {}: nothing on it was touched after the hang{}; reboot "
+                       "before testing this filesystem again\n",
+                       test_dir.string(), ws.scratch() ? " and its mount was detached lazily" : "");
+    if (ws.scratch()) ws.scratch()->abandon();
+  } else {
+    remove_work(work_root);
+  }
   out << "Results in " << dir.string() << "\n";
   return hang ? 3 : 1;
 }

@@ -5,7 +5,7 @@
 . "$(dirname "$0")/lib.sh"
 
 # A state directory of this test's own, so only records of runs started here
-# are read (the default is /var/tmp/diotorture-state).
+# are read (the default is /var/lib/diotorture).
 export DIOTORTURE_STATE_DIR=$WORK/state
 
 # Starts a run in the background and waits until a case is running; sets PID.
