@@ -20,38 +20,44 @@ namespace {
 
 struct TortureCli {
   std::string file_kinds = "both";
-  std::string seed = "1", duration, ops, files = "4", ops_mix, events = "all", replay, results = "results",
-              shrink_budget = "300", stall = "120";
+  std::string ops_mix, events = "all", replay, results = "results";
+  uint64_t seed = 1, duration_s = 0, ops = 0;  // 0: not given
+  unsigned files = 4, shrink_budget = 300, stall = 120;
   bool no_shrink = false, no_progress = false;
   std::vector<std::string> spare_devs;
   FilesystemRequest fs;
 };
 
-// "90", "90s", "10m", "2h" -> seconds.
-uint64_t parse_duration(const std::string& v) {
-  uint64_t mult = 1;
-  std::string num = v;
-  if (!v.empty() && (v.back() == 's' || v.back() == 'm' || v.back() == 'h')) {
-    mult = v.back() == 'h' ? 3600 : v.back() == 'm' ? 60 : 1;
-    num.pop_back();
-  }
-  uint64_t n = 0;
-  if (num.empty() || num.find_first_not_of("0123456789") != std::string::npos || !parse_size(num, &n) || n == 0 ||
-      n * mult > 7 * 86400)
-    throw SetupError(fmt::format("--duration '{}' is not a duration; give for example 90s, 10m or 2h", v));
-  return n * mult;
+// A duration: "90", "90s", "10m", "2h", up to a week; rewritten to seconds.
+CLI::Validator Duration() {
+  return CLI::Validator(
+      [](std::string& v) -> std::string {
+        uint64_t mult = 1;
+        std::string num = v;
+        if (!v.empty() && (v.back() == 's' || v.back() == 'm' || v.back() == 'h')) {
+          mult = v.back() == 'h' ? 3600 : v.back() == 'm' ? 60 : 1;
+          num.pop_back();
+        }
+        uint64_t n = 0;
+        if (num.empty() || num.find_first_not_of("0123456789") != std::string::npos || !parse_size(num, &n) ||
+            n == 0 || n * mult > 7 * 86400)
+          return fmt::format("'{}' is not a duration; give for example 90s, 10m or 2h", v);
+        v = std::to_string(n * mult);
+        return {};
+      },
+      "DURATION");
 }
 
 int torture(const TortureCli& c) {
   TortureConfig cfg;
-  if (!parse_size(c.seed, &cfg.seed)) throw SetupError(fmt::format("--seed '{}' is not a whole number", c.seed));
-  if (!c.duration.empty() && !c.ops.empty()) throw SetupError("--duration and --ops both say when to stop; give one");
-  if (!c.replay.empty() && (!c.duration.empty() || !c.ops.empty() || !c.ops_mix.empty()))
+  // The numbers were checked and converted by their validators.
+  cfg.seed = c.seed;
+  if (c.duration_s && c.ops) throw SetupError("--duration and --ops both say when to stop; give one");
+  if (!c.replay.empty() && (c.duration_s || c.ops || !c.ops_mix.empty()))
     throw SetupError("--replay reruns the op log as it is; drop --duration, --ops and --ops-mix");
-  cfg.duration_s = static_cast<double>(c.duration.empty() ? 60 : parse_duration(c.duration));
-  // --ops and --files were checked and normalised by their validators.
-  if (!c.ops.empty()) cfg.ops = std::stoull(c.ops);
-  cfg.files = static_cast<unsigned>(std::stoul(c.files));
+  cfg.duration_s = static_cast<double>(c.duration_s ? c.duration_s : 60);
+  if (c.ops) cfg.ops = c.ops;
+  cfg.files = c.files;
   cfg.file_kinds = c.file_kinds;
   make_header(cfg.seed, 1, cfg.file_kinds);  // checked before anything is provisioned
   cfg.ops_mix = c.ops_mix;
@@ -61,8 +67,8 @@ int torture(const TortureCli& c) {
   if (!c.replay.empty() && ::access(c.replay.c_str(), R_OK) != 0)
     throw SetupError(fmt::format("--replay {}: no such readable file; give the oplog.jsonl of a torture run", c.replay));
   cfg.shrink = !c.no_shrink;
-  cfg.shrink_budget_s = static_cast<unsigned>(std::stoul(c.shrink_budget));
-  cfg.stall_s = static_cast<unsigned>(std::stoul(c.stall));
+  cfg.shrink_budget_s = c.shrink_budget;
+  cfg.stall_s = c.stall;
   cfg.progress = !c.no_progress;
   cfg.results_root = c.results;
   cfg.inject = injection_from_env();
@@ -71,8 +77,6 @@ int torture(const TortureCli& c) {
     throw SetupError(fmt::format("DIOTORTURE_TORTURE_INJECT='{}' is not known; the test switch takes uffd-wrong-page, "
                                  "uffd-hang or corrupt-copy",
                                  cfg.inject));
-  if (::geteuid() != 0)
-    throw SetupError("diotorture torture needs root (it mounts filesystems, reads devices and /dev/kmsg); rerun it as root");
   cfg.fs = choose_filesystem(c.fs);
   if (!c.spare_devs.empty()) {
     // Only beside a pool the tool formats: a device added to a --test-dir
@@ -94,8 +98,11 @@ int torture(const TortureCli& c) {
 
 Action setup_torture(CLI::App& sub) {
   auto o = std::make_shared<TortureCli>();
-  sub.add_option("--seed", o->seed, "Seed of every random choice: the same seed gives the same op log")->capture_default_str();
-  sub.add_option("--duration", o->duration, "How long to generate ops (90s, 10m, 2h; default 60s)");
+  sub.add_option("--seed", o->seed, "Seed of every random choice: the same seed gives the same op log")
+      ->transform(Bounded("a seed", 0, UINT64_MAX))
+      ->capture_default_str();
+  sub.add_option("--duration", o->duration_s, "How long to generate ops (90s, 10m, 2h; default 60s)")
+      ->transform(Duration());
   sub.add_option("--ops", o->ops, "Stop after this many ops instead of after --duration")
       ->transform(Bounded("an op count", 1, 1000000000));
   sub.add_option("--files", o->files, "Files under test (alternately checksummed and NOCOW)")
@@ -122,8 +129,8 @@ Action setup_torture(CLI::App& sub) {
   sub.add_option("--stall-timeout", o->stall, "Seconds without progress before the run is a hang")
       ->transform(Bounded("a number of seconds", 5, 86400))
       ->capture_default_str();
-  sub.add_flag("--no-progress", o->no_progress, "No live progress line: one line a minute");
-  sub.add_option("--results", o->results, "Results root; each run writes a new directory in it")->capture_default_str();
+  add_progress_option(sub, &o->no_progress, "one line a minute");
+  add_results_option(sub, &o->results);
   add_filesystem_options(sub, &o->fs);
   return [o] { return torture(*o); };
 }
