@@ -98,6 +98,7 @@ const CaseRegistrar reg({
     .fixed_by = {{"51bd9563b678", "btrfs: fix deadlock due to page faults during direct IO reads and writes"}},
     .fstests = {"generic/647", "generic/729"},
     .needs = {Need::IoUring},
+    .shards_combinations = true,
     .params = {param::sizes("sizes", "4k,64k,1m,8m", "I/O sizes", 4096, 64 << 20),
                param::choices("ops", "read,write", "direct read into / write from the mapping", {"read", "write"}),
                param::choices("engines", "psync,io_uring", "pread/pwrite or io_uring read/write", {"psync", "io_uring"}),

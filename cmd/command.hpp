@@ -204,5 +204,8 @@ Action setup_crash(CLI::App& sub);
 Action setup_exec(CLI::App& sub);
 Action setup_crash_record(CLI::App& sub);
 Action setup_crash_check(CLI::App& sub);
+Action setup_merge(CLI::App& sub);
+Action setup_kcidb_check(CLI::App& sub);
+Action setup_report(CLI::App& sub);
 
 }  // namespace dt

@@ -17,6 +17,10 @@
 #include "lib/sys/sys.hpp"
 #include "lib/sys/version.hpp"
 
+namespace dt {
+Action setup_help(CLI::App& sub);  // cmd/help.cpp
+}  // namespace dt
+
 namespace {
 
 const dt::Command kCommands[] = {
@@ -38,6 +42,11 @@ const dt::Command kCommands[] = {
      dt::setup_crash, false, "it mounts the guest's results disk"},
     {"exec", "Run a program (a torture repro.c, built) on a fresh btrfs under the watchdog; in vm, on that kernel",
      dt::setup_exec, false, "it makes a btrfs"},
+    {"merge", "Join the results of run shards, torture campaigns and bench runs into one (summary, junit, KCIDB)",
+     dt::setup_merge},
+    {"report", "Write a failure up as a markdown bug report for a mailing list", dt::setup_report},
+    {"kcidb-check", "Check kcidb.json files against the KCIDB I/O schema v5.3", dt::setup_kcidb_check},
+    {"help", "Print a page of the reference (docs/): a command's, or cases, known-bugs, runner, ...", dt::setup_help},
     {"crash-record", "(guest half of crash) run the durability workloads on the logged disk", dt::setup_crash_record,
      true},
     {"crash-check", "(guest half of crash) mount and check crash states", dt::setup_crash_check, true},

@@ -9,11 +9,14 @@
 #include <set>
 
 #include "cmd/command.hpp"
+#include "cmd/nightly_options.hpp"
 #include "lib/btrfs/workspace.hpp"
 #include "lib/run/config.hpp"
 #include "lib/harness/registry.hpp"
 #include "lib/harness/session.hpp"
 #include "lib/io/iopath.hpp"
+#include "lib/nightly/shard.hpp"
+#include "lib/nightly/signature.hpp"
 #include "lib/sys/spellcheck.hpp"
 #include "lib/sys/sys.hpp"
 
@@ -22,7 +25,8 @@ namespace {
 
 struct RunOptions {
   std::vector<std::string> ids, groups, exclude, expunge_files, params;
-  std::string results = "results", known_failures, path_evidence;
+  std::string results = "results", known_failures, path_evidence, shard;
+  KcidbFlags kcidb;
   bool strict = false;
   unsigned timeout = 0, iterations = 0;  // 0: each case's own
   uint64_t seed = 1;
@@ -37,7 +41,12 @@ void load_known_failures(const std::string& flag, bool strict, SessionConfig* cf
   cfg->known_failures = parse_known_failures(read_file(cfg->known_failures_file), cfg->known_failures_file.string());
   std::vector<std::string> ids;
   for (const CaseInfo& c : all_cases()) ids.push_back(c.id);
-  if (auto bad = unknown_case_ids(cfg->known_failures, ids); !bad.empty())
+  // Torture signatures share the file; they are torture's to match.
+  check_signature_entries(cfg->known_failures);
+  std::vector<KnownFailure> case_entries;
+  for (const KnownFailure& k : cfg->known_failures)
+    if (!is_signature_entry(k)) case_entries.push_back(k);
+  if (auto bad = unknown_case_ids(case_entries, ids); !bad.empty())
     throw SetupError(fmt::format("{}: no case has that id; fix the entry ('diotorture list' shows the ids)", bad[0]));
 }
 
@@ -61,6 +70,11 @@ int run(const RunOptions& o) {
   }
   cfg.cases = select_cases(all_cases(), req);
   if (cfg.cases.empty()) throw SetupError("no case selected (all excluded or expunged); 'diotorture list' shows them");
+  if (!o.shard.empty()) {
+    cfg.runner.params.shard = parse_shard(o.shard);
+    cfg.cases = cases_in_shard(cfg.cases, cfg.runner.params.shard);
+  }
+  cfg.kcidb = o.kcidb.ids();
 
   std::set<std::string> known = {"variant"};
   for (const CaseInfo* c : cfg.cases)
@@ -114,6 +128,10 @@ Action setup_run(CLI::App& sub) {
                  "Known-failures list (CASE KERNEL-GLOBS REASON a line): listed failures are 'known' and do not fail "
                  "the run (default: known-failures.txt when present)");
   sub.add_flag("--strict", o->strict, "A failure in the known-failures list still fails the run");
+  sub.add_option("--shard", o->shard,
+                 "Run shard I of N (I/N) of the selected cases x combinations: the N shards are disjoint and together "
+                 "the whole, on any machines; 'diotorture merge' joins their results");
+  add_kcidb_options(sub, &o->kcidb);
   // Hidden, for testing: what DIOTORTURE_PATH_EVIDENCE does, and it reaches a `vm` guest.
   sub.add_option("--path-evidence", o->path_evidence)->group("");
   return [o] { return run(*o); };

@@ -10,6 +10,10 @@
 #include <memory>
 
 #include "cmd/command.hpp"
+#include "cmd/nightly_options.hpp"
+#include "lib/harness/known_failures.hpp"
+#include "lib/nightly/signature.hpp"
+#include "lib/torture/campaign.hpp"
 #include "lib/sys/sys.hpp"
 #include "lib/torture/engine.hpp"
 #include "lib/torture/op.hpp"
@@ -20,10 +24,14 @@ namespace {
 
 struct TortureCli {
   std::string file_kinds = "both";
-  std::string ops_mix, events = "all", replay, results = "results";
+  std::string ops_mix, events = "all", replay, results = "results", checks = "thorough";
   uint64_t seed = 1, duration_s = 0, ops = 0;  // 0: not given
   unsigned files = 4, shrink_budget = 300, stall = 120;
-  bool no_shrink = false, no_progress = false;
+  bool no_shrink = false, no_progress = false, seed_given = false;
+  // A campaign (lib/torture/campaign): --seeds and what goes with it.
+  std::string seeds, shard, known_failures;
+  bool keep_going = false, strict = false;
+  KcidbFlags kcidb;
   std::vector<std::string> spare_devs;
   FilesystemRequest fs;
 };
@@ -48,7 +56,31 @@ CLI::Validator Duration() {
       "DURATION");
 }
 
+// --seeds A..B and its companions: checked, with the known-failures list
+// (signature entries) read, before anything is provisioned.
+CampaignConfig campaign_cfg(const TortureCli& c, const TortureConfig& base) {
+  CampaignConfig k;
+  k.base = base;
+  k.seeds = parse_seed_range(c.seeds);
+  if (!c.shard.empty()) k.shard = parse_shard(c.shard);
+  k.keep_going = c.keep_going;
+  k.strict = c.strict;
+  k.known_failures_file = known_failures_file(c.known_failures);
+  if (!k.known_failures_file.empty()) {
+    k.known_failures = parse_known_failures(read_file(k.known_failures_file), k.known_failures_file.string());
+    check_signature_entries(k.known_failures);
+  }
+  k.kcidb = c.kcidb.ids();
+  return k;
+}
+
 int torture(const TortureCli& c) {
+  const bool campaign = !c.seeds.empty();
+  if (!campaign && (!c.shard.empty() || c.keep_going || c.strict || !c.known_failures.empty()))
+    throw SetupError("--shard, --keep-going, --strict and --known-failures are for a campaign; add --seeds A..B");
+  if (campaign && (!c.replay.empty() || c.seed_given))
+    throw SetupError("--seeds runs a campaign of seeds; drop --seed and --replay (or --seeds)");
+  if (campaign) campaign_cfg(c, TortureConfig{});  // bad input: exit 2 before anything is provisioned
   TortureConfig cfg;
   // The numbers were checked and converted by their validators.
   cfg.seed = c.seed;
@@ -70,6 +102,7 @@ int torture(const TortureCli& c) {
   cfg.shrink_budget_s = c.shrink_budget;
   cfg.stall_s = c.stall;
   cfg.progress = !c.no_progress;
+  cfg.checks = c.checks;  // one of the two: checked by its option
   cfg.results_root = c.results;
   cfg.inject = injection_from_env();
   if (!cfg.inject.empty() && cfg.inject != "uffd-wrong-page" && cfg.inject != "uffd-hang" &&
@@ -91,6 +124,7 @@ int torture(const TortureCli& c) {
     }
     cfg.spare_devs = c.spare_devs;
   }
+  if (campaign) return run_campaign(campaign_cfg(c, cfg), std::cout);
   return run_torture(cfg, std::cout);
 }
 
@@ -100,7 +134,25 @@ Action setup_torture(CLI::App& sub) {
   auto o = std::make_shared<TortureCli>();
   sub.add_option("--seed", o->seed, "Seed of every random choice: the same seed gives the same op log")
       ->transform(Bounded("a seed", 0, UINT64_MAX))
-      ->capture_default_str();
+      ->capture_default_str()
+      ->each([o](const std::string&) { o->seed_given = true; });
+  sub.add_option("--seeds", o->seeds,
+                 "Run a campaign: each seed of A..B on a fresh filesystem for --duration (or --ops) each; a failure "
+                 "ends its seed unless known or --keep-going")
+      ->group("Campaign");
+  sub.add_option("--shard", o->shard, "Run shard I of N (I/N) of the --seeds range: every N-th seed from the I-th")
+      ->group("Campaign");
+  sub.add_flag("--keep-going", o->keep_going,
+               "After a failure, record it (op log, shrunk repro) and go on with a fresh filesystem until the seed's "
+               "budget is spent")
+      ->group("Campaign");
+  sub.add_option("--known-failures", o->known_failures,
+                 "Known-failures list whose torture:KIND:OPS:MESSAGE lines are reported as known and go on "
+                 "(default: known-failures.txt when present)")
+      ->group("Campaign");
+  sub.add_flag("--strict", o->strict, "A failure matching a known signature still ends its seed and fails the run")
+      ->group("Campaign");
+  add_kcidb_options(sub, &o->kcidb);
   sub.add_option("--duration", o->duration_s, "How long to generate ops (90s, 10m, 2h; default 60s)")
       ->transform(Duration());
   sub.add_option("--ops", o->ops, "Stop after this many ops instead of after --duration")
@@ -128,6 +180,12 @@ Action setup_torture(CLI::App& sub) {
       ->capture_default_str();
   sub.add_option("--stall-timeout", o->stall, "Seconds without progress before the run is a hang")
       ->transform(Bounded("a number of seconds", 5, 86400))
+      ->capture_default_str();
+  sub.add_option("--checks", o->checks,
+                 "thorough: every read-back (O_DIRECT, page cache, SEEK_HOLE) of what an op changed right after "
+                 "it; fast: each op's answer and data at once, those read-backs later (a seeded schedule, before "
+                 "the range is read or destroyed, before events, at the end); see docs/torture.md")
+      ->check(CLI::IsMember({"fast", "thorough"}))
       ->capture_default_str();
   add_progress_option(sub, &o->no_progress, "one line a minute");
   add_results_option(sub, &o->results);

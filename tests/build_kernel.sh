@@ -22,6 +22,7 @@
 set -euo pipefail
 CACHE=${DT_KERNEL_CACHE:-/var/tmp/diotorture-kernels}
 HERE=$(cd "$(dirname "$0")" && pwd)
+. "$HERE/kernel_lib.sh"
 [ $# -ge 2 ] || { echo "usage: $0 VARIANT FIX... (patches from tests/kernel-reverts/FIX.patch)" >&2; exit 2; }
 variant=$1; shift
 want=""
@@ -32,34 +33,13 @@ for fix in "$@"; do
 done
 
 # The Debian kernel whose source apt has: linux-source-6.1 is always the newest.
-read -r kernel modules < <("$HERE"/vm_kernel.sh)
-ver=$(basename "$modules")
-pkgver=$(apt-cache show "linux-image-$ver-unsigned" | awk '/^Version:/{print $2; exit}')
+kernel_resolve
 out=$CACHE/built/$variant
 if [ -f "$out/patches" ] && [ "$(cat "$out/patches")" = "$want$ver $pkgver" ]; then
   echo "$kernel $out/lib/modules/$ver"; exit 0
 fi
-
-headers=/usr/src/linux-headers-$ver
-if [ ! -f "$headers/Makefile" ]; then
-  apt-get install -y "linux-headers-$ver" >/dev/null 2>&1 ||
-    { echo "build_kernel.sh: cannot install linux-headers-$ver: apt-get install linux-headers-$ver" >&2; exit 2; }
-fi
-
-src=$CACHE/src
-mkdir -p "$src"
-deb=$(ls "$src"/linux-source-6.1_"$pkgver"_all.deb 2>/dev/null || true)
-if [ -z "$deb" ]; then
-  (cd "$src" && apt-get download "linux-source-6.1=$pkgver" >/dev/null 2>&1) ||
-    { echo "build_kernel.sh: apt has no linux-source-6.1 $pkgver to match linux-image-$ver" >&2; exit 2; }
-  deb=$(ls "$src"/linux-source-6.1_"$pkgver"_all.deb)
-fi
-tree=$src/linux-source-6.1-$pkgver
-if [ ! -d "$tree/fs/btrfs" ]; then
-  rm -rf "$src/x" "$tree.tmp" && dpkg -x "$deb" "$src/x" && mkdir -p "$tree.tmp"
-  tar -C "$tree.tmp" --strip-components=1 -xaf "$src"/x/usr/src/linux-source-6.1.tar.xz linux-source-6.1/fs/btrfs
-  rm -rf "$src/x" && mv "$tree.tmp" "$tree"
-fi
+kernel_headers build_kernel.sh
+kernel_btrfs_source build_kernel.sh
 
 work=$CACHE/build/$variant
 if [ ! -f "$work/fs/btrfs/btrfs.ko" ] || [ "$(cat "$work/patches" 2>/dev/null)" != "$want$ver $pkgver" ]; then
@@ -72,18 +52,5 @@ if [ ! -f "$work/fs/btrfs/btrfs.ko" ] || [ "$(cat "$work/patches" 2>/dev/null)" 
   printf '%s' "$want$ver $pkgver" > "$work/patches"
 fi
 
-rm -rf "$out.tmp" && mkdir -p "$out.tmp/lib/modules"
-cp -al "$modules" "$out.tmp/lib/modules/$ver"
-# Replace the packaged module (btrfs.ko, or btrfs.ko.xz on kernels that
-# compress modules) under the same name: modules.dep names it. Unlink it
-# first: it is a hard link into the package's own tree.
-ko=$(ls "$out.tmp/lib/modules/$ver"/kernel/fs/btrfs/btrfs.ko* | head -1)
-rm -f "$ko"
-strip --strip-debug -o "$work/btrfs.stripped.ko" "$work/fs/btrfs/btrfs.ko"
-case $ko in
-  *.xz) xz -c --check=crc32 "$work/btrfs.stripped.ko" > "$ko" ;;
-  *) cp "$work/btrfs.stripped.ko" "$ko" ;;
-esac
-printf '%s' "$want$ver $pkgver" > "$out.tmp/patches"
-rm -rf "$out" && mv "$out.tmp" "$out"
+kernel_install_module "$work/fs/btrfs/btrfs.ko" "$out" "$want$ver $pkgver"
 echo "$kernel $out/lib/modules/$ver"

@@ -105,6 +105,8 @@ void Context::for_each_combination(const std::vector<std::string>& params, const
   std::vector<size_t> at(params.size(), 0);
   for (const auto& l : lists)
     if (l.empty()) return;
+  const bool sharded = info_.shards_combinations && !params_.shard.whole();
+  size_t seen = 0, ran = 0;
   for (;;) {
     std::vector<std::pair<std::string, std::string>> values;
     std::string name = prefix;
@@ -112,16 +114,23 @@ void Context::for_each_combination(const std::vector<std::string>& params, const
       values.emplace_back(params[i], lists[i][at[i]]);
       name += fmt::format("{}{}={}", i == 0 ? (prefix.empty() ? "" : "/") : ",", params[i], lists[i][at[i]]);
     }
-    const size_t before = failures_;
-    body(Combination(name, std::move(values)));
-    const bool ok = failures_ == before;
-    log("combination {}: {}", name, ok ? "pass" : "FAIL");
-    emit(event::combination(name, ok));
+    ++seen;
+    if (!sharded || combination_in_shard(info_.id, combinations_seen_++, params_.shard)) {
+      ++ran;
+      const size_t before = failures_;
+      body(Combination(name, std::move(values)));
+      const bool ok = failures_ == before;
+      log("combination {}: {}", name, ok ? "pass" : "FAIL");
+      emit(event::combination(name, ok));
+    }
     // Odometer order: the last parameter varies fastest.
     size_t i = params.size();
     while (i > 0 && ++at[i - 1] == lists[i - 1].size()) at[--i] = 0;
-    if (i == 0) return;
+    if (i == 0) break;
   }
+  if (sharded)
+    note(fmt::format("shard {}: ran {} of {} combinations{}; the other shards run the rest", params_.shard.name(), ran,
+                     seen, prefix.empty() ? "" : " of " + prefix));
 }
 
 void Context::record_failure(const std::string& msg) {

@@ -18,6 +18,7 @@
 #include "lib/btrfs/layout.hpp"
 #include "lib/harness/registry.hpp"
 #include "lib/io/iopath.hpp"
+#include "lib/nightly/shard.hpp"
 
 namespace dt {
 
@@ -39,6 +40,7 @@ struct RunParams {
   unsigned iterations = 0;  // 0: the case's own default
   unsigned timeout_s = 0;   // the watchdog's limit for this case (set by the runner)
   std::map<std::string, std::string> overrides;  // -p key=value
+  Shard shard;  // run --shard: the part of a shards_combinations case's combinations to run
 };
 
 // One combination of a case's declared list parameters, named as kselftest
@@ -129,6 +131,7 @@ class Context {
   int log_fd_;
   int event_fd_;
   size_t failures_ = 0;
+  size_t combinations_seen_ = 0;  // across the case, for the shard of each
   PathTracer tracer_;
 };
 

@@ -89,6 +89,10 @@ struct CaseInfo {
   // Like fstests' _require_scratch_nocheck: the case damages its filesystem on
   // purpose, so the check after it would only repeat what the case reports.
   bool skip_fs_check = false;
+  // Under `run --shard I/N` the case runs in every shard and each runs its
+  // own part of the combinations (Context::for_each_combination): a case of
+  // many combinations is most of a run.
+  bool shards_combinations = false;
   // Kernel-log lines the case provokes on purpose (substrings, e.g. "csum
   // failed" when it corrupts a copy to see it repaired): they are logged but
   // do not fail it. Every other signature still does.

@@ -127,6 +127,7 @@ std::string summary_json(const RunInfo& info, const std::vector<CaseResult>& res
          {"mount_options", info.mount_options},
          {"seed", info.seed},
          {"selected", info.selected},
+         {"shard", info.shard},
          {"exit_code", run_exit_code(info, results)},
          {"not_run", ids_not_run(results)},
          {"cases", json::array()}};

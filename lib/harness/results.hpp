@@ -50,6 +50,7 @@ struct RunInfo {
   unsigned long long seed = 0;
   std::vector<std::string> selected;
   std::string tool_version;
+  std::string shard;  // "2/4" under run --shard; "" for the whole selection
   // How the run ended. While it runs the records say "running" (and keep
   // saying so if the process is killed); "complete" once every case ran;
   // "interrupted" (a signal) or "aborted" (an error) otherwise, with the

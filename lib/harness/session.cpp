@@ -27,8 +27,11 @@ namespace dt {
 namespace fs = std::filesystem;
 
 namespace {
-void write_results(const fs::path& dir, const RunInfo& info, const std::vector<CaseResult>& results) {
-  write_file_atomic(dir / "summary.json", summary_json(info, results));
+void write_results(const fs::path& dir, const RunInfo& info, const std::vector<CaseResult>& results,
+                   const KcidbIds& kcidb) {
+  const std::string summary = summary_json(info, results);
+  write_file_atomic(dir / "summary.json", summary);
+  write_file_atomic(dir / "kcidb.json", kcidb_report(kcidb, nlohmann::json::parse(summary)).dump(2) + "\n");
   write_file_atomic(dir / "junit.xml", junit_xml(info, results));
   write_file_atomic(dir / "check.log", check_log(info, results));
 }
@@ -106,6 +109,7 @@ int run_session(const SessionConfig& cfg, std::ostream& out) {
   info.btrfs_progs = btrfs_progs_version();
   info.seed = cfg.runner.params.seed;
   info.tool_version = tool_version();
+  if (!cfg.runner.params.shard.whole()) info.shard = cfg.runner.params.shard.name();
   for (const CaseInfo* c : cfg.cases) info.selected.push_back(c->id);
   RunnerOptions ropts = cfg.runner;
   ropts.run_id = info.run_id;
@@ -124,13 +128,13 @@ int run_session(const SessionConfig& cfg, std::ostream& out) {
   out.flush();
 
   std::vector<CaseResult> results;
-  write_results(dir, info, results);
+  write_results(dir, info, results, cfg.kcidb);
   // A run that stops early says so in its records, with the cases that did
   // not run, before the error or interrupt goes on to main.
   auto stop = [&](const std::string& outcome, const std::string& reason, int status) {
     mark_stopped(&info, &results, outcome, reason, status);
     try {
-      write_results(dir, info, results);
+      write_results(dir, info, results, cfg.kcidb);
     } catch (const std::exception&) {
     }
   };
@@ -145,7 +149,7 @@ int run_session(const SessionConfig& cfg, std::ostream& out) {
     throw;
   }
   if (info.outcome == "running") info.outcome = "complete";
-  write_results(dir, info, results);
+  write_results(dir, info, results, cfg.kcidb);
   out << "\n" << run_summary(results);
   out << "Results in " << dir.string() << "\n";
   return run_exit_code(info, results);
@@ -183,7 +187,7 @@ static void run_cases(const SessionConfig& cfg, Workspace& ws, fs::path& test_di
     out.flush();
     const bool stuck = r.stuck_in_d_state;
     results.push_back(std::move(r));
-    write_results(dir, info, results);
+    write_results(dir, info, results, cfg.kcidb);
     if (stuck && i + 1 < cfg.cases.size()) {
       if (!ws.can_reprovision()) {
         out << fmt::format("stopping: {} left a task in D state on {}; the remaining {} cases were not run. "

@@ -13,6 +13,7 @@
 #include "lib/harness/known_failures.hpp"
 #include "lib/harness/registry.hpp"
 #include "lib/harness/runner.hpp"
+#include "lib/nightly/kcidb.hpp"
 
 namespace dt {
 
@@ -24,6 +25,7 @@ struct SessionConfig {
   std::filesystem::path known_failures_file;  // "" when none
   std::vector<KnownFailure> known_failures;
   bool strict = false;  // a listed failure still fails the run
+  KcidbIds kcidb;       // the ids kcidb.json names
 };
 
 // Throws SetupError for anything the user must fix before a case can run.

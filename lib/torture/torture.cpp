@@ -21,6 +21,7 @@
 #include "lib/run/watchdog.hpp"
 #include "lib/io/uring.hpp"
 #include "lib/sys/sys.hpp"
+#include "lib/torture/cost.hpp"
 #include "lib/torture/engine.hpp"
 #include "lib/torture/repro.hpp"
 #include "lib/torture/shrink.hpp"
@@ -54,6 +55,7 @@ struct EngineRun {
   uint64_t ops = 0;
   double elapsed = 0;
   std::vector<std::string> notes;
+  nlohmann::json timing;  // the engine's time_breakdown (null if it never ended)
 };
 
 // The engine in a child under the watchdog. on_progress sees each progress line.
@@ -87,6 +89,8 @@ EngineRun run_engine_watched(const EngineConfig& ecfg, unsigned total_s, unsigne
       if (!r.failure) r.failure = Failure{0, "error", "engine", j.value("msg", ""), {}};
     } else if (type == "note") {
       r.notes.push_back(j.value("msg", ""));
+    } else if (type == "timing") {
+      r.timing = j.value("breakdown", nlohmann::json());
     }
   };
   r.outcome = run_watched([&](int report_fd) {
@@ -163,7 +167,7 @@ int run_torture(const TortureConfig& cfg, std::ostream& out) {
   Workspace ws(cfg.fs);
   const fs::path test_dir = ws.dir();
   fs::create_directories(cfg.results_root);
-  const std::string run_id = make_run_id(cfg.results_root);
+  const std::string run_id = cfg.run_name.empty() ? make_run_id(cfg.results_root) : cfg.run_name;
   const fs::path dir = cfg.results_root / run_id / "torture";
   fs::create_directories(dir);
   point_latest(cfg.results_root, run_id);
@@ -238,6 +242,7 @@ int run_torture(const TortureConfig& cfg, std::ostream& out) {
   ecfg.duration_s = cfg.duration_s;
   if (cfg.inject.rfind("uffd-", 0) == 0) ecfg.inject = cfg.inject;
   ecfg.oplog_fd = oplog.get();
+  ecfg.thorough_checks = cfg.checks == "thorough";
   ecfg.final_scrub = false;  // check_filesystem below scrubs
   ecfg.spares = spares;
   ecfg.work_dir = work_root / "run";
@@ -341,8 +346,13 @@ int run_torture(const TortureConfig& cfg, std::ostream& out) {
                             {"ops_mix", cfg.ops_mix.empty() ? "all" : cfg.ops_mix},
                             {"events", cfg.events},        {"files", header.files.size()},
                             {"notes", main.notes},         {"replay", cfg.replay.string()},
-                            {"fs_check", fs_check},        {"spares", spares}};
+                            {"fs_check", fs_check},        {"spares", spares},
+                            {"checks", cfg.checks}};
   if (!no_device_events.empty()) summary["device_events"] = "not run: " + no_device_events;
+  if (!main.timing.is_null()) {
+    summary["time_breakdown"] = main.timing;
+    out << format_time_breakdown(main.timing);
+  }
   auto write_summary = [&](const std::string& status) {
     summary["status"] = status;
     write_file_atomic(dir / "summary.json", summary.dump(2) + "\n");
@@ -359,6 +369,12 @@ int run_torture(const TortureConfig& cfg, std::ostream& out) {
   write_summary(hang ? "hang" : "fail");
   out << fmt::format("{}: step {} ({}): {}: {}\n", hang ? "HANG" : "FAIL", failure->seq, failure->op, failure->kind,
                      failure->msg);
+  const std::string known = cfg.known && !hang ? cfg.known(failure->kind, failure->op, failure->msg) : "";
+  if (!known.empty()) {
+    summary["known"] = known;
+    write_summary("fail");
+    out << "known failure, not shrunk: " << known << "\n";
+  }
 
   if (cfg.shrink && failure->kind == "fsck") {
     summary["shrink"] = {{"not_run", "btrfs check judges the whole filesystem, which every candidate would share; "
@@ -366,7 +382,7 @@ int run_torture(const TortureConfig& cfg, std::ostream& out) {
     out << "not shrunk: btrfs check judges the whole filesystem, which every shrink candidate would share; "
            "--replay the op log on a fresh filesystem instead\n";
     write_summary("fail");
-  } else if (cfg.shrink && !main.outcome.stuck_in_d_state) {
+  } else if (cfg.shrink && known.empty() && !main.outcome.stuck_in_d_state) {
     // Shrink: every candidate replayed on a fresh subvolume in a child under
     // the watchdog (a fresh mkfs per candidate would cost more than the run).
     OpLog full = parse_oplog(read_file(oplog_path));
@@ -375,8 +391,15 @@ int run_torture(const TortureConfig& cfg, std::ostream& out) {
     Failure last_failure = *failure;
     unsigned n = 0;
     const auto shrink_t0 = Clock::now();
+    // Candidates check after every op (--checks thorough), so each fails at
+    // the op that did the damage, not where a fast run's owed read-back
+    // caught up with it. A fast run's failure is first confirmed that way
+    // on the whole prefix; if thorough checking changes the outcome (its
+    // read-backs fill the page cache, say), the candidates check as the run did.
+    bool thorough_candidates = true;
     auto fails = [&](const OpLog& cand, uint64_t* fail_seq) {
       EngineConfig c = ecfg;
+      c.thorough_checks = thorough_candidates;
       c.replaying = true;
       c.replay = cand.steps;
       c.oplog_fd = -1;
@@ -405,6 +428,13 @@ int run_torture(const TortureConfig& cfg, std::ostream& out) {
       return same;
     };
     ShrinkStats st;
+    if (!ecfg.thorough_checks) {
+      uint64_t confirm_seq = 0;
+      thorough_candidates = fails(full, &confirm_seq);
+      ++st.candidates;
+      st.failing += thorough_candidates;
+      if (thorough_candidates && confirm_seq) std::erase_if(full.steps, [&](const Step& s) { return s.seq > confirm_seq; });
+    }
     OpLog minimal = shrink_oplog(full, fails, Clock::now() + std::chrono::seconds(cfg.shrink_budget_s), &st);
     if (tty) out << "\n";
     const double shrink_s = std::chrono::duration<double>(Clock::now() - shrink_t0).count();
@@ -421,6 +451,7 @@ int run_torture(const TortureConfig& cfg, std::ostream& out) {
     summary["shrink"] = {{"candidates", st.candidates}, {"failing", st.failing}, {"seconds", shrink_s},
                          {"steps_before", full.steps.size()}, {"steps_after", minimal.steps.size()},
                          {"ops_after", ops_left}, {"out_of_time", st.out_of_time},
+                         {"checks", thorough_candidates ? "thorough" : "fast"},
                          {"budget_s", cfg.shrink_budget_s}};
     out << fmt::format("shrunk {} steps to {} ({} ops) in {:.1f}s, {} candidates{}: {}\n", full.steps.size(),
                        minimal.steps.size(), ops_left, shrink_s, st.candidates,

@@ -7,6 +7,7 @@
 
 #include <cstdint>
 #include <filesystem>
+#include <functional>
 #include <ostream>
 #include <string>
 #include <vector>
@@ -31,9 +32,19 @@ struct TortureConfig {
   unsigned stall_s = 120;     // no progress for this long: a hang
   bool progress = true;       // false: one line a minute even on a terminal
   std::string inject;         // test-only (DIOTORTURE_TORTURE_INJECT)
+  // "thorough": every read-back after every op; "fast": read-backs owed and
+  // settled on a seeded schedule, before a read of the range, before events
+  // and at the end (docs/torture.md: it reads back as many bytes, later).
+  std::string checks = "thorough";
   // Devices the user hands over for device events on a scratch pool (each
   // checked as a pool device is); with none there, device events are not run.
   std::vector<std::string> spare_devs;
+  // Set by a campaign (lib/torture/campaign): the run's directory name under
+  // results_root instead of a timestamp, and the judge of a failure: the
+  // known-failures reason for it ("" when not known). A known failure is
+  // recorded ("known" in summary.json) and not shrunk.
+  std::string run_name;
+  std::function<std::string(const std::string& kind, const std::string& op, const std::string& msg)> known;
 };
 
 // Throws SetupError for bad input. Returns 0 pass, 1 fail, 3 hang.
