@@ -38,10 +38,11 @@ cd "${1:-$(dirname "$0")/..}"
 #   lib/io       I/O paths, patterns, io_uring, userfaultfd
 #   lib/btrfs    the filesystem: scratch devices, layout, copies, fsck
 #   lib/harness  the case harness: registry, context, runner, session, results
+#   lib/nightly  what a nightly CI job needs: shards, merge, KCIDB, reports
 #   lib/torture, lib/vm, lib/crash, lib/bench   the engines of the commands
 #   cases/common the helpers the cases share (fstests' common/)
 #   cases, cmd   the cases and the command-line front end
-LAYERS=(lib/sys lib/run lib/io lib/btrfs lib/harness lib/torture lib/vm lib/crash lib/bench cases/common cases cmd)
+LAYERS=(lib/sys lib/run lib/io lib/btrfs lib/harness lib/nightly lib/torture lib/vm lib/crash lib/bench cases/common cases cmd)
 
 declare -A rank
 for i in "${!LAYERS[@]}"; do rank[${LAYERS[$i]}]=$i; done
