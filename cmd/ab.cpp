@@ -24,8 +24,8 @@ namespace fs = std::filesystem;
 
 struct AbCli {
   std::vector<std::string> kernels, modules, labels, args;
-  std::string format = "text", chart, results = "results";
-  double threshold = 5, latency_threshold = 10, alpha = 0.05;
+  std::string results = "results";
+  VerdictOptions v;
   unsigned rounds = 5, disks = 1;
   uint64_t disk_size = 4ull << 30;
   GuestMachine machine;
@@ -79,11 +79,10 @@ int ab(const AbCli& c) {
   o.vm.machine = c.machine;
   o.vm.disks = c.disks;
   o.vm.disk_size = c.disk_size;
-  if (::geteuid() != 0) throw SetupError("diotorture ab needs root (it boots kernels and mounts filesystems); rerun it as root");
 
   const std::string run_id = make_run_dir(c.results);
   o.dir = fs::path(c.results) / run_id;
-  o.progress = !c.no_progress && ::isatty(STDOUT_FILENO);
+  o.progress = live_progress(c.no_progress);
 
   std::string header;
   for (unsigned s = 0; s < 2; ++s) {
@@ -106,7 +105,7 @@ int ab(const AbCli& c) {
               "machine's noise\n";
   if (o.rounds < 4)
     header += fmt::format("note: {} rounds per kernel can never be significant at p < {} (4 or more can)\n", o.rounds,
-                          c.alpha);
+                          c.v.alpha);
   std::cout << header << "\n" << std::flush;
 
   AbRoundsResult rounds = run_ab_rounds(o, std::cout);
@@ -128,17 +127,17 @@ int ab(const AbCli& c) {
     std::cout << "ab: stopped: " << rounds.failure << "\n";
     return rounds.failed_rc == 2 ? 2 : 3;
   }
-  AbAnalysis a = analyse_ab(rounds.runs[0], rounds.runs[1], o.sides[0].label, o.sides[1].label, c.threshold, c.alpha,
-                            calibration, c.latency_threshold);
-  const std::string chart = c.chart.empty() ? (o.dir / "chart.svg").string() : c.chart;
+  AbAnalysis a = analyse_ab(rounds.runs[0], rounds.runs[1], o.sides[0].label, o.sides[1].label, c.v.threshold,
+                            c.v.alpha, calibration, c.v.latency_threshold);
+  const std::string chart = c.v.chart.empty() ? (o.dir / "chart.svg").string() : c.v.chart;
   write_file_atomic(chart, render_svg(a.sides, a.comparison));
   for (unsigned s = 0; s < 2; ++s)
     write_file_atomic(o.dir / fmt::format("{}.json", s == 0 ? "A" : "B"), bench_to_json(a.sides[s]).dump(2) + "\n");
   record["comparison"] = nlohmann::json::parse(render_json(a.sides, a.comparison));
   write_file_atomic(o.dir / "ab.json", record.dump(2) + "\n");
   write_file_atomic(o.dir / "summary.md", header + "\n" + render_markdown(a.sides, a.comparison, "chart.svg"));
-  if (c.format == "text") std::cout << render_text(a.sides, a.comparison);
-  else if (c.format == "markdown") std::cout << render_markdown(a.sides, a.comparison, chart);
+  if (c.v.format == "text") std::cout << render_text(a.sides, a.comparison);
+  else if (c.v.format == "markdown") std::cout << render_markdown(a.sides, a.comparison, chart);
   else std::cout << render_json(a.sides, a.comparison);
   std::cout << fmt::format("\nRounds, ab.json, A.json/B.json (round medians; `diotorture compare` reads them), "
                            "summary.md and the chart in {}\n",
@@ -158,22 +157,8 @@ Action setup_ab(CLI::App& sub) {
   sub.add_option("--rounds", o->rounds, "Boots per kernel, in ABBA order")
       ->transform(Bounded("a number of boots per kernel", 1, 100))
       ->capture_default_str();
-  sub.add_option("--threshold", o->threshold, "Percent slowdown that fails (exit 1) when significant across rounds")
-      ->check(DecimalRange("a percentage", 0, 1000))
-      ->capture_default_str();
-  sub.add_option("--latency-threshold", o->latency_threshold,
-                 "Percent rise of p99 completion latency that fails (exit 1) when significant across rounds")
-      ->check(DecimalRange("a percentage", 0, 100000))
-      ->capture_default_str();
-  sub.add_option("--alpha", o->alpha, "Significance level of the Mann-Whitney U test")
-      ->check(DecimalRange("a significance level", 1e-9, 0.5))
-      ->capture_default_str();
-  sub.add_option("--format", o->format, "text, markdown (for a CI job summary) or json")
-      ->check(OneOf({"text", "markdown", "json"}))
-      ->capture_default_str();
-  sub.add_option("--chart", o->chart, "Where to write the SVG chart (default: chart.svg in the ab directory)");
-  sub.add_option("--results", o->results, "Results root; the ab run gets a directory with one per round")
-      ->capture_default_str();
+  add_verdict_options(sub, &o->v, " across rounds", "Where to write the SVG chart (default: chart.svg in the ab directory)");
+  add_results_option(sub, &o->results, "Results root; the ab run gets a directory with one per round");
   add_machine_options(sub, &o->machine, "Seconds before a guest is killed");
   sub.add_option("--disks", o->disks, "Blank scratch disks per boot")
       ->transform(Bounded("a disk count", 1, 20))
@@ -181,7 +166,7 @@ Action setup_ab(CLI::App& sub) {
   sub.add_option("--disk-size", o->disk_size, "Size of each scratch disk (sparse)")
       ->transform(Bounded("a disk size", 256ull << 20, 1ull << 42, true))
       ->capture_default_str();
-  sub.add_flag("--no-progress", o->no_progress, "No live progress line, even on a terminal");
+  add_progress_option(sub, &o->no_progress);
   sub.footer("After --: bench and its options, run in every round, e.g. -- bench --quick --workloads random");
   return [o] {
     o->args = passthrough_args();  // everything after --, even options ab has too (main.cpp)

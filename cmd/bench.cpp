@@ -60,10 +60,8 @@ Action setup_bench(CLI::App& sub) {
                  "Block device for the device column; it is OVERWRITTEN (default: a loop device of our own)");
   sub.add_flag("--force-device", c.force_device, "Overwrite --device even if it holds a filesystem");
   sub.add_option("--label", c.label, "Name of this run in compare tables, e.g. vanilla or patched");
-  sub.add_option("--results", o->results, "Results root; each run writes a new directory")
-      ->check(WritablePath(true))
-      ->capture_default_str();
-  sub.add_flag("--no-progress", o->no_progress, "No progress line, even on a terminal");
+  add_results_option(sub, &o->results);
+  add_progress_option(sub, &o->no_progress);
   sub.add_option("--workloads", o->workloads,
                  "Comma list of presets: read, write (sequential, seed 002), randread-4k-qd1, randwrite-4k-qd1, "
                  "randread-4k-qd32, randwrite-4k-qd32, randrw70-4k-qd32, randread-4k-4jobs; or seq, random, all")
@@ -77,7 +75,7 @@ Action setup_bench(CLI::App& sub) {
     cfg.opts.file_size = o->file_size ? o->file_size : cfg.quick ? 64ull << 20 : 4ull << 30;
     cfg.opts.workloads = expand_workloads(split(o->workloads, ','));
     cfg.opts.random_bytes = o->random_bytes ? o->random_bytes : cfg.quick ? 16ull << 20 : 256ull << 20;
-    cfg.opts.progress = !o->no_progress && ::isatty(STDOUT_FILENO);
+    cfg.opts.progress = live_progress(o->no_progress);
     cfg.results_root = o->results;
     return run_bench_session(cfg, std::cout);
   };

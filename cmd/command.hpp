@@ -4,6 +4,7 @@
 #pragma once
 
 #include <CLI/CLI.hpp>
+#include <unistd.h>
 
 #include <fmt/format.h>
 #include <fmt/ranges.h>
@@ -27,6 +28,10 @@ struct Command {
   const char* description;
   Action (*setup)(CLI::App& sub);
   bool guest_only = false;  // started by another command inside a VM: not in help, not suggested
+  // Why the command needs root ("it mounts ..."), or nullptr: main checks it
+  // once the options parsed, before the action runs ("diotorture X needs
+  // root (WHY); rerun it as root"). Listing (--list) never needs it.
+  const char* needs_root = nullptr;
 };
 
 // Typed options: CLI11 checks the value while parsing, so a bad one is a
@@ -92,7 +97,50 @@ inline CLI::Validator WritablePath(bool directory) {
 // stay positional: `run -g mmap dsync-dio-write` is one group and one id.
 inline CLI::Option* repeatable(CLI::Option* o) { return o->allow_extra_args(false); }
 
-// The options that say where to work, shared by run, bench and torture.
+// The option groups the commands share, each declared once.
+
+// --results DIR: the root every run writes its directory under; checked to
+// be writable before anything runs.
+inline CLI::Option* add_results_option(CLI::App& sub, std::string* root,
+                                       const char* help = "Results root; each run writes a new directory in it") {
+  return sub.add_option("--results", *root, help)->check(WritablePath(true))->capture_default_str();
+}
+
+// --no-progress. `instead`: what is shown without the live line, if anything.
+inline void add_progress_option(CLI::App& sub, bool* no_progress, const char* instead = nullptr) {
+  sub.add_flag("--no-progress", *no_progress,
+               instead ? fmt::format("No live progress line, even on a terminal: {}", instead)
+                       : std::string("No live progress line, even on a terminal"));
+}
+// The live progress line is for a terminal, and not with --no-progress.
+inline bool live_progress(bool no_progress) { return !no_progress && ::isatty(STDOUT_FILENO); }
+
+// How compare and ab judge a change and print the table.
+struct VerdictOptions {
+  double threshold = 5, latency_threshold = 10, alpha = 0.05;
+  std::string format = "text", chart;
+};
+// `across`: what the samples are, for the help ("" or " across rounds");
+// `chart_help`: where the chart goes without --chart.
+inline void add_verdict_options(CLI::App& sub, VerdictOptions* v, const char* across, const char* chart_help) {
+  sub.add_option("--threshold", v->threshold,
+                 fmt::format("Percent slowdown that fails (exit 1) when significant{}", across))
+      ->check(DecimalRange("a percentage", 0, 1000))
+      ->capture_default_str();
+  sub.add_option("--latency-threshold", v->latency_threshold,
+                 fmt::format("Percent rise of p99 completion latency that fails (exit 1) when significant{}", across))
+      ->check(DecimalRange("a percentage", 0, 100000))
+      ->capture_default_str();
+  sub.add_option("--alpha", v->alpha, "Significance level of the Mann-Whitney U test")
+      ->check(DecimalRange("a significance level", 1e-9, 0.5))
+      ->capture_default_str();
+  sub.add_option("--format", v->format, "text, markdown (for a CI job summary) or json")
+      ->check(OneOf({"text", "markdown", "json"}))
+      ->capture_default_str();
+  sub.add_option("--chart", v->chart, chart_help)->check(WritablePath(false));
+}
+
+// The options that say where to work, shared by run, bench, torture and exec.
 inline void add_filesystem_options(CLI::App& sub, FilesystemRequest* fs) {
   sub.add_option("--test-dir", fs->test_dir,
                  "Use this existing btrfs directory instead of a self-provisioned loop btrfs "

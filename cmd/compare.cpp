@@ -20,9 +20,8 @@ namespace fs = std::filesystem;
 
 struct CompareCli {
   std::vector<std::string> inputs;
-  std::string format = "text", chart;
+  VerdictOptions v;
   bool compare_anyway = false;
-  double threshold = 5, latency_threshold = 10, alpha = 0.05;
 };
 
 BenchRun load(const std::string& arg) {
@@ -41,17 +40,17 @@ int compare(const CompareCli& o) {
     throw SetupError("compare needs at least two bench results: the baseline first, e.g. vanilla.json patched.json");
   std::vector<BenchRun> runs;
   for (const auto& in : o.inputs) runs.push_back(load(in));
-  Comparison c = compare_runs(runs, o.threshold, o.alpha, o.latency_threshold);
+  Comparison c = compare_runs(runs, o.v.threshold, o.v.alpha, o.v.latency_threshold);
   // Runs of different block sizes, file sizes or engine settings measure
   // different things: their "regressions" would be the configuration's.
   if (!c.incomparable.empty() && !o.compare_anyway)
     throw SetupError(fmt::format("the runs are not comparable: {}; rerun with the same options, or pass "
                                  "--compare-anyway",
                                  fmt::join(c.incomparable, "; ")));
-  if (o.format == "text") std::cout << render_text(runs, c);
-  else if (o.format == "markdown") std::cout << render_markdown(runs, c, o.chart);
+  if (o.v.format == "text") std::cout << render_text(runs, c);
+  else if (o.v.format == "markdown") std::cout << render_markdown(runs, c, o.v.chart);
   else std::cout << render_json(runs, c);
-  if (!o.chart.empty()) write_file_atomic(o.chart, render_svg(runs, c));
+  if (!o.v.chart.empty()) write_file_atomic(o.v.chart, render_svg(runs, c));
   return c.exit_code();
 }
 
@@ -60,20 +59,7 @@ int compare(const CompareCli& o) {
 Action setup_compare(CLI::App& sub) {
   auto o = std::make_shared<CompareCli>();
   sub.add_option("results", o->inputs, "bench.json files or run directories; the first is the baseline")->required();
-  sub.add_option("--format", o->format, "text, markdown (for a CI job summary) or json")
-      ->check(OneOf({"text", "markdown", "json"}))
-      ->capture_default_str();
-  sub.add_option("--threshold", o->threshold, "Percent slowdown that fails (exit 1) when significant")
-      ->check(DecimalRange("a percentage", 0, 1000))
-      ->capture_default_str();
-  sub.add_option("--latency-threshold", o->latency_threshold,
-                 "Percent rise of p99 completion latency that fails (exit 1) when significant")
-      ->check(DecimalRange("a percentage", 0, 100000))
-      ->capture_default_str();
-  sub.add_option("--alpha", o->alpha, "Significance level of the Mann-Whitney U test")
-      ->check(DecimalRange("a significance level", 1e-9, 0.5))
-      ->capture_default_str();
-  sub.add_option("--chart", o->chart, "Also write an SVG bar chart to this file")->check(WritablePath(false));
+  add_verdict_options(sub, &o->v, "", "Also write an SVG bar chart to this file");
   sub.add_flag("--compare-anyway", o->compare_anyway,
                "Compare runs whose configuration differs (block size, file size, engine settings); named as notes");
   return [o] { return compare(*o); };

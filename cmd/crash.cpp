@@ -56,7 +56,6 @@ int crash(const CrashCli& c) {
     throw SetupError("--kernel is required: the bzImage to crash, e.g. $(tests/vm_kernel.sh | cut -d' ' -f1)");
   if (!std::filesystem::is_regular_file(c.g.kernel) || bzimage_release(c.g.kernel).empty())
     throw SetupError(fmt::format("--kernel {} is not a bzImage; give the kernel under test's vmlinuz", c.g.kernel));
-  if (::geteuid() != 0) throw SetupError("diotorture crash needs root (it mounts the guest's results disk); rerun as root");
   CrashOptions o;
   o.kernel = c.g.kernel;
   o.modules = c.g.modules;
@@ -70,7 +69,7 @@ int crash(const CrashCli& c) {
   o.machine = c.g.machine;
   o.results_root = c.results;
   o.keep_images = c.keep;
-  o.progress = !c.no_progress && ::isatty(STDOUT_FILENO);
+  o.progress = live_progress(c.no_progress);
   return run_crash(o, std::cout);
 }
 

@@ -60,7 +60,6 @@ int exec_program(const ExecCli& c) {
       throw SetupError(fmt::format("{} is not an executable file; build the reproducer first (cc repro.c -luring)",
                                    c.argv[0]));
   }
-  if (::geteuid() != 0) throw SetupError("diotorture exec needs root (it makes a btrfs); rerun it as root");
   Workspace ws(choose_filesystem(c.fs));
   const std::string id = make_run_dir(c.results);
   const std::filesystem::path run_dir = std::filesystem::path(c.results) / id;
@@ -114,7 +113,7 @@ Action setup_exec(CLI::App& sub) {
   sub.add_option("--timeout", o->timeout, "Seconds before the program is a hang and is killed")
       ->transform(Bounded("a number of seconds", 1, 7 * 86400))
       ->capture_default_str();
-  sub.add_option("--results", o->results, "Results root")->check(WritablePath(true))->capture_default_str();
+  add_results_option(sub, &o->results);
   sub.prefix_command();
   sub.footer("After the options: the program and its arguments (the filesystem's directory is inserted as its first "
              "argument)");

@@ -26,20 +26,23 @@ namespace {
 
 const dt::Command kCommands[] = {
     {"list", "List the cases with their groups, description and requirements", dt::setup_list},
-    {"run", "Run cases (default: the quick group) on a btrfs, fstests style", dt::setup_run},
-    {"bench", "Measure sequential direct-I/O throughput (seed 002's table) and save it under results/", dt::setup_bench},
+    {"run", "Run cases (default: the quick group) on a btrfs, fstests style", dt::setup_run, false,
+     "it mounts filesystems, attaches loop devices and reads /dev/kmsg"},
+    {"bench", "Measure sequential direct-I/O throughput (seed 002's table) and save it under results/", dt::setup_bench,
+     false, "it mounts filesystems, drops caches and traces I/O"},
     {"compare", "Compare bench results: the seed 002 table with a significance verdict per cell", dt::setup_compare},
     {"clean", "Remove what killed runs left behind (mounts, loop devices, images, tracefs instances), and only that",
-     dt::setup_clean},
+     dt::setup_clean, false, "it unmounts and detaches loop devices"},
     {"torture", "Random direct I/O against a model, with faults, concurrent events, replay, shrinking, repro.c",
-     dt::setup_torture},
-    {"vm", "Run a subcommand against another kernel under qemu (KVM or TCG), results back on the host", dt::setup_vm},
+     dt::setup_torture, false, "it mounts filesystems, reads devices and /dev/kmsg"},
+    {"vm", "Run a subcommand against another kernel under qemu (KVM or TCG), results back on the host", dt::setup_vm,
+     false, "it mounts the results disk"},
     {"ab", "Benchmark kernel A against kernel B in interleaved boots (ABBA) and judge each cell across rounds",
-     dt::setup_ab},
+     dt::setup_ab, false, "it boots kernels and mounts filesystems"},
     {"crash", "Power-cut testing under qemu: every write the kernel said was durable must survive a crash at any flush",
-     dt::setup_crash},
+     dt::setup_crash, false, "it mounts the guest's results disk"},
     {"exec", "Run a program (a torture repro.c, built) on a fresh btrfs under the watchdog; in vm, on that kernel",
-     dt::setup_exec},
+     dt::setup_exec, false, "it makes a btrfs"},
     {"merge", "Join the results of run shards, torture campaigns and bench runs into one (summary, junit, KCIDB)",
      dt::setup_merge},
     {"report", "Write a failure up as a markdown bug report for a mailing list", dt::setup_report},
@@ -64,6 +67,17 @@ int fail_usage(const std::string& msg) {
   return 2;
 }
 
+// The command's action behind its preconditions (Command::needs_root).
+dt::Action with_preconditions(const dt::Command& c, CLI::App* sub, dt::Action action) {
+  if (!c.needs_root) return action;
+  return [&c, sub, action] {
+    const CLI::Option* list = sub->get_option_no_throw("--list");
+    if (::geteuid() != 0 && !(list && list->count()))
+      throw dt::SetupError(fmt::format("diotorture {} needs root ({}); rerun it as root", c.name, c.needs_root));
+    return action();
+  };
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -80,7 +94,7 @@ int main(int argc, char** argv) {
   std::vector<std::string> names;
   for (const auto& c : kCommands) {
     CLI::App* sub = app.add_subcommand(c.name, c.description);
-    actions[c.name] = c.setup(*sub);
+    actions[c.name] = with_preconditions(c, sub, c.setup(*sub));
     if (c.guest_only) sub->group("");  // hidden from --help
     else names.push_back(c.name);
   }

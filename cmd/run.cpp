@@ -100,9 +100,6 @@ int run(const RunOptions& o) {
     cfg.runner.params.overrides[key] = value;
   }
 
-  if (::geteuid() != 0)
-    throw SetupError("diotorture run needs root (it mounts filesystems, attaches loop devices and reads /dev/kmsg); "
-                     "rerun it as root");
   load_known_failures(o.known_failures, o.strict, &cfg);
   cfg.fs = choose_filesystem(o.fs);
   cfg.results_root = o.results;
@@ -118,9 +115,7 @@ Action setup_run(CLI::App& sub) {
   repeatable(sub.add_option("-x,--exclude-group", o->exclude, "Leave out the cases of this group (repeatable)"));
   repeatable(sub.add_option("-E,--expunge", o->expunge_files, "fstests expunge file: ids to leave out, one a line"));
   add_filesystem_options(sub, &o->fs);
-  sub.add_option("--results", o->results, "Results root; each run writes a new directory in it")
-      ->check(WritablePath(true))
-      ->capture_default_str();
+  add_results_option(sub, &o->results);
   sub.add_option("--timeout", o->timeout, "Watchdog seconds per case (default: each case's own)")
       ->transform(Bounded("a number of seconds", 1, 86400));
   sub.add_option("--iterations", o->iterations, "Repetitions inside each case (default: each case's own)")

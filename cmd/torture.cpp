@@ -25,8 +25,9 @@ namespace {
 
 struct TortureCli {
   std::string file_kinds = "both";
-  std::string seed = "1", duration, ops, files = "4", ops_mix, events = "all", replay, results = "results",
-              shrink_budget = "300", stall = "120", checks = "thorough";
+  std::string ops_mix, events = "all", replay, results = "results", checks = "thorough";
+  uint64_t seed = 1, duration_s = 0, ops = 0;  // 0: not given
+  unsigned files = 4, shrink_budget = 300, stall = 120;
   bool no_shrink = false, no_progress = false, seed_given = false;
   // A campaign (lib/torture/campaign): --seeds and what goes with it.
   std::string seeds, shard, known_failures;
@@ -37,19 +38,24 @@ struct TortureCli {
   FilesystemRequest fs;
 };
 
-// "90", "90s", "10m", "2h" -> seconds.
-uint64_t parse_duration(const std::string& v) {
-  uint64_t mult = 1;
-  std::string num = v;
-  if (!v.empty() && (v.back() == 's' || v.back() == 'm' || v.back() == 'h')) {
-    mult = v.back() == 'h' ? 3600 : v.back() == 'm' ? 60 : 1;
-    num.pop_back();
-  }
-  uint64_t n = 0;
-  if (num.empty() || num.find_first_not_of("0123456789") != std::string::npos || !parse_size(num, &n) || n == 0 ||
-      n * mult > 7 * 86400)
-    throw SetupError(fmt::format("--duration '{}' is not a duration; give for example 90s, 10m or 2h", v));
-  return n * mult;
+// A duration: "90", "90s", "10m", "2h", up to a week; rewritten to seconds.
+CLI::Validator Duration() {
+  return CLI::Validator(
+      [](std::string& v) -> std::string {
+        uint64_t mult = 1;
+        std::string num = v;
+        if (!v.empty() && (v.back() == 's' || v.back() == 'm' || v.back() == 'h')) {
+          mult = v.back() == 'h' ? 3600 : v.back() == 'm' ? 60 : 1;
+          num.pop_back();
+        }
+        uint64_t n = 0;
+        if (num.empty() || num.find_first_not_of("0123456789") != std::string::npos || !parse_size(num, &n) ||
+            n == 0 || n * mult > 7 * 86400)
+          return fmt::format("'{}' is not a duration; give for example 90s, 10m or 2h", v);
+        v = std::to_string(n * mult);
+        return {};
+      },
+      "DURATION");
 }
 
 // --seeds A..B and its companions: checked, with the known-failures list
@@ -78,8 +84,9 @@ int torture(const TortureCli& c) {
     throw SetupError("--seeds runs a campaign of seeds; drop --seed and --replay (or --seeds)");
   if (campaign) campaign_cfg(c, TortureConfig{});  // bad input: exit 2 before anything is provisioned
   TortureConfig cfg;
-  if (!parse_size(c.seed, &cfg.seed)) throw SetupError(fmt::format("--seed '{}' is not a whole number", c.seed));
-  if (!c.duration.empty() && !c.ops.empty()) throw SetupError("--duration and --ops both say when to stop; give one");
+  // The numbers were checked and converted by their validators.
+  cfg.seed = c.seed;
+  if (c.duration_s && c.ops) throw SetupError("--duration and --ops both say when to stop; give one");
   auto given = [&](const char* o) { return std::find(c.given.begin(), c.given.end(), o) != c.given.end(); };
   if (!c.replay.empty()) {
     // The log fixes all of these; a flag that would be ignored is refused.
@@ -94,10 +101,9 @@ int torture(const TortureCli& c) {
     throw SetupError("--ops-mix is empty; name ops or groups (dio, uring, buffered, mmap, meta), or drop it for all");
   if (given("--events") && c.events.empty())
     throw SetupError("--events is empty; name events (scrub, balance, ...), or give none or all");
-  cfg.duration_s = static_cast<double>(c.duration.empty() ? 60 : parse_duration(c.duration));
-  // --ops and --files were checked and normalised by their validators.
-  if (!c.ops.empty()) cfg.ops = std::stoull(c.ops);
-  cfg.files = static_cast<unsigned>(std::stoul(c.files));
+  cfg.duration_s = static_cast<double>(c.duration_s ? c.duration_s : 60);
+  if (c.ops) cfg.ops = c.ops;
+  cfg.files = c.files;
   cfg.file_kinds = c.file_kinds;
   make_header(cfg.seed, 1, cfg.file_kinds);  // checked before anything is provisioned
   cfg.ops_mix = c.ops_mix;
@@ -107,8 +113,8 @@ int torture(const TortureCli& c) {
   if (!c.replay.empty() && ::access(c.replay.c_str(), R_OK) != 0)
     throw SetupError(fmt::format("--replay {}: no such readable file; give the oplog.jsonl of a torture run", c.replay));
   cfg.shrink = !c.no_shrink;
-  cfg.shrink_budget_s = static_cast<unsigned>(std::stoul(c.shrink_budget));
-  cfg.stall_s = static_cast<unsigned>(std::stoul(c.stall));
+  cfg.shrink_budget_s = c.shrink_budget;
+  cfg.stall_s = c.stall;
   cfg.progress = !c.no_progress;
   cfg.checks = c.checks;  // one of the two: checked by its option
   cfg.results_root = c.results;
@@ -118,8 +124,6 @@ int torture(const TortureCli& c) {
     throw SetupError(fmt::format("DIOTORTURE_TORTURE_INJECT='{}' is not known; the test switch takes uffd-wrong-page, "
                                  "uffd-hang or corrupt-copy",
                                  cfg.inject));
-  if (::geteuid() != 0)
-    throw SetupError("diotorture torture needs root (it mounts filesystems, reads devices and /dev/kmsg); rerun it as root");
   cfg.fs = choose_filesystem(c.fs);
   if (!c.spare_devs.empty()) {
     // Only beside a pool the tool formats: a device added to a --test-dir
@@ -143,6 +147,7 @@ int torture(const TortureCli& c) {
 Action setup_torture(CLI::App& sub) {
   auto o = std::make_shared<TortureCli>();
   sub.add_option("--seed", o->seed, "Seed of every random choice: the same seed gives the same op log")
+      ->transform(Bounded("a seed", 0, UINT64_MAX))
       ->capture_default_str()
       ->each([o](const std::string&) { o->seed_given = true; });
   sub.add_option("--seeds", o->seeds,
@@ -162,7 +167,8 @@ Action setup_torture(CLI::App& sub) {
   sub.add_flag("--strict", o->strict, "A failure matching a known signature still ends its seed and fails the run")
       ->group("Campaign");
   add_kcidb_options(sub, &o->kcidb);
-  sub.add_option("--duration", o->duration, "How long to generate ops (90s, 10m, 2h; default 60s)");
+  sub.add_option("--duration", o->duration_s, "How long to generate ops (90s, 10m, 2h; default 60s)")
+      ->transform(Duration());
   sub.add_option("--ops", o->ops, "Stop after this many ops instead of after --duration")
       ->transform(Bounded("an op count", 1, 1000000000));
   sub.add_option("--files", o->files, "Files under test (alternately checksummed and NOCOW)")
@@ -195,8 +201,8 @@ Action setup_torture(CLI::App& sub) {
                  "the range is read or destroyed, before events, at the end); see docs/torture.md")
       ->check(CLI::IsMember({"fast", "thorough"}))
       ->capture_default_str();
-  sub.add_flag("--no-progress", o->no_progress, "No live progress line: one line a minute");
-  sub.add_option("--results", o->results, "Results root; each run writes a new directory in it")->capture_default_str();
+  add_progress_option(sub, &o->no_progress, "one line a minute");
+  add_results_option(sub, &o->results);
   add_filesystem_options(sub, &o->fs);
   return [o, app = &sub] {
     for (const auto* opt : app->get_options())

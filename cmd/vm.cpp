@@ -45,7 +45,6 @@ int vm(const VmCli& c) {
       throw SetupError(fmt::format("--add-binary {}: the guest path must be absolute, e.g. {}:/bin/repro", b, host));
     o.extra_placed.emplace_back(std::filesystem::absolute(host).string(), guest);
   }
-  if (::geteuid() != 0) throw SetupError("diotorture vm needs root (it mounts the results disk); rerun it as root");
   return run_vm(o, std::cout);
 }
 
@@ -59,7 +58,7 @@ Action setup_vm(CLI::App& sub) {
       ->capture_default_str();
   sub.add_option("--disk-size", o->disk_size, "Size of each scratch disk, sparse (default 4G)")
       ->transform(Bounded("a disk size", 256ull << 20, 4ull << 40, true));
-  sub.add_option("--results", o->results, "Results root on the host")->capture_default_str();
+  add_results_option(sub, &o->results, "Results root on the host; each run writes a new directory in it");
   repeatable(sub.add_option("--add-binary", o->add_binaries,
                             "HOST[:GUEST] put this program (and the libraries it links) into the guest, e.g. a "
                             "built repro.c for `-- exec`; default GUEST /bin/NAME (repeatable)"));

@@ -18,7 +18,6 @@
 #include <thread>
 
 #include "lib/btrfs/layout.hpp"
-#include "lib/harness/context.hpp"
 #include "lib/io/iopath.hpp"
 #include "lib/io/pattern.hpp"
 #include "lib/sys/interrupt.hpp"

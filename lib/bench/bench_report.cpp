@@ -4,31 +4,17 @@
 
 #include <algorithm>
 #include <cmath>
-#include <map>
 #include <set>
 
+#include "lib/bench/bench_table.hpp"
 #include "lib/sys/sys.hpp"
 
 namespace dt {
 
 using nlohmann::json;
+using namespace bench_table;
 
 namespace {
-constexpr double kMiB = 1024.0 * 1024.0, kGiB = kMiB * 1024.0;
-
-std::string title(const std::string& target) {
-  if (target == "nodatasum") return "Nodatasum";
-  if (target == "checksummed") return "Checksummed";
-  if (target == "device") return "Device";
-  return target;
-}
-std::string op_title(const std::string& op) { return op == "read" ? "Read" : op == "write" ? "Write" : op; }
-
-std::string rate(double v, const std::string& unit) {
-  if (unit == "IOPS") return v >= 1e4 ? fmt::format("{:.1f}k IOPS", v / 1e3) : fmt::format("{:.0f} IOPS", v);
-  return fmt::format("{:.1f} MiB/s", v);
-}
-
 std::string pct(double v) { return std::isinf(v) ? "none" : fmt::format("{:.1f} %", v); }
 
 std::string usec(double v) { return v >= 1000 ? fmt::format("{:.2f} ms", v / 1000) : fmt::format("{:.0f} us", v); }
@@ -39,11 +25,6 @@ LatencyPoint median_latency(const std::vector<LatencyPoint>& v) {
   std::vector<double> a, b, c, d;
   for (const auto& x : v) a.push_back(x.p50), b.push_back(x.p99), c.push_back(x.p999), d.push_back(x.max);
   return {summarize(a).median, summarize(b).median, summarize(c).median, summarize(d).median};
-}
-
-template <typename T>
-void push_unique(std::vector<T>* v, const T& x) {
-  if (std::find(v->begin(), v->end(), x) == v->end()) v->push_back(x);
 }
 
 // Pads a table of cells; `rules` are row indices after which a rule is drawn.
@@ -70,12 +51,6 @@ std::string text_table(const std::vector<std::vector<std::string>>& rows, const 
   return out;
 }
 
-
-std::string diff_cell(const Verdict& v) {
-  const char* mark = v.regression ? " !" : v.significant ? " *" : !v.testable ? " ?" : "";
-  return fmt::format("{:+.1f} %{}", v.diff_pct, mark);
-}
-
 std::string legend(const Comparison& c) {
   const std::string samples = c.sample == "round" ? "round medians (one per boot)" : "repetitions";
   std::string out = fmt::format(
@@ -97,40 +72,12 @@ std::string legend(const Comparison& c) {
   return out;
 }
 
-const CellComparison* find_cmp(const Comparison& c, const std::string& target, const std::string& engine,
-                               const std::string& op, const std::string& label) {
-  for (const auto& x : c.cells)
-    if (x.target == target && x.engine == engine && x.op == op && x.label == label) return &x;
-  return nullptr;
-}
-
-std::vector<std::string> all_targets(const std::vector<BenchRun>& runs) {
-  std::vector<std::string> t;
-  for (const auto& r : runs)
-    for (const auto& x : r.targets()) push_unique(&t, x);
-  return t;
-}
-std::vector<std::string> all_engines(const std::vector<BenchRun>& runs) {
-  std::vector<std::string> t;
-  for (const auto& r : runs)
-    for (const auto& x : r.engines()) push_unique(&t, x);
-  return t;
-}
-
 std::string run_header(const BenchRun& r, const std::string& label) {
   const json& c = r.config;
   return fmt::format("{}: kernel {}, {} blocks over a {} file, {} repetitions{}", label, r.kernel,
                      format_size(c.value("block_size", 0ull)), format_size(c.value("file_size", 0ull)),
                      c.value("repetitions", 0u),
                      c.value("iodepth", 1u) > 1 ? fmt::format(", io_uring queue depth {}", c.value("iodepth", 1u)) : "");
-}
-
-std::vector<std::string> all_ops(const std::vector<BenchRun>& runs, const std::string& engine) {
-  std::vector<std::string> ops;
-  for (const auto& r : runs)
-    for (const auto& c : r.cells)
-      if (c.engine == engine) push_unique(&ops, c.op);
-  return ops;
 }
 
 // Rows of one engine's comparison table: per workload a row per run, then
@@ -180,240 +127,6 @@ std::vector<std::vector<std::string>> engine_rows(const std::vector<BenchRun>& r
   return rows;
 }
 }  // namespace
-
-std::vector<double> BenchCell::mib_per_s() const {
-  std::vector<double> v;
-  for (double s : seconds) v.push_back(s > 0 ? static_cast<double>(bytes) / kMiB / s : 0);
-  return v;
-}
-
-std::vector<double> BenchCell::rate() const {
-  if (!iops) return mib_per_s();
-  std::vector<double> v;
-  const double ios = static_cast<double>(bytes) / static_cast<double>(block_size ? block_size : 1);
-  for (double s : seconds) v.push_back(s > 0 ? ios / s : 0);
-  return v;
-}
-
-std::vector<double> BenchCell::cpu_s_per_gib() const {
-  std::vector<double> v;
-  for (double s : cpu_seconds) v.push_back(bytes ? s / (static_cast<double>(bytes) / kGiB) : 0);
-  return v;
-}
-
-const BenchCell* BenchRun::find(const std::string& target, const std::string& engine, const std::string& op) const {
-  for (const auto& c : cells)
-    if (c.target == target && c.engine == engine && c.op == op) return &c;
-  return nullptr;
-}
-
-std::vector<std::string> BenchRun::targets() const {
-  std::vector<std::string> v;
-  for (const auto& c : cells) push_unique(&v, c.target);
-  return v;
-}
-
-std::vector<std::string> BenchRun::engines() const {
-  std::vector<std::string> v;
-  for (const auto& c : cells) push_unique(&v, c.engine);
-  return v;
-}
-
-json bench_to_json(const BenchRun& run) {
-  json cells = json::array();
-  for (const auto& c : run.cells) {
-    Summary s = summarize(c.mib_per_s());
-    Summary cpu = summarize(c.cpu_s_per_gib());
-    json clat = json::array();
-    for (const auto& l : c.clat_us) clat.push_back({{"p50", l.p50}, {"p99", l.p99}, {"p99.9", l.p999}, {"max", l.max}});
-    cells.push_back({{"target", c.target},
-                     {"engine", c.engine},
-                     {"op", c.op},
-                     {"bytes", c.bytes},
-                     {"block_size", c.block_size},
-                     {"iops", c.iops},
-                     {"iodepth", c.iodepth},
-                     {"jobs", c.jobs},
-                     {"clat_us", clat},
-                     {"seconds", c.seconds},
-                     {"cpu_seconds", c.cpu_seconds},
-                     {"thread_cpu_seconds", c.thread_cpu_seconds},
-                     {"buffer_runs", c.buffer_runs},
-                     {"path", c.path},
-                     {"path_detail", c.path_detail},
-                     {"mib_per_s", {{"median", s.median}, {"min", s.min}, {"max", s.max}, {"cv", s.cv}}},
-                     {"cpu_s_per_gib_median", cpu.median}});
-  }
-  return {{"kind", "diotorture-bench"}, {"version", 1},       {"label", run.label},
-          {"run_id", run.run_id},       {"started", run.started}, {"hostname", run.hostname},
-          {"kernel", run.kernel},       {"tool_version", run.tool_version}, {"config", run.config},
-          {"filesystem", run.filesystem}, {"layouts", run.layouts}, {"sample", run.sample},
-          {"cells", cells}};
-}
-
-BenchRun bench_from_json(const json& j, const std::string& source) {
-  auto bad = [&](const std::string& what) {
-    return SetupError(fmt::format("{} is not a diotorture bench result ({}); give a bench.json written by "
-                                  "'diotorture bench'",
-                                  source, what));
-  };
-  if (!j.is_object() || j.value("kind", "") != "diotorture-bench") throw bad("no \"kind\": \"diotorture-bench\"");
-  if (j.value("version", 0) != 1) throw bad(fmt::format("version {}, this tool reads 1", j.value("version", 0)));
-  BenchRun r;
-  try {
-    r.label = j.at("label").get<std::string>();
-    r.run_id = j.value("run_id", "");
-    r.started = j.value("started", "");
-    r.hostname = j.value("hostname", "");
-    r.kernel = j.value("kernel", "");
-    r.tool_version = j.value("tool_version", "");
-    r.config = j.value("config", json::object());
-    r.filesystem = j.value("filesystem", json::object());
-    r.layouts = j.value("layouts", json::object());
-    r.sample = j.value("sample", "repetition");
-    for (const auto& c : j.at("cells")) {
-      BenchCell b;
-      b.target = c.at("target").get<std::string>();
-      b.engine = c.at("engine").get<std::string>();
-      b.op = c.at("op").get<std::string>();
-      b.bytes = c.at("bytes").get<uint64_t>();
-      b.seconds = c.at("seconds").get<std::vector<double>>();
-      b.cpu_seconds = c.value("cpu_seconds", std::vector<double>{});
-      b.thread_cpu_seconds = c.value("thread_cpu_seconds", std::vector<double>{});
-      b.path = c.value("path", "");
-      b.path_detail = c.value("path_detail", "");
-      b.block_size = c.value("block_size", r.config.value("block_size", uint64_t{0}));
-      b.iops = c.value("iops", false);
-      b.iodepth = c.value("iodepth", r.config.value("iodepth", 1u));
-      b.jobs = c.value("jobs", 1u);
-      b.buffer_runs = c.value("buffer_runs", size_t{0});
-      for (const auto& l : c.value("clat_us", json::array()))
-        b.clat_us.push_back({l.at("p50").get<double>(), l.at("p99").get<double>(), l.at("p99.9").get<double>(),
-                             l.at("max").get<double>()});
-      if (b.seconds.empty()) throw bad(fmt::format("cell {} {} {} has no repetitions", b.target, b.engine, b.op));
-      // A time that is not positive would make a throughput and a verdict out of nothing.
-      for (double s : b.seconds)
-        if (!(s > 0) || !std::isfinite(s))
-          throw bad(fmt::format("cell {} {} {} has a repetition of {} s", b.target, b.engine, b.op, s));
-      if (b.bytes == 0) throw bad(fmt::format("cell {} {} {} moved 0 bytes", b.target, b.engine, b.op));
-      r.cells.push_back(std::move(b));
-    }
-    if (r.cells.empty()) throw bad("it has no cells");
-  } catch (const json::exception& e) {
-    throw bad(e.what());
-  }
-  return r;
-}
-
-int Comparison::exit_code() const {
-  return std::any_of(cells.begin(), cells.end(), [](const CellComparison& c) { return c.regression(); }) ? 1 : 0;
-}
-
-Verdict judge(const std::vector<double>& bs, const std::vector<double>& os, Better better, double threshold_pct,
-              double alpha) {
-  Verdict v;
-  v.better = better;
-  v.base = summarize(bs);
-  v.other = summarize(os);
-  v.diff_pct = v.base.median > 0 ? (v.other.median - v.base.median) / v.base.median * 100 : 0;
-  v.test = mann_whitney_u(bs, os);
-  // A test that cannot reach alpha is reported as such, never as "no change".
-  v.testable = min_two_sided_p(bs.size(), os.size()) < alpha;
-  v.significant = v.testable && v.test.p < alpha;
-  v.regression = v.significant && v.worse_pct() > threshold_pct;
-  // The noise of both sides, relative to the baseline's level.
-  const double sd = std::sqrt((v.base.stddev * v.base.stddev + v.other.stddev * v.other.stddev) / 2);
-  const double sigmas = detectable_shift_sigmas(bs.size(), os.size(), alpha);
-  v.detectable_pct = std::isinf(sigmas) ? sigmas : v.base.median > 0 ? sigmas * sd / v.base.median * 100 : 0;
-  return v;
-}
-
-namespace {
-std::vector<double> p99s(const BenchCell& c) {
-  std::vector<double> v;
-  for (const auto& l : c.clat_us) v.push_back(l.p99);
-  return v;
-}
-}  // namespace
-
-Comparison compare_runs(const std::vector<BenchRun>& runs, double threshold_pct, double alpha,
-                        double latency_threshold_pct) {
-  Comparison c;
-  c.threshold_pct = threshold_pct;
-  c.alpha = alpha;
-  c.latency_threshold_pct = latency_threshold_pct;
-  std::map<std::string, int> seen;
-  for (const auto& r : runs) {
-    std::string l = r.label.empty() ? "unlabelled" : r.label;
-    if (int n = ++seen[l]; n > 1) l += fmt::format("#{}", n);
-    c.labels.push_back(l);
-  }
-  if (runs.size() < 2) return c;
-  const BenchRun& base = runs[0];
-  c.sample = base.sample;
-  auto differs = [&](size_t i, const char* key, bool only_if_both) {
-    const json a = base.config.value(key, json()), b = runs[i].config.value(key, json());
-    if (only_if_both && (a.is_null() || b.is_null())) return std::string();
-    return a == b ? std::string()
-                  : fmt::format("{} differs: {} has {}, {} has {}", key, c.labels[0], a.dump(), c.labels[i], b.dump());
-  };
-  for (size_t i = 1; i < runs.size(); ++i) {
-    if (runs[i].sample != base.sample)
-      c.incomparable.push_back(fmt::format("{} holds {}s, {} holds {}s", c.labels[0], base.sample, c.labels[i],
-                                           runs[i].sample));
-    // What a cell measures: different values mean different experiments.
-    for (const char* key : {"block_size", "file_size", "iodepth", "fixed_buffers", "fixed_files"})
-      if (auto d = differs(i, key, false); !d.empty()) c.incomparable.push_back(d);
-    // Runs from before a key existed have no value for it: not a difference.
-    for (const char* key : {"random_bytes", "submit_batch"})
-      if (auto d = differs(i, key, true); !d.empty()) c.incomparable.push_back(d);
-    // Worth knowing, but the comparison stands (ab --kernel host compares a host with a VM on purpose).
-    for (const char* key : {"machine", "repetitions"})
-      if (auto d = differs(i, key, false); !d.empty()) c.notes.push_back(d);
-    for (const auto& cell : runs[i].cells) {
-      const BenchCell* b = base.find(cell.target, cell.engine, cell.op);
-      if (!b) continue;
-      CellComparison x{cell.target, cell.engine, cell.op, c.labels[i]};
-      x.rate = judge(b->rate(), cell.rate(), Better::Higher, threshold_pct, alpha);
-      // Latency has its own verdict: a patch can keep the throughput and
-      // still make the slowest completions slower.
-      x.has_p99 = !b->clat_us.empty() && !cell.clat_us.empty();
-      if (x.has_p99) x.p99 = judge(p99s(*b), p99s(cell), Better::Lower, latency_threshold_pct, alpha);
-      if (b->path != cell.path && !b->path.empty() && !cell.path.empty())
-        c.notes.push_back(fmt::format("{} {} {}: the path differs: {} {}, {} {}", cell.target, cell.engine, cell.op,
-                                      c.labels[0], b->path, c.labels[i], cell.path));
-      c.cells.push_back(std::move(x));
-    }
-  }
-  return c;
-}
-
-namespace {
-// The verdict of `measure` in a cell, or nullptr when the cell has none.
-const Verdict* measure_of(const CellComparison& x, Better measure) {
-  if (measure == Better::Higher) return &x.rate;
-  return x.has_p99 ? &x.p99 : nullptr;
-}
-}  // namespace
-
-double false_gate_threshold(const Comparison& c, Better measure) {
-  double t = 0;
-  for (const auto& x : c.cells)
-    if (const Verdict* v = measure_of(x, measure); v && v->significant && v->worse_pct() > 0)
-      t = std::max(t, v->worse_pct());
-  return t;
-}
-
-double suggested_threshold(const Comparison& c, Better measure) {
-  double t = 0;
-  for (const auto& x : c.cells) {
-    const Verdict* v = measure_of(x, measure);
-    if (!v) continue;
-    t = std::max(t, std::abs(v->diff_pct));
-    if (!std::isinf(v->detectable_pct)) t = std::max(t, v->detectable_pct);
-  }
-  return std::ceil(t);
-}
 
 std::string render_text(const std::vector<BenchRun>& runs, const Comparison& c) {
   std::string out;
@@ -514,80 +227,6 @@ std::string render_json(const std::vector<BenchRun>& runs, const Comparison& c) 
               {"exit_code", c.exit_code()}}
              .dump(2) +
          "\n";
-}
-
-std::string render_svg(const std::vector<BenchRun>& runs, const Comparison& c) {
-  // Grouped bars: one panel per engine and workload, each on its own scale
-  // (MiB/s and IOPS do not share an axis), one group per target, one bar per
-  // run (median), a whisker from min to max, the Diff with its mark below.
-  const auto targets = all_targets(runs);
-  const char* colors[] = {"#4e79a7", "#f28e2b", "#59a14f", "#e15759", "#76b7b2", "#edc948"};
-  std::vector<std::pair<std::string, std::string>> panels;  // engine, op
-  for (const auto& e : all_engines(runs))
-    for (const auto& op : all_ops(runs, e)) panels.emplace_back(e, op);
-  const int bar = 22, gap = 14, panel_h = 200, left = 30, legend_h = 24 + 18 * static_cast<int>(runs.size());
-  // Wide enough for the longest target name under its bars.
-  const int group_w = std::max(static_cast<int>(runs.size()) * bar + gap, 84);
-  const int panel_w = static_cast<int>(targets.size()) * group_w + gap;
-  const int per_row = std::max(1, 1200 / (panel_w + 20));
-  const int nrows = (static_cast<int>(panels.size()) + per_row - 1) / per_row;
-  const int row_h = panel_h + 60 + 11 * static_cast<int>(runs.size());
-  const int width = left + std::min<int>(per_row, static_cast<int>(panels.size())) * (panel_w + 20) + 20;
-  const int height = 30 + nrows * row_h + legend_h;
-  std::string s = fmt::format(
-      "<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"{}\" height=\"{}\" font-family=\"sans-serif\" "
-      "font-size=\"11\">\n<rect width=\"100%\" height=\"100%\" fill=\"white\"/>\n",
-      width, height);
-  for (size_t p = 0; p < panels.size(); ++p) {
-    const auto& [e, op] = panels[p];
-    const int x = left + static_cast<int>(p % per_row) * (panel_w + 20);
-    const int y0 = 30 + static_cast<int>(p / per_row) * row_h, y1 = y0 + panel_h;
-    double top = 0;
-    std::string unit = "MiB/s";
-    for (const auto& r : runs)
-      for (const auto& t : targets)
-        if (const BenchCell* cell = r.find(t, e, op)) {
-          top = std::max(top, summarize(cell->rate()).max);
-          unit = cell->rate_unit();
-        }
-    if (top <= 0) top = 1;
-    auto y_of = [&](double v) { return y1 - v / top * panel_h; };
-    for (int k = 0; k <= 4; ++k)
-      s += fmt::format("<line x1=\"{}\" y1=\"{:.1f}\" x2=\"{}\" y2=\"{:.1f}\" stroke=\"#ddd\"/>\n", x, y_of(top * k / 4),
-                       x + panel_w, y_of(top * k / 4));
-    s += fmt::format("<text x=\"{}\" y=\"{}\" text-anchor=\"middle\" font-weight=\"bold\">{} {} ({}, top {:.0f})</text>\n",
-                     x + panel_w / 2, y0 - 10, op_title(op), e, unit, top);
-    int gx = x + gap / 2;
-    for (const auto& t : targets) {
-      for (size_t i = 0; i < runs.size(); ++i) {
-        const BenchCell* cell = runs[i].find(t, e, op);
-        if (!cell) continue;
-        Summary m = summarize(cell->rate());
-        const int bx = gx + (group_w - gap - static_cast<int>(runs.size()) * bar) / 2 + static_cast<int>(i) * bar;
-        s += fmt::format("<rect x=\"{}\" y=\"{:.1f}\" width=\"{}\" height=\"{:.1f}\" fill=\"{}\"><title>{} {} {} "
-                         "{}: {}</title></rect>\n",
-                         bx, y_of(m.median), bar - 2, y1 - y_of(m.median), colors[i % 6], c.labels[i], t, e, op,
-                         rate(m.median, unit));
-        s += fmt::format("<line x1=\"{0}\" x2=\"{0}\" y1=\"{1:.1f}\" y2=\"{2:.1f}\" stroke=\"black\"/>\n",
-                         bx + (bar - 2) / 2, y_of(m.min), y_of(m.max));
-      }
-      for (size_t i = 1; i < runs.size(); ++i)
-        if (const CellComparison* cc = find_cmp(c, t, e, op, c.labels[i]))
-          s += fmt::format("<text x=\"{}\" y=\"{}\" text-anchor=\"middle\" font-size=\"9\">{}</text>\n",
-                           gx + group_w / 2 - gap / 2, y1 + 28 + 11 * static_cast<int>(i - 1), diff_cell(cc->rate));
-      s += fmt::format("<text x=\"{}\" y=\"{}\" text-anchor=\"middle\">{}</text>\n", gx + group_w / 2 - gap / 2,
-                       y1 + 15, title(t));
-      gx += group_w;
-    }
-  }
-  int ly = 30 + nrows * row_h;
-  for (size_t i = 0; i < runs.size(); ++i, ly += 18) {
-    s += fmt::format("<rect x=\"{}\" y=\"{}\" width=\"12\" height=\"12\" fill=\"{}\"/>\n", left, ly, colors[i % 6]);
-    s += fmt::format("<text x=\"{}\" y=\"{}\">{} (kernel {})</text>\n", left + 18, ly + 10, c.labels[i],
-                     runs[i].kernel);
-  }
-  s += "</svg>\n";
-  return s;
 }
 
 std::string render_run(const BenchRun& run) {

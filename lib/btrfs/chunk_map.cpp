@@ -36,18 +36,6 @@ unsigned Chunk::copies() const {
   return 1;  // single, raid0, raid5, raid6
 }
 
-std::string chunk_profile_name(uint64_t type) {
-  if (type & BTRFS_BLOCK_GROUP_RAID0) return "raid0";
-  if (type & BTRFS_BLOCK_GROUP_RAID1) return "raid1";
-  if (type & BTRFS_BLOCK_GROUP_RAID1C3) return "raid1c3";
-  if (type & BTRFS_BLOCK_GROUP_RAID1C4) return "raid1c4";
-  if (type & BTRFS_BLOCK_GROUP_DUP) return "dup";
-  if (type & BTRFS_BLOCK_GROUP_RAID10) return "raid10";
-  if (type & BTRFS_BLOCK_GROUP_RAID5) return "raid5";
-  if (type & BTRFS_BLOCK_GROUP_RAID6) return "raid6";
-  return "single";
-}
-
 std::optional<Chunk> parse_chunk_item(uint64_t key_offset, std::span<const uint8_t> item) {
   constexpr size_t kHead = offsetof(btrfs_chunk, stripe);
   if (item.size() < kHead) return std::nullopt;

@@ -13,6 +13,8 @@
 #include <string>
 #include <vector>
 
+#include "lib/btrfs/profile.hpp"
+
 namespace dt {
 
 struct ChunkStripe {
@@ -37,9 +39,6 @@ struct Chunk {
   // How many devices hold each data byte (2 for raid1/dup/raid10, 1 for raid0/raid5...).
   unsigned copies() const;
 };
-
-// "single", "dup", "raid1", "raid1c3", "raid1c4", "raid0", "raid10", "raid5", "raid6".
-std::string chunk_profile_name(uint64_t type);
 
 // One item of the chunk tree: key offset is the chunk's logical start.
 // Returns nullopt if the item is shorter than its stripe count says.

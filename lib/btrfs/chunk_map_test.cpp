@@ -48,7 +48,7 @@ TEST(ChunkMap, ParsesItem) {
   EXPECT_EQ(c.stripes[1].offset, 1 * M);
   EXPECT_EQ(c.copies(), 2u);
   EXPECT_TRUE(c.is_data());
-  EXPECT_EQ(chunk_profile_name(c.type), "raid1");
+  EXPECT_EQ(profile_name(c.type), "raid1");
 }
 
 TEST(ChunkMap, RejectsTruncatedItem) {

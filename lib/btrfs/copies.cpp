@@ -140,7 +140,7 @@ void CopyReader::refresh() {
 std::string CopyReader::data_profile() const {
   std::set<std::string> names;
   for (const auto& c : chunks_)
-    if (c.is_data()) names.insert(chunk_profile_name(c.type));
+    if (c.is_data()) names.insert(profile_name(c.type));
   std::string s;
   for (const auto& n : names) s += (s.empty() ? "" : "+") + n;
   return s.empty() ? "none" : s;
@@ -309,7 +309,7 @@ CopyComparison CopyReader::compare(int fd, uint64_t off, uint64_t len) {
       const Chunk* c = find_chunk(chunks_, logical);
       if (!c)
         throw SetupError(fmt::format("file offset {} maps to logical {}, which no chunk holds", hex(a), hex(logical)));
-      profiles.insert(chunk_profile_name(c->type));
+      profiles.insert(profile_name(c->type));
       const uint64_t n = std::min({b - a, contiguous_bytes(*c, logical), kMaxRead});
       if (c->is_raid56()) {
         out.blocks += n / bs;

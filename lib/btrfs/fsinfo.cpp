@@ -15,6 +15,7 @@
 #include <memory>
 #include <sstream>
 
+#include "lib/btrfs/profile.hpp"
 #include "lib/io/pattern.hpp"
 #include "lib/sys/sys.hpp"
 
@@ -42,17 +43,6 @@ bool list_has(const std::string& list, const std::string& opt) {
   return false;
 }
 
-std::string profile_name(uint64_t flags) {
-  if (flags & BTRFS_BLOCK_GROUP_RAID0) return "raid0";
-  if (flags & BTRFS_BLOCK_GROUP_RAID1) return "raid1";
-  if (flags & BTRFS_BLOCK_GROUP_DUP) return "dup";
-  if (flags & BTRFS_BLOCK_GROUP_RAID10) return "raid10";
-  if (flags & BTRFS_BLOCK_GROUP_RAID5) return "raid5";
-  if (flags & BTRFS_BLOCK_GROUP_RAID6) return "raid6";
-  if (flags & BTRFS_BLOCK_GROUP_RAID1C3) return "raid1c3";
-  if (flags & BTRFS_BLOCK_GROUP_RAID1C4) return "raid1c4";
-  return "single";
-}
 }  // namespace
 
 bool MountInfo::has_option(const std::string& opt) const {

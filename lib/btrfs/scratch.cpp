@@ -74,25 +74,6 @@ void LoopDevice::detach() {
 }
 
 
-const std::vector<ProfileSpec>& profile_specs() {
-  // Loop counts give every profile more than its minimum where that changes
-  // the placement (raid10 over 4 devices really stripes; raid5 over 3 rotates
-  // parity). Metadata follows the data's redundancy; raid5/6 get raid1/raid1c3
-  // metadata as the btrfs documentation recommends.
-  static const std::vector<ProfileSpec> specs = {
-      {"single", 1, 1, "dup"},     {"dup", 1, 1, "dup"},        {"raid0", 2, 2, "raid1"},
-      {"raid1", 2, 2, "raid1"},    {"raid1c3", 3, 3, "raid1c3"}, {"raid1c4", 4, 4, "raid1c4"},
-      {"raid10", 4, 2, "raid10"},  {"raid5", 3, 2, "raid1"},    {"raid6", 4, 3, "raid1c3"},
-  };
-  return specs;
-}
-
-const ProfileSpec* find_profile(const std::string& name) {
-  for (const auto& p : profile_specs())
-    if (p.name == name) return &p;
-  return nullptr;
-}
-
 namespace {
 // blkid -p's KEY=value pairs for a device; empty if it holds nothing blkid
 // recognises; {"?": output} if blkid found signatures it cannot tell apart.

@@ -18,20 +18,13 @@
 #include <string>
 #include <vector>
 
+#include "lib/btrfs/profile.hpp"
 #include "lib/sys/owned.hpp"
 #include "lib/sys/sys.hpp"
 
 namespace dt {
 
 // A btrfs block group profile the tool can provision.
-struct ProfileSpec {
-  std::string name;           // "raid1"
-  unsigned loop_devices = 1;  // devices self-provisioning uses
-  unsigned min_devices = 1;   // fewest devices mkfs.btrfs accepts
-  std::string metadata;       // metadata profile that goes with it
-};
-const std::vector<ProfileSpec>& profile_specs();
-const ProfileSpec* find_profile(const std::string& name);
 
 // A scratch filesystem made a particular way, on top of the run's options: a
 // case that declares one gets it freshly made for it (on loop images or the

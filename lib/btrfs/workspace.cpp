@@ -11,7 +11,6 @@
 #include "lib/btrfs/fsinfo.hpp"
 #include "lib/btrfs/reclaim.hpp"
 #include "lib/run/config.hpp"
-#include "lib/harness/registry.hpp"
 
 namespace dt {
 

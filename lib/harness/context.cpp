@@ -6,8 +6,13 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <fmt/format.h>
+
+#include <cerrno>
+
 #include "lib/btrfs/fsinfo.hpp"
 #include "lib/harness/case_events.hpp"
+#include "lib/io/pattern.hpp"
 #include "lib/sys/sys.hpp"
 
 namespace dt {
@@ -190,6 +195,12 @@ void Context::log_line(const std::string& line) {
 
 void Context::emit(const std::string& event_line) {
   if (event_fd_ >= 0) write_all(event_fd_, event_line);
+}
+
+bool skip_if_unsupported(Context& ctx, const std::string& what, int err) {
+  if (err != EINVAL && err != EOPNOTSUPP && err != ENOSYS) return false;
+  ctx.skip(what, fmt::format("the kernel answered {}", errno_name(err)));
+  return true;
 }
 
 }  // namespace dt

@@ -135,4 +135,9 @@ class Context {
   PathTracer tracer_;
 };
 
+// The shared rule that EINVAL/EOPNOTSUPP/ENOSYS from a feature (an io_uring
+// opcode, a flag) mean "this kernel lacks it": true, and the sub-variant is
+// recorded as skipped, never a case failure. err is a positive errno.
+bool skip_if_unsupported(Context& ctx, const std::string& what, int err);
+
 }  // namespace dt

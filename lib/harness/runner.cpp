@@ -2,15 +2,8 @@
 #include "lib/harness/require.hpp"
 
 #include <fcntl.h>
-#include <linux/userfaultfd.h>
-#include <liburing.h>
-#include <poll.h>
-#include <signal.h>
-#include <sys/prctl.h>
-#include <sys/stat.h>
+#include <string.h>
 #include <sys/statvfs.h>
-#include <sys/syscall.h>
-#include <sys/wait.h>
 #include <unistd.h>
 
 #include <fmt/format.h>
@@ -23,7 +16,9 @@
 
 #include "lib/harness/case_events.hpp"
 #include "lib/btrfs/copies.hpp"
+#include "lib/io/iopath.hpp"
 #include "lib/run/kmsg.hpp"
+#include "lib/run/watchdog.hpp"
 #include "lib/sys/interrupt.hpp"
 #include "lib/sys/owned.hpp"
 
@@ -82,74 +77,38 @@ std::vector<std::string> filesystem_device_names(const fs::path& dir) {
   return names;
 }
 
-int pidfd_open(pid_t pid) { return static_cast<int>(::syscall(SYS_pidfd_open, pid, 0)); }
-
-// Waits up to `ms` for the process behind pidfd to exit.
-bool wait_exit(int pidfd, int ms) {
-  pollfd p{pidfd, POLLIN, 0};
-  return ::poll(&p, 1, ms) == 1;
-}
-
-[[noreturn]] void child_main(const CaseInfo& info, const RunParams& params, const fs::path& work_dir, int log_fd,
-                             int event_fd, pid_t parent) {
-  unblock_interrupts_in_child();
-  // If the run is killed (kill -9, a CI time limit), the case must not go on
-  // holding the scratch mount the next run or `diotorture clean` reclaims.
-  ::prctl(PR_SET_PDEATHSIG, SIGKILL);
-  if (::getppid() != parent) ::_exit(kExitCaseError);
-  ::setpgid(0, 0);  // the watchdog kills the whole group
+// The case, in the supervisor's child: its verdict goes to the event pipe.
+int case_body(const CaseInfo& info, const RunParams& params, const fs::path& work_dir, int log_fd, int event_fd) {
   int code = 0;
-  {
+  try {
+    Context ctx(info, params, work_dir, log_fd, event_fd);
     try {
-      Context ctx(info, params, work_dir, log_fd, event_fd);
-      try {
-        info.fn(ctx);
-      } catch (const NotRun& n) {
-        write_all(event_fd, event::notrun(n.reason));
-        code = kExitNotRun;
-      } catch (const std::system_error& e) {
-        // A full filesystem is the set-up's problem, not the kernel's.
-        if (e.code() != std::errc::no_space_on_device) throw;
-        write_all(event_fd, nlohmann::json{{"type", "notrun"}, {"reason", out_of_space_reason(e.what(), work_dir)}}
-                                    .dump() +
-                                "\n");
-        code = kExitNotRun;
-      }
-    } catch (const std::exception& e) {
-      std::string msg = fmt::format("case aborted: {}", e.what());
-      std::string line = "FAIL: " + msg + "\n";
-      std::string ev = event::fail(msg);
-      (void)!::write(log_fd, line.data(), line.size());
-      (void)!::write(event_fd, ev.data(), ev.size());
-      code = kExitCaseError;
+      info.fn(ctx);
+    } catch (const NotRun& n) {
+      write_all(event_fd, event::notrun(n.reason));
+      code = kExitNotRun;
+    } catch (const std::system_error& e) {
+      // A full filesystem is the set-up's problem, not the kernel's.
+      if (e.code() != std::errc::no_space_on_device) throw;
+      write_all(event_fd, nlohmann::json{{"type", "notrun"}, {"reason", out_of_space_reason(e.what(), work_dir)}}
+                                  .dump() +
+                              "\n");
+      code = kExitNotRun;
     }
+  } catch (const std::exception& e) {
+    std::string msg = fmt::format("case aborted: {}", e.what());
+    std::string line = "FAIL: " + msg + "\n";
+    std::string ev = event::fail(msg);
+    (void)!::write(log_fd, line.data(), line.size());
+    (void)!::write(event_fd, ev.data(), ev.size());
+    code = kExitCaseError;
   }
-  // _exit: the parent's objects (the scratch filesystem!) must not be destroyed here.
-  ::_exit(code);
+  // The supervisor _exits with this: the parent's objects (the scratch
+  // filesystem!) must not be destroyed in the child.
+  return code;
 }
 
 }  // namespace
-
-char process_state(pid_t pid) {
-  TaskStat st;
-  return read_task_stat(fmt::format("/proc/{}/stat", pid), &st) ? st.state : '?';
-}
-
-std::string task_stacks(pid_t pid) {
-  std::string out;
-  std::error_code ec;
-  for (const auto& t : fs::directory_iterator(fmt::format("/proc/{}/task", pid), ec)) {
-    const std::string tid = t.path().filename().string();
-    TaskStat st;
-    if (!read_task_stat(t.path() / "stat", &st)) st.comm = "?";
-    out += fmt::format("task {} ({}) state {} wchan {}\n", tid, st.comm, st.state,
-                       read_file_or_empty(t.path() / "wchan"));
-    std::string stack = read_file_or_empty(t.path() / "stack");
-    out += stack.empty() ? "  (no kernel stack available)\n" : stack;
-    out += "\n";
-  }
-  return out.empty() ? "(process already gone)\n" : out;
-}
 
 fs::path case_work_dir(const fs::path& test_dir, const std::string& id) { return test_dir / ("diotorture-" + id); }
 
@@ -205,123 +164,54 @@ CaseResult run_case(const CaseInfo& info, const fs::path& test_dir, const fs::pa
     return finish(r);
   }
 
-  int pfd[2];
-  if (::pipe2(pfd, O_CLOEXEC) != 0) throw_errno("pipe");
-  Fd ev_read(pfd[0]), ev_write(pfd[1]);
   KmsgWatch kmsg(fmt::format("begin {} {}", opts.run_id, info.id));
   const std::vector<std::string> own_devices = filesystem_device_names(test_dir);
 
   const unsigned timeout_s = opts.timeout_s.value_or(info.timeout_s);
   RunParams child_params = opts.params;
   child_params.timeout_s = timeout_s;
-  const pid_t parent = ::getpid();
-  pid_t pid = ::fork();
-  if (pid < 0) throw_errno("fork");
-  if (pid == 0) child_main(info, child_params, work, log.get(), ev_write.get(), parent);
-  ::setpgid(pid, pid);  // also set here: no race with the kill below
-  ev_write.reset();
-  Fd pidfd(pidfd_open(pid));
-  if (!pidfd) throw_errno("pidfd_open");
-  ::fcntl(ev_read.get(), F_SETFL, O_NONBLOCK);
-
-  const auto deadline = t0 + std::chrono::seconds(timeout_s);
-  // The last sign of life from the case: an event, or its log growing. A
-  // timeout right after one is a --timeout too short, not a stuck kernel.
-  auto last_progress = Clock::time_point{};
-  off_t log_size = 0;
-  auto note_log_growth = [&] {
-    struct stat st {};
-    if (::fstat(log.get(), &st) == 0 && st.st_size != log_size) {
-      log_size = st.st_size;
-      last_progress = Clock::now();
-    }
-  };
-  note_log_growth();  // the runner's own header lines are not the case's progress
-  last_progress = {};
-  std::string pending;
-  auto drain = [&] {
-    char buf[65536];
-    for (;;) {
-      ssize_t n = ::read(ev_read.get(), buf, sizeof buf);
-      if (n <= 0) break;
-      pending.append(buf, static_cast<size_t>(n));
-      last_progress = Clock::now();
-    }
-    size_t nl;
-    while ((nl = pending.find('\n')) != std::string::npos) {
-      apply_event(&r, pending.substr(0, nl));
-      pending.erase(0, nl + 1);
-    }
-  };
-
-  bool exited = false, hung = false, interrupted_now = false;
-  while (!exited) {
-    auto left = std::chrono::duration_cast<std::chrono::milliseconds>(deadline - Clock::now()).count();
-    if (left <= 0) {
-      hung = true;
-      break;
-    }
-    pollfd fds[3] = {{pidfd.get(), POLLIN, 0}, {ev_read.get(), POLLIN, 0}, {interrupt_fd(), POLLIN, 0}};
-    int n = ::poll(fds, interrupt_fd() >= 0 ? 3 : 2, static_cast<int>(std::min<long long>(left, 1000)));
-    if (n < 0 && errno != EINTR) throw_errno("poll");
-    if (fds[1].revents) drain();
-    note_log_growth();
-    if (fds[0].revents & POLLIN) exited = true;
-    if (interrupt_fd() >= 0 && (fds[2].revents & POLLIN) && interrupted()) {
-      interrupted_now = true;
-      break;
-    }
+  WatchdogOptions wo;
+  wo.total_s = timeout_s;
+  wo.stall_s = 0;  // a case has one fixed timeout; its progress only explains a hang
+  wo.since = t0;
+  // The case's log growing is progress too: a timeout right after some is a
+  // --timeout too short, not a stuck kernel.
+  wo.progress_fd = log.get();
+  wo.die_with_parent = true;
+  wo.on_line = [&](const std::string& line) { apply_event(&r, line); };
+  wo.after_child = [](pid_t pid) { remove_stale_trace_instances(pid); };
+  ChildOutcome out;
+  try {
+    out = run_watched([&](int event_fd) { return case_body(info, child_params, work, log.get(), event_fd); }, wo);
+  } catch (const Interrupted&) {
+    logf("interrupted by signal; case killed");
+    finish(r);
+    throw;
   }
 
-  if (hung) {
-    std::string stacks = task_stacks(pid);
-    const std::string where = fmt::format("main task in state {} at {}", process_state(pid),
-                                          trim(read_file_or_empty(fmt::format("/proc/{}/wchan", pid))));
-    ::kill(-pid, SIGKILL);
-    bool died = wait_exit(pidfd.get(), 2000);
-    char state = process_state(pid);
+  if (out.end == ChildOutcome::End::Hung) {
     r.status = Status::Hang;
-    drain();
-    note_log_growth();
-    const double quiet_s = last_progress == Clock::time_point{}
-                               ? static_cast<double>(timeout_s)
-                               : std::chrono::duration<double>(Clock::now() - last_progress).count();
-    if (quiet_s <= progress_window_s(timeout_s))
+    if (out.quiet_s <= progress_window_s(timeout_s))
       r.reason = fmt::format("timed out while making progress: the case last reported progress {:.1f}s before the "
                              "{}s timeout ({}); it needs a longer --timeout",
-                             quiet_s, timeout_s, where);
+                             out.quiet_s, timeout_s, out.where);
     else
-      r.reason = fmt::format("no progress after {}s timeout (nothing reported for {:.1f}s; {})", timeout_s, quiet_s,
-                             where);
-    if (!died && state == 'D') {
+      r.reason = fmt::format("no progress after {}s timeout (nothing reported for {:.1f}s; {})", timeout_s,
+                             out.quiet_s, out.where);
+    if (out.stuck_in_d_state) {
       r.stuck_in_d_state = true;
       r.reason += "; still in D state after SIGKILL (the kernel cannot release it)";
-      stacks += "\nAfter SIGKILL (2s later):\n" + task_stacks(pid);
     }
     write_file_atomic(results_dir / (info.id + ".stacks"),
-                      fmt::format("case {} hung after {}s; tasks at the timeout:\n{}", info.id, timeout_s, stacks));
+                      fmt::format("case {} hung after {}s; tasks at the timeout:\n{}", info.id, timeout_s, out.stacks));
     logf("watchdog: " + r.reason + "; stacks in " + info.id + ".stacks");
-    if (died) ::waitpid(pid, nullptr, 0);
-  } else if (interrupted_now) {
-    ::kill(-pid, SIGKILL);
-    if (wait_exit(pidfd.get(), 2000)) ::waitpid(pid, nullptr, 0);
-    logf("interrupted by signal; case killed");
-    remove_stale_trace_instances(pid);
-    finish(r);
-    throw Interrupted();
-  } else {
-    int status = 0;
-    ::waitpid(pid, &status, 0);
-    drain();
-    if (WIFSIGNALED(status)) {
-      r.status = Status::Fail;
-      r.reason = fmt::format("case process killed by signal {} ({})", WTERMSIG(status), strsignal(WTERMSIG(status)));
-      r.failures.push_back(r.reason);
-    } else if (WEXITSTATUS(status) == kExitNotRun && r.status == Status::Pass) {
-      r.status = Status::NotRun;
-    }
+  } else if (out.end == ChildOutcome::End::Signaled) {
+    r.status = Status::Fail;
+    r.reason = fmt::format("case process killed by signal {} ({})", out.signal, strsignal(out.signal));
+    r.failures.push_back(r.reason);
+  } else if (out.exit_code == kExitNotRun && r.status == Status::Pass) {
+    r.status = Status::NotRun;
   }
-  remove_stale_trace_instances(pid);
 
   // The kernel log since the marker, whatever the case's own verdict.
   // Other runs, processes and filesystems on this host log too: a line

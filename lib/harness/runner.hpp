@@ -1,5 +1,6 @@
-// Runs one case in a forked child under a watchdog. The runner, not the case,
-// owns the timeout, the kernel-log check, the per-case files and the verdict.
+// Runs one case in a forked child under the supervisor (lib/run/watchdog.hpp).
+// The runner, not the case, owns the timeout, the kernel-log check, the
+// per-case files and the verdict.
 #pragma once
 
 #include <filesystem>
@@ -28,11 +29,5 @@ std::filesystem::path case_work_dir(const std::filesystem::path& test_dir, const
 // Throws Interrupted after killing the child if the user interrupts.
 CaseResult run_case(const CaseInfo& info, const std::filesystem::path& test_dir,
                     const std::filesystem::path& results_dir, const RunnerOptions& opts);
-
-// Per-task state, wchan and kernel stack of a process, for a hang report.
-std::string task_stacks(pid_t pid);
-// The state letter of a process ('R', 'S', 'D', ...), '?' if it is gone.
-char process_state(pid_t pid);
-
 
 }  // namespace dt

@@ -5,7 +5,6 @@
 #include <cerrno>
 #include <cstring>
 
-#include "lib/harness/context.hpp"
 #include "lib/io/pattern.hpp"
 #include "lib/sys/sys.hpp"
 
@@ -49,12 +48,6 @@ void Ring::submit_and_reap(unsigned n, const std::function<void(uint64_t, int)>&
     io_uring_cqe_seen(&ring_, cqe);
     on_cqe(ud, res);
   }
-}
-
-bool skip_if_unsupported(Context& ctx, const std::string& what, int err) {
-  if (err != EINVAL && err != EOPNOTSUPP && err != ENOSYS) return false;
-  ctx.skip(what, fmt::format("the kernel answered {}", errno_name(err)));
-  return true;
 }
 
 std::string io_uring_unavailable_reason() {

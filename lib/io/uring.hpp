@@ -1,6 +1,6 @@
-// io_uring for the cases: a ring that cleans up, one-shot submission, and the
-// shared rule that EINVAL/EOPNOTSUPP/ENOSYS from a feature mean "this kernel
-// lacks it" (a skipped sub-variant), never a case failure.
+// io_uring: a ring that cleans up, one-shot submission, and the two engines
+// the cases are parameterised by. (A case's rule for an io_uring feature the
+// kernel lacks is skip_if_unsupported in lib/harness/context.hpp.)
 #pragma once
 
 #include <liburing.h>
@@ -10,8 +10,6 @@
 #include <string>
 
 namespace dt {
-
-class Context;
 
 class Ring {
  public:
@@ -32,10 +30,6 @@ class Ring {
   io_uring ring_{};
   io_uring_probe* probe_ = nullptr;
 };
-
-// True (and the sub-variant is recorded as skipped) when err says the kernel
-// does not support what was asked. err is a positive errno.
-bool skip_if_unsupported(Context& ctx, const std::string& what, int err);
 
 // One pwrite/pread of len bytes at off by `engine`: "psync" (pwrite(2)/
 // pread(2)) or "uring" (one IORING_OP_WRITE/READ on `ring`), the two

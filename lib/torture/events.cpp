@@ -14,6 +14,7 @@
 
 #include "lib/btrfs/copies.hpp"
 #include "lib/btrfs/fsinfo.hpp"
+#include "lib/btrfs/profile.hpp"
 #include "lib/io/pattern.hpp"
 #include "lib/sys/sys.hpp"
 
@@ -21,18 +22,7 @@ namespace dt {
 namespace fs = std::filesystem;
 using Clock = std::chrono::steady_clock;
 
-uint64_t profile_bits(const std::string& name) {
-  if (name == "single") return BTRFS_AVAIL_ALLOC_BIT_SINGLE;
-  if (name == "dup") return BTRFS_BLOCK_GROUP_DUP;
-  if (name == "raid0") return BTRFS_BLOCK_GROUP_RAID0;
-  if (name == "raid1") return BTRFS_BLOCK_GROUP_RAID1;
-  if (name == "raid1c3") return BTRFS_BLOCK_GROUP_RAID1C3;
-  if (name == "raid1c4") return BTRFS_BLOCK_GROUP_RAID1C4;
-  if (name == "raid10") return BTRFS_BLOCK_GROUP_RAID10;
-  if (name == "raid5") return BTRFS_BLOCK_GROUP_RAID5;
-  if (name == "raid6") return BTRFS_BLOCK_GROUP_RAID6;
-  return 0;
-}
+uint64_t profile_bits(const std::string& name) { return profile_flags(name); }
 
 std::string convert_target(const std::string& current) { return current == "single" ? "dup" : "single"; }
 
