@@ -179,7 +179,11 @@ CaseResult run_case(const CaseInfo& info, const fs::path& test_dir, const fs::pa
   wo.progress_fd = log.get();
   wo.die_with_parent = true;
   wo.on_line = [&](const std::string& line) { apply_event(&r, line); };
-  wo.after_child = [](pid_t pid) { remove_stale_trace_instances(pid); };
+  pid_t case_pid = -1;  // the kernel log names it when the case itself provoked a report
+  wo.after_child = [&case_pid](pid_t pid) {
+    case_pid = pid;
+    remove_stale_trace_instances(pid);
+  };
   ChildOutcome out;
   try {
     out = run_watched([&](int event_fd) { return case_body(info, child_params, work, log.get(), event_fd); }, wo);
@@ -218,7 +222,7 @@ CaseResult run_case(const CaseInfo& info, const fs::path& test_dir, const fs::pa
   // planted by another run, a btrfs message about another device, a report
   // the kernel says is another process's, is not this case's (a note).
   OwnTasks own = tool_tasks(own_devices);
-  own.pids.push_back(pid);
+  if (case_pid > 0) own.pids.push_back(case_pid);
   auto attributed = attribute_kernel_log(kmsg.collect(), own, alive_outside_our_tree);
   std::vector<std::string> klog = std::move(attributed.ours);
   for (const auto& n : attributed.notes) {
