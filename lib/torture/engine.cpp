@@ -873,11 +873,13 @@ int Engine::run() {
     }
     emit(nlohmann::json{{"type", "start"}, {"step", step_to_json(s)}}.dump());
     const auto t = Clock::now();
+    const std::vector<std::string> held_at_start = events_->confirm_held();  // states.hpp
     try {
       exec(s);
     } catch (const std::exception& e) {
       fail(s.seq, "error", s.op, fmt::format("{} could not be run: {}", s.op, e.what()));
     }
+    s.states = held_through(held_at_start, events_->confirm_held());
     s.dur_us = static_cast<uint64_t>(std::chrono::duration_cast<std::chrono::microseconds>(Clock::now() - t).count());
     log_step(s);
     ++ops_done_;

@@ -12,6 +12,7 @@
 #include <chrono>
 #include <memory>
 #include <optional>
+#include <set>
 
 #include "lib/btrfs/copies.hpp"
 #include "lib/btrfs/fscheck.hpp"
@@ -24,6 +25,8 @@
 #include "lib/torture/engine.hpp"
 #include "lib/torture/repro.hpp"
 #include "lib/torture/shrink.hpp"
+#include "lib/torture/states.hpp"
+#include "lib/trace/coverage.hpp"
 
 namespace dt {
 namespace fs = std::filesystem;
@@ -214,6 +217,9 @@ int run_torture(const TortureConfig& cfg, std::ostream& out) {
   else if (!spares.empty())
     out << fmt::format("SPARE     -- {} (--spare-dev, for device events)\n", fmt::join(spares, " "));
   if (!no_device_events.empty()) out << "SPARE     -- none: device events not run: " << no_device_events << "\n";
+  // Kernel coverage of the main run (lib/trace/coverage.hpp), per run.
+  KernelCoverage coverage;
+  out << "COVERAGE  -- " << coverage.description() << "\n";
   if (cfg.replay.empty())
     out << fmt::format("TORTURE   -- seed {}, {}, {} files, ops {}, events {}{}\n\n", header.seed,
                        cfg.ops ? fmt::format("{} ops", cfg.ops) : fmt::format("{:.0f}s", cfg.duration_s),
@@ -268,7 +274,11 @@ int run_torture(const TortureConfig& cfg, std::ostream& out) {
   const unsigned total_s = static_cast<unsigned>((cfg.ops ? 3600 : cfg.duration_s) + 900);
   KmsgWatch kmsg(fmt::format("begin torture {}", run_id));
   EngineRun main = run_engine_watched(ecfg, total_s, cfg.stall_s, [&](const nlohmann::json& j) { last_progress = j; },
-                                      [&] { show(false); });
+                                      [&] {
+                                        show(false);
+                                        coverage.poll();
+                                      });
+  coverage.stop();
   show(true);
   for (const auto& n : main.notes) out << "note: " << n << "\n";
   std::optional<Failure> failure = main.failure;
@@ -343,6 +353,15 @@ int run_torture(const TortureConfig& cfg, std::ostream& out) {
                             {"notes", main.notes},         {"replay", cfg.replay.string()},
                             {"fs_check", fs_check},        {"spares", spares}};
   if (!no_device_events.empty()) summary["device_events"] = "not run: " + no_device_events;
+  report_states(oplog_path, failure ? failure->seq : 0, mix, !spares.empty(), &summary, out);
+  {
+    std::set<std::string> baseline;
+    if (!cfg.coverage_baseline.empty()) baseline = parse_coverage_list(read_file(cfg.coverage_baseline));
+    const std::set<std::string>* base = cfg.coverage_baseline.empty() ? nullptr : &baseline;
+    summary["coverage"] = coverage.to_json(base);
+    if (summary["coverage"].value("available", false)) write_file_atomic(dir / "coverage.txt", coverage.listing());
+    out << coverage.summary_line(base);
+  }
   auto write_summary = [&](const std::string& status) {
     summary["status"] = status;
     write_file_atomic(dir / "summary.json", summary.dump(2) + "\n");

@@ -31,6 +31,7 @@ struct TortureConfig {
   unsigned stall_s = 120;     // no progress for this long: a hang
   bool progress = true;       // false: one line a minute even on a terminal
   std::string inject;         // test-only (DIOTORTURE_TORTURE_INJECT)
+  std::filesystem::path coverage_baseline;  // a coverage.txt: what is new against it
   // Devices the user hands over for device events on a scratch pool (each
   // checked as a pool device is); with none there, device events are not run.
   std::vector<std::string> spare_devs;
