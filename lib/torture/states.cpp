@@ -50,7 +50,7 @@ const std::vector<StateInfo> kStates = {
      "/sys/fs/btrfs/<fsid>/exclusive_operation: device remove", true},
     {"quota-rescan", "quota enabled with a rescan running (restarted when it completes); disabled at the end",
      "BTRFS_IOC_QUOTA_RESCAN_STATUS: running"},
-    {"defrag-running", "BTRFS_IOC_DEFRAG_RANGE of a file under test in progress (repeated)",
+    {"defrag-running", "BTRFS_IOC_DEFRAG_RANGE (zlib) of a file under test in progress (repeated)",
      "/proc/self/task/<tid>/syscall: the defrag thread is inside ioctl"},
     {"readonly-snapshot", "a read-only snapshot of the torture subvolume (shared extents: NOCOW writes must COW)",
      "BTRFS_IOC_SUBVOL_GETFLAGS on the snapshot: RDONLY"},
@@ -131,6 +131,13 @@ std::string name_rc(int64_t rc) { return rc == 0 ? "ok" : rc < 0 ? errno_name(st
 void add_note(Step& s, const std::string& what) { s.note += (s.note.empty() ? "" : "; ") + what; }
 
 Fd open_dir(const fs::path& p) { return open_or_throw(p, O_RDONLY | O_DIRECTORY); }
+
+// BtrfsFsDevices::fsid (32 hex digits) as /sys/fs/btrfs names it (8-4-4-4-12).
+std::string sysfs_uuid(const std::string& hex) {
+  if (hex.size() != 32) return hex;
+  return fmt::format("{}-{}-{}-{}-{}", hex.substr(0, 8), hex.substr(8, 4), hex.substr(12, 4), hex.substr(16, 4),
+                     hex.substr(20));
+}
 
 // ---- the holders ------------------------------------------------------------
 
@@ -262,6 +269,11 @@ class ScrubHold : public StateHold {
         s.res.push_back(scrub_.join());
         continue;
       }
+      // Half-way: some data scrubbed, if the scrub lasts that long.
+      wait_for([&] {
+        btrfs_scrub_progress p{};
+        return !scrub_progress(fd_.get(), devid_, &p) || p.data_bytes_scrubbed > 0;
+      }, 2000ms);
       const int ctl = ::ioctl(fd_.get(), BTRFS_IOC_SCRUB_CANCEL, nullptr) == 0 ? 0 : -errno;
       const int64_t rc = scrub_.join();
       s.res.insert(s.res.end(), {ctl, rc});
@@ -334,7 +346,7 @@ class DeviceHold : public StateHold {
   std::string establish(Step& s) override {
     if (t_.spares.empty()) return "no spare device";
     if (!replace_) {
-      exclusive_ = fmt::format("/sys/fs/btrfs/{}/exclusive_operation", btrfs_devices(fd_.get()).fsid);
+      exclusive_ = fmt::format("/sys/fs/btrfs/{}/exclusive_operation", sysfs_uuid(btrfs_devices(fd_.get()).fsid));
       if (!fs::exists(exclusive_)) return "the kernel has no " + exclusive_ + " (5.10+) to say a remove is running";
     }
     auto actions = plan_device_event(replace_ ? "replace" : "remove", member_paths(fd_.get()),
@@ -387,7 +399,7 @@ class QuotaHold : public StateHold {
  public:
   explicit QuotaHold(const HoldTargets& t) : fd_(open_dir(t.fs_root)) {}
   std::string establish(Step& s) override {
-    if (!fs::exists(fmt::format("/sys/fs/btrfs/{}/qgroups", btrfs_devices(fd_.get()).fsid))) {
+    if (!fs::exists(fmt::format("/sys/fs/btrfs/{}/qgroups", sysfs_uuid(btrfs_devices(fd_.get()).fsid)))) {
       btrfs_ioctl_quota_ctl_args q{};
       q.cmd = BTRFS_QUOTA_CTL_ENABLE;
       const int rc = ::ioctl(fd_.get(), BTRFS_IOC_QUOTA_CTL, &q) == 0 ? 0 : -errno;
@@ -399,6 +411,7 @@ class QuotaHold : public StateHold {
       rescan();
       if (confirm()) return "";
     }
+    release(s);
     return "no rescan was seen running (each finished before the status ioctl)";
   }
   bool confirm() override {
@@ -432,8 +445,12 @@ class DefragHold : public StateHold {
   explicit DefragHold(const HoldTargets& t) : t_(t) {}
   std::string establish(Step& s) override {
     if (t_.files.empty()) return "no file";
-    file_ = t_.files[s.file % t_.files.size()];
-    fd_ = open_or_throw(file_, O_RDWR);
+    // A checksummed file where there is one: a NOCOW file is not compressed.
+    for (size_t i = 0; i < t_.files.size(); ++i) {
+      file_ = t_.files[(s.file + i) % t_.files.size()];
+      fd_ = open_or_throw(file_, O_RDWR);
+      if (!has_nocow(fd_.get())) break;
+    }
     add_note(s, file_.filename().string());
     for (int i = 0; i < 50; ++i) {
       start();
@@ -466,9 +483,13 @@ class DefragHold : public StateHold {
   void start() {
     const int fd = fd_.get();
     op_.start([this, fd] {
+      // Compressing makes every extent work to do (a plain defrag of an
+      // unfragmented file returns at once); NOCOW files stay uncompressed.
       btrfs_ioctl_defrag_range_args a{};
       a.len = UINT64_MAX;
-      a.flags = BTRFS_DEFRAG_RANGE_START_IO;
+      a.flags = BTRFS_DEFRAG_RANGE_START_IO | BTRFS_DEFRAG_RANGE_COMPRESS;
+      a.compress_type = 1;  // zlib
+      a.extent_thresh = UINT32_MAX;
       in_ioctl_ = true;
       const int64_t rc = ::ioctl(fd, BTRFS_IOC_DEFRAG_RANGE, &a) == 0 ? 0 : -errno;
       in_ioctl_ = false;
@@ -497,7 +518,9 @@ class ReadonlySnapshotHold : public StateHold {
     s.res.push_back(rc);
     if (rc != 0) return "snapshot not made: " + name_rc(rc);
     snap_ = open_dir(t_.snap_dir / name_);
-    return confirm() ? "" : "the snapshot is not read-only";
+    if (confirm()) return "";
+    release(s);
+    return "the snapshot is not read-only";
   }
   bool confirm() override {
     uint64_t flags = 0;
@@ -530,24 +553,34 @@ class NearlyFullHold : public StateHold {
       return fmt::format("{} free: filling that much is not done", format_size(free0));
     path_ = t_.snap_dir / fmt::format("nearly-full-{}", s.seq);
     fd_ = open_or_throw(path_, O_RDWR | O_CREAT | O_EXCL, 0600);
-    uint64_t at = 0;
-    for (int i = 0; i < 64; ++i) {
-      const uint64_t f = free_bytes();
-      if (f <= reserve_) break;
-      const uint64_t chunk = std::min<uint64_t>(f - reserve_, 1ull << 30) & ~0xfffffull;
-      if (chunk == 0) break;
-      if (::fallocate(fd_.get(), 0, static_cast<off_t>(at), static_cast<off_t>(chunk)) != 0) break;
-      at += chunk;
+    // statfs overstates what data can still take (space kept for metadata):
+    // fill until the filesystem refuses, then give the reserve back.
+    uint64_t at = 0, chunk = 1ull << 30;
+    while (chunk >= (1ull << 20)) {
+      if (::fallocate(fd_.get(), 0, static_cast<off_t>(at), static_cast<off_t>(chunk)) == 0)
+        at += chunk;
+      else if (errno == ENOSPC)
+        chunk /= 2;
+      else
+        break;
     }
-    add_note(s, fmt::format("filler of {}, {} left free", format_size(at), format_size(free_bytes())));
-    return confirm() ? "" : fmt::format("{} still free after filling", format_size(free_bytes()));
+    ::syncfs(fd_.get());
+    full_free_ = free_bytes();
+    const uint64_t keep = at > reserve_ ? at - reserve_ : 0;
+    if (::ftruncate(fd_.get(), static_cast<off_t>(keep)) != 0 || ::syncfs(fd_.get()) != 0) {
+      undo();
+      return "the filler could not be shrunk: " + errno_name(errno);
+    }
+    add_note(s, fmt::format("filler of {}; {} free when full, {} now", format_size(keep), format_size(full_free_),
+                            format_size(free_bytes())));
+    if (confirm()) return "";
+    const std::string why = fmt::format("{} still free after filling", format_size(free_bytes()));
+    undo();
+    return why;
   }
-  bool confirm() override { return free_bytes() <= 2 * reserve_; }
-  void release(Step& s) override {
-    fd_.reset();
-    std::error_code ec;
-    s.res.push_back(fs::remove(path_, ec) ? 0 : -ec.value());
-  }
+  // Free space at most what the filesystem had when it took no more data, plus the reserve (and slack).
+  bool confirm() override { return free_bytes() <= full_free_ + 2 * reserve_; }
+  void release(Step& s) override { s.res.push_back(undo()); }
 
  private:
   uint64_t free_bytes() const {
@@ -555,8 +588,13 @@ class NearlyFullHold : public StateHold {
     if (::statfs(t_.fs_root.c_str(), &f) != 0) return UINT64_MAX;
     return static_cast<uint64_t>(f.f_bavail) * static_cast<uint64_t>(f.f_bsize);
   }
+  int64_t undo() {
+    fd_.reset();
+    std::error_code ec;
+    return fs::remove(path_, ec) ? 0 : -ec.value();
+  }
   HoldTargets t_;
-  uint64_t reserve_ = 0;
+  uint64_t reserve_ = 0, full_free_ = 0;
   fs::path path_;
   Fd fd_;
 };

@@ -180,8 +180,10 @@ int run_torture(const TortureConfig& cfg, std::ostream& out) {
   std::string no_device_events;
   uint64_t spare_size = 0;  // as large as the largest device, so it can replace any
   const bool device_events =
-      std::any_of(mix.events.begin(), mix.events.end(), [](const EventInfo* e) { return e->needs_spare; }) ||
-      std::any_of(replay.steps.begin(), replay.steps.end(), [](const Step& s) { return s.event == "device"; });
+      std::any_of(mix.events.begin(), mix.events.end(),
+                  [](const EventInfo* e) { return e->needs_spare || std::string(e->name) == "state"; }) ||
+      std::any_of(replay.steps.begin(), replay.steps.end(),
+                  [](const Step& s) { return s.event == "device" || s.event == "state"; });  // state: replace/remove-running
   if (device_events) {
     if (!ws.scratch())
       no_device_events = "a --test-dir's devices are not the tool's to add, remove or replace";
