@@ -501,7 +501,7 @@ void PathTracer::set_filter(const std::string& event, const std::string& filter)
 // of reading `trace` and clearing it spares the grace period a clear costs.
 std::string PathTracer::drain() { return drain_trace_pipe(dir_); }
 
-std::string drain_trace_pipe(const std::string& instance_dir) {
+std::string drain_trace_pipe(const std::string& instance_dir, size_t max_bytes) {
   std::string text;
   Fd fd(::open((instance_dir + "/trace_pipe").c_str(), O_RDONLY | O_NONBLOCK | O_CLOEXEC));
   if (!fd) throw_errno("open " + instance_dir + "/trace_pipe");
@@ -510,6 +510,7 @@ std::string drain_trace_pipe(const std::string& instance_dir) {
     ssize_t n = ::read(fd.get(), buf, sizeof buf);
     if (n > 0) {
       text.append(buf, static_cast<size_t>(n));
+      if (text.size() >= max_bytes) return text;
       continue;
     }
     if (n < 0 && errno == EINTR) continue;

@@ -169,8 +169,10 @@ std::string task_filter(const std::vector<pid_t>& tids);
 // instance_prefix(getpid()) + suffix (so a killed run's is reclaimed); its
 // directory, or "" and *why.
 std::string create_trace_instance(const std::string& root, const std::string& suffix, std::string* why);
-// Reads and consumes what an instance recorded (its trace_pipe, without blocking).
-std::string drain_trace_pipe(const std::string& instance_dir);
+// Reads and consumes what an instance recorded (its trace_pipe, without
+// blocking), at most about max_bytes: a tracer that records faster than it
+// is read would otherwise never let the reader see the end.
+std::string drain_trace_pipe(const std::string& instance_dir, size_t max_bytes = SIZE_MAX);
 
 // Removes tracefs instances and kprobes left by a (killed) child process.
 void remove_stale_trace_instances(pid_t pid);

@@ -56,12 +56,8 @@ std::string coverage_area(std::string_view line, bool btrfs_builtin) {
 std::map<std::string, std::set<std::string>> functions_present(std::string_view text) {
   const bool builtin = text.find("[btrfs]") == std::string_view::npos;
   std::map<std::string, std::set<std::string>> out;
-  size_t pos = 0;
-  while (pos < text.size()) {
-    size_t nl = text.find('\n', pos);
-    if (nl == std::string_view::npos) nl = text.size();
-    const std::string_view line = text.substr(pos, nl - pos);
-    pos = nl + 1;
+  for (const std::string& l : split(text, '\n')) {
+    const std::string_view line = l;
     const std::string area = coverage_area(line, builtin);
     if (!area.empty()) out[area].insert(std::string(first_word(line)));
   }
@@ -70,12 +66,8 @@ std::map<std::string, std::set<std::string>> functions_present(std::string_view 
 
 std::vector<std::string> traced_functions(std::string_view text) {
   std::vector<std::string> out;
-  size_t pos = 0;
-  while (pos < text.size()) {
-    size_t nl = text.find('\n', pos);
-    if (nl == std::string_view::npos) nl = text.size();
-    std::string_view line = text.substr(pos, nl - pos);
-    pos = nl + 1;
+  for (const std::string& l : split(text, '\n')) {
+    std::string_view line = l;
     if (line.empty() || line.front() == '#') continue;
     // "... 123.456789: func <-parent": the function follows the timestamp's ": ".
     const auto parent = line.find(" <-");
@@ -90,12 +82,8 @@ std::vector<std::string> traced_functions(std::string_view text) {
 
 std::set<std::string> parse_coverage_list(std::string_view text) {
   std::set<std::string> out;
-  size_t pos = 0;
-  while (pos < text.size()) {
-    size_t nl = text.find('\n', pos);
-    if (nl == std::string_view::npos) nl = text.size();
-    std::string_view line = text.substr(pos, nl - pos);
-    pos = nl + 1;
+  for (const std::string& l : split(text, '\n')) {
+    std::string_view line = l;
     const std::string_view w = first_word(line);
     if (w.empty() || w.front() == '#') continue;
     bool is_area = false;
@@ -179,7 +167,9 @@ void KernelCoverage::poll() {
   ++polls_;
   const double t = now_s() - t0_;
   std::vector<std::string> fresh;
-  for (auto& fn : traced_functions(drain_trace_pipe(dir_))) {
+  // Bounded: the hot functions fill the buffer faster than a TCG guest reads
+  // it until they are in set_ftrace_notrace; what is left is read next time.
+  for (auto& fn : traced_functions(drain_trace_pipe(dir_, 8u << 20))) {
     if (!area_of_.count(fn) || hit_.count(fn)) continue;  // a match of the globs outside our areas, or known
     hit_.emplace(fn, t);
     fresh.push_back(fn);
