@@ -20,7 +20,7 @@
 #include <mutex>
 #include <thread>
 
-#include "lib/harness/check.hpp"
+#include "cases/common/check.hpp"
 #include "lib/harness/context.hpp"
 #include "lib/io/pattern.hpp"
 #include "lib/io/uring.hpp"

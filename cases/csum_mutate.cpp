@@ -10,10 +10,10 @@
 #include <unistd.h>
 
 #include "lib/btrfs/copies.hpp"
-#include "lib/harness/check.hpp"
+#include "cases/common/check.hpp"
 #include "lib/harness/context.hpp"
 #include "lib/io/pattern.hpp"
-#include "lib/io/race.hpp"
+#include "cases/common/race.hpp"
 
 namespace dt {
 namespace {

@@ -17,11 +17,11 @@
 #include <cstring>
 #include <optional>
 
-#include "lib/harness/check.hpp"
+#include "cases/common/check.hpp"
 #include "lib/harness/context.hpp"
 #include "lib/io/pattern.hpp"
 #include "lib/io/uring.hpp"
-#include "lib/io/race.hpp"
+#include "cases/common/race.hpp"
 
 namespace dt {
 namespace {

@@ -21,9 +21,9 @@
 #include <chrono>
 #include <thread>
 
-#include "lib/harness/check.hpp"
+#include "cases/common/check.hpp"
 #include "lib/harness/context.hpp"
-#include "lib/harness/kmsg.hpp"
+#include "lib/run/kmsg.hpp"
 #include "lib/io/pattern.hpp"
 #include "lib/io/uring.hpp"
 

@@ -18,10 +18,10 @@
 #include <unistd.h>
 
 #include "lib/btrfs/layout.hpp"
-#include "lib/harness/check.hpp"
+#include "cases/common/check.hpp"
 #include "lib/harness/context.hpp"
 #include "lib/io/pattern.hpp"
-#include "lib/io/race.hpp"
+#include "cases/common/race.hpp"
 #include "lib/io/uring.hpp"
 
 namespace dt {

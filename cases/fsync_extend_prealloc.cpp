@@ -18,9 +18,9 @@
 #include <thread>
 
 #include "lib/btrfs/layout.hpp"
-#include "lib/harness/check.hpp"
+#include "cases/common/check.hpp"
 #include "lib/harness/context.hpp"
-#include "lib/harness/kmsg.hpp"
+#include "lib/run/kmsg.hpp"
 #include "lib/io/pattern.hpp"
 #include "lib/io/uring.hpp"
 

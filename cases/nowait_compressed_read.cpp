@@ -18,11 +18,11 @@
 #include <cstring>
 
 #include "lib/btrfs/layout.hpp"
-#include "lib/harness/check.hpp"
+#include "cases/common/check.hpp"
 #include "lib/harness/context.hpp"
-#include "lib/harness/read_matrix.hpp"
+#include "cases/common/read_matrix.hpp"
 #include "lib/io/pattern.hpp"
-#include "lib/io/read_methods.hpp"
+#include "cases/common/read_methods.hpp"
 
 namespace dt {
 namespace {

@@ -20,10 +20,10 @@
 #include <cerrno>
 #include <cstring>
 
-#include "lib/harness/check.hpp"
+#include "cases/common/check.hpp"
 #include "lib/harness/context.hpp"
 #include "lib/io/pattern.hpp"
-#include "lib/io/race.hpp"
+#include "cases/common/race.hpp"
 #include "lib/io/uring.hpp"
 
 namespace dt {

@@ -14,7 +14,7 @@
 #include <random>
 
 #include "lib/btrfs/layout.hpp"
-#include "lib/harness/check.hpp"
+#include "cases/common/check.hpp"
 #include "lib/harness/context.hpp"
 #include "lib/io/pattern.hpp"
 

@@ -12,10 +12,10 @@
 
 #include "lib/btrfs/copies.hpp"
 #include "lib/btrfs/fsinfo.hpp"
-#include "lib/harness/check.hpp"
+#include "cases/common/check.hpp"
 #include "lib/harness/context.hpp"
 #include "lib/io/pattern.hpp"
-#include "lib/io/race.hpp"
+#include "cases/common/race.hpp"
 
 namespace dt {
 namespace {

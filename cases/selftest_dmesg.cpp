@@ -2,7 +2,7 @@
 // check. A "WARNING:" line is written into the kernel log through /dev/kmsg
 // while the case runs; the runner must fail the case and save <id>.dmesg.
 #include "lib/harness/context.hpp"
-#include "lib/harness/kmsg.hpp"
+#include "lib/run/kmsg.hpp"
 
 namespace dt {
 namespace {

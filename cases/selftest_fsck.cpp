@@ -10,7 +10,7 @@
 #include "lib/btrfs/copies.hpp"
 #include "lib/harness/context.hpp"
 #include "lib/io/pattern.hpp"
-#include "lib/io/race.hpp"
+#include "cases/common/race.hpp"
 
 namespace dt {
 namespace {

@@ -6,7 +6,7 @@
 #include <sys/mman.h>
 #include <unistd.h>
 
-#include "lib/harness/check.hpp"
+#include "cases/common/check.hpp"
 #include "lib/harness/context.hpp"
 #include "lib/io/pattern.hpp"
 

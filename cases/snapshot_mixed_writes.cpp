@@ -20,7 +20,7 @@
 
 #include "lib/btrfs/fsinfo.hpp"
 #include "lib/btrfs/subvol.hpp"
-#include "lib/harness/check.hpp"
+#include "cases/common/check.hpp"
 #include "lib/harness/context.hpp"
 #include "lib/io/pattern.hpp"
 #include "lib/io/uring.hpp"

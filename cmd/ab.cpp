@@ -14,7 +14,7 @@
 #include "cmd/command.hpp"
 #include "lib/bench/ab.hpp"
 #include "lib/bench/ab_rounds.hpp"
-#include "lib/harness/results_dir.hpp"
+#include "lib/run/results_dir.hpp"
 #include "lib/sys/sys.hpp"
 #include "lib/vm/initramfs.hpp"
 

@@ -13,7 +13,7 @@
 #include "lib/crash/crash.hpp"
 #include "lib/crash/verify.hpp"
 #include "lib/crash/workload.hpp"
-#include "lib/harness/results_dir.hpp"
+#include "lib/run/results_dir.hpp"
 #include "lib/sys/sys.hpp"
 #include "lib/vm/initramfs.hpp"
 

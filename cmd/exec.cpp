@@ -12,8 +12,8 @@
 
 #include "cmd/command.hpp"
 #include "lib/btrfs/workspace.hpp"
-#include "lib/harness/program.hpp"
-#include "lib/harness/results_dir.hpp"
+#include "lib/run/program.hpp"
+#include "lib/run/results_dir.hpp"
 #include "lib/sys/sys.hpp"
 
 namespace dt {

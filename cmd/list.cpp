@@ -14,7 +14,7 @@ Action setup_list(CLI::App& sub) {
   auto format = std::make_shared<std::string>("text");
   sub.add_option("-g,--group", *groups, "Only cases in this group (repeatable)");
   sub.add_flag("-v,--verbose", *verbose, "Also list each case's fix, fstests tests, filesystem and parameters");
-  sub.add_option("--format", *format, "text, or markdown (the README's case table)")
+  sub.add_option("--format", *format, "text, or markdown (the case reference in docs/cases.md)")
       ->check(CLI::IsMember({"text", "markdown"}));
   return [groups, verbose, format] {
     SelectionRequest req;

@@ -17,6 +17,10 @@
 #include "lib/sys/sys.hpp"
 #include "lib/sys/version.hpp"
 
+namespace dt {
+Action setup_help(CLI::App& sub);  // cmd/help.cpp
+}  // namespace dt
+
 namespace {
 
 const dt::Command kCommands[] = {
@@ -35,6 +39,7 @@ const dt::Command kCommands[] = {
      dt::setup_crash},
     {"exec", "Run a program (a torture repro.c, built) on a fresh btrfs under the watchdog; in vm, on that kernel",
      dt::setup_exec},
+    {"help", "Print a page of the reference (docs/): a command's, or cases, known-bugs, runner, ...", dt::setup_help},
     {"crash-record", "(guest half of crash) run the durability workloads on the logged disk", dt::setup_crash_record,
      true},
     {"crash-check", "(guest half of crash) mount and check crash states", dt::setup_crash_check, true},

@@ -10,7 +10,7 @@
 
 #include "cmd/command.hpp"
 #include "lib/btrfs/workspace.hpp"
-#include "lib/harness/config.hpp"
+#include "lib/run/config.hpp"
 #include "lib/harness/registry.hpp"
 #include "lib/harness/session.hpp"
 #include "lib/io/iopath.hpp"

@@ -21,7 +21,7 @@ namespace {
 struct TortureCli {
   std::string file_kinds = "both";
   std::string seed = "1", duration, ops, files = "4", ops_mix, events = "all", replay, results = "results",
-              shrink_budget = "300", stall = "120";
+              shrink_budget = "300", stall = "120", checks = "thorough";
   bool no_shrink = false, no_progress = false;
   std::string coverage_baseline;
   std::vector<std::string> spare_devs;
@@ -70,6 +70,7 @@ int torture(const TortureCli& c) {
   cfg.shrink_budget_s = static_cast<unsigned>(std::stoul(c.shrink_budget));
   cfg.stall_s = static_cast<unsigned>(std::stoul(c.stall));
   cfg.progress = !c.no_progress;
+  cfg.checks = c.checks;  // one of the two: checked by its option
   cfg.results_root = c.results;
   cfg.inject = injection_from_env();
   if (!cfg.inject.empty() && cfg.inject != "uffd-wrong-page" && cfg.inject != "uffd-hang" &&
@@ -129,6 +130,12 @@ Action setup_torture(CLI::App& sub) {
       ->capture_default_str();
   sub.add_option("--stall-timeout", o->stall, "Seconds without progress before the run is a hang")
       ->transform(Bounded("a number of seconds", 5, 86400))
+      ->capture_default_str();
+  sub.add_option("--checks", o->checks,
+                 "thorough: every read-back (O_DIRECT, page cache, SEEK_HOLE) of what an op changed right after "
+                 "it; fast: each op's answer and data at once, those read-backs later (a seeded schedule, before "
+                 "the range is read or destroyed, before events, at the end); see docs/torture.md")
+      ->check(CLI::IsMember({"fast", "thorough"}))
       ->capture_default_str();
   sub.add_flag("--no-progress", o->no_progress, "No live progress line: one line a minute");
   sub.add_option("--results", o->results, "Results root; each run writes a new directory in it")->capture_default_str();

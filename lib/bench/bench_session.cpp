@@ -12,7 +12,7 @@
 #include "lib/btrfs/copies.hpp"
 #include "lib/btrfs/fsinfo.hpp"
 #include "lib/btrfs/scratch.hpp"
-#include "lib/harness/results_dir.hpp"
+#include "lib/run/results_dir.hpp"
 #include "lib/io/iopath.hpp"
 #include "lib/io/uring.hpp"
 #include "lib/sys/interrupt.hpp"

@@ -10,7 +10,7 @@
 
 #include "lib/btrfs/fsinfo.hpp"
 #include "lib/btrfs/reclaim.hpp"
-#include "lib/harness/config.hpp"
+#include "lib/run/config.hpp"
 #include "lib/harness/registry.hpp"
 
 namespace dt {

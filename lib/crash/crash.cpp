@@ -12,7 +12,7 @@
 #include "lib/crash/workload.hpp"
 #include "lib/crash/write_log.hpp"
 #include "lib/harness/results.hpp"
-#include "lib/harness/results_dir.hpp"
+#include "lib/run/results_dir.hpp"
 #include "lib/sys/sys.hpp"
 #include "lib/sys/version.hpp"
 #include "lib/vm/initramfs.hpp"

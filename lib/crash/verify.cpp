@@ -15,7 +15,7 @@
 #include "lib/btrfs/layout.hpp"
 #include "lib/crash/expect.hpp"
 #include "lib/crash/stamp.hpp"
-#include "lib/harness/kmsg.hpp"
+#include "lib/run/kmsg.hpp"
 #include "lib/io/pattern.hpp"
 #include "lib/sys/sys.hpp"
 

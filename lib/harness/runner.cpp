@@ -23,7 +23,7 @@
 
 #include "lib/harness/case_events.hpp"
 #include "lib/btrfs/copies.hpp"
-#include "lib/harness/kmsg.hpp"
+#include "lib/run/kmsg.hpp"
 #include "lib/sys/interrupt.hpp"
 #include "lib/sys/owned.hpp"
 

@@ -1,6 +1,6 @@
 #include "lib/harness/session.hpp"
 
-#include "lib/harness/results_dir.hpp"
+#include "lib/run/results_dir.hpp"
 
 #include <sys/mount.h>
 #include <unistd.h>

@@ -24,7 +24,9 @@
 #include "lib/btrfs/copies.hpp"
 #include "lib/btrfs/fsinfo.hpp"
 #include "lib/btrfs/layout.hpp"
-#include "lib/harness/kmsg.hpp"
+#include "lib/run/kmsg.hpp"
+#include "lib/torture/cost.hpp"
+#include "lib/torture/pending.hpp"
 #include "lib/sys/owned.hpp"
 #include "lib/io/pattern.hpp"
 #include "lib/io/uffd.hpp"
@@ -62,9 +64,24 @@ std::string injection_from_env() {
 namespace {
 
 constexpr uint64_t kBlock = 4096;
+// The read-back paths of verify_range.
+constexpr unsigned kViaDio = 1, kViaPageCache = 2, kViaBoth = kViaDio | kViaPageCache;
 constexpr size_t kRegisteredSize = (8u << 20) + 2 * kBlock;
 
 uint64_t round_up(uint64_t v, uint64_t a) { return (v + a - 1) / a * a; }
+
+Cost buffer_cost(BufSource b) {
+  switch (b) {
+    case BufSource::Heap: return Cost::BufHeap;
+    case BufSource::Anon: return Cost::BufAnon;
+    case BufSource::Mmap: return Cost::BufMmap;
+    case BufSource::Memfd: return Cost::BufMemfd;
+    case BufSource::Huge: return Cost::BufHuge;
+    case BufSource::Uffd: return Cost::BufUffd;
+    case BufSource::Registered: return Cost::BufRegistered;
+  }
+  return Cost::Other;
+}
 
 struct TFile {
   fs::path path;
@@ -115,7 +132,19 @@ class Engine {
   bool check_data(const Step& s, TFile& f, uint64_t off, uint64_t len, const char* got, const char* how,
                   const char* via);
   unsigned index_of(const TFile& f) const { return static_cast<unsigned>(&f - files_.data()); }
-  bool verify_range(const Step& s, unsigned file, uint64_t lo, uint64_t hi);
+  // paths: which read-backs (kViaDio, kViaPageCache); SEEK_HOLE always.
+  bool verify_range(const Step& s, unsigned file, uint64_t lo, uint64_t hi, unsigned paths = kViaBoth);
+  // After s changed [lo, hi) of a file: i_size (and after a sync st_blocks)
+  // now; the read-backs now (--checks thorough) or owed (fast).
+  bool check_range(const Step& s, unsigned file, uint64_t lo, uint64_t hi);
+  // The owed read-backs of [lo, hi) of a file, charged to the ops that
+  // changed them; settle_all: of everything.
+  bool settle(unsigned file, uint64_t lo, uint64_t hi, uint64_t seq, unsigned paths = kViaBoth);
+  bool settle_all(uint64_t seq);
+  // Before s runs: the owed read-backs of the ranges it reads or destroys,
+  // so a difference is found before anything could read or hide it.
+  bool settle_inputs(const Step& s);
+  void flush_oplog();
   bool check_copies(uint64_t seq, const char* when);
   bool check_kernel_log(uint64_t seq);
   bool final_checks(uint64_t seq);
@@ -136,10 +165,22 @@ class Engine {
   std::atomic<bool> failed_{false};
   uint64_t ops_done_ = 0;
   std::vector<bool> touched_;  // files written since the last copy comparison
+  std::vector<PendingRanges> pending_;  // --checks fast: read-backs owed, per file
+  // The owed pieces the running read op checks through its own path: a
+  // difference there is the owed op's (see settle_inputs).
+  std::vector<std::pair<unsigned, PendingPiece>> read_owed_;
+  // The op log goes through a buffer (one write a flush, not one a step):
+  // flushed when large, every 100 ms by its own thread (so a hung op loses
+  // none of the steps before it), at a failure and at the end.
+  std::string oplog_buf_;
+  std::thread oplog_flusher_;
+  std::atomic<bool> stop_flusher_{false};
   uint64_t inject_after_ = 0;
   uint64_t comparisons_ = 0, compared_blocks_ = 0;
+  uint64_t readback_bytes_ = 0;  // asked of the O_DIRECT and page-cache read-backs
   bool injected_ = false;
   bool hold_forever_ = false;
+  CostClock cost_;  // the engine thread's time, by kind of work
 };
 
 void Engine::emit(const std::string& line) {
@@ -151,7 +192,20 @@ void Engine::emit(const std::string& line) {
 void Engine::log_step(const Step& s) {
   if (cfg_.oplog_fd < 0) return;
   std::lock_guard<std::mutex> l(out_mu_);
-  write_all(cfg_.oplog_fd, step_to_line(s) + "\n");
+  oplog_buf_ += step_to_line(s);
+  oplog_buf_ += '\n';
+  if (oplog_buf_.size() >= (64u << 10)) {
+    write_all(cfg_.oplog_fd, oplog_buf_);
+    oplog_buf_.clear();
+  }
+}
+
+void Engine::flush_oplog() {
+  if (cfg_.oplog_fd < 0) return;
+  std::lock_guard<std::mutex> l(out_mu_);
+  if (oplog_buf_.empty()) return;
+  write_all(cfg_.oplog_fd, oplog_buf_);
+  oplog_buf_.clear();
 }
 
 bool Engine::fail(uint64_t seq, const std::string& kind, const std::string& op, const std::string& msg,
@@ -161,7 +215,8 @@ bool Engine::fail(uint64_t seq, const std::string& kind, const std::string& op, 
   emit(line);
   if (cfg_.oplog_fd >= 0) {
     std::lock_guard<std::mutex> l(out_mu_);
-    write_all(cfg_.oplog_fd, line + "\n");
+    write_all(cfg_.oplog_fd, oplog_buf_ + line + "\n");  // the steps before it first
+    oplog_buf_.clear();
   }
   return false;
 }
@@ -214,6 +269,7 @@ void Engine::setup() {
   spacer.reset();
   fs::remove(subvol_ / "spacer");
   touched_.assign(files_.size(), true);
+  pending_.assign(files_.size(), PendingRanges());
   if (io_uring_unavailable_reason().empty()) {
     ring_ = std::make_unique<Ring>(64);
     registered_.emplace(kRegisteredSize);
@@ -241,6 +297,7 @@ void Engine::setup() {
 OpBuffer Engine::make_buffer(Step& s, uint64_t total, bool write) {
   OpBuffer b;
   b.actual = s.buf;
+  auto timed = cost_.in(buffer_cost(s.buf));
   const size_t ps = page_size();
   const uint64_t span = round_up(total + s.buf_misalign, ps);
   auto fill = [&](char* p) {
@@ -393,7 +450,10 @@ bool Engine::check_data(const Step& s, TFile& f, uint64_t off, uint64_t len, con
                         const char* via) {
   if (len == 0) return true;
   std::vector<uint8_t> want(len), undef(len);
-  f.model.expect(off, len, want.data(), undef.data());
+  {
+    auto modelling = cost_.in(Cost::Model);
+    f.model.expect(off, len, want.data(), undef.data());
+  }
   // Undefined bytes may be anything: compare them against themselves.
   std::vector<char> w(reinterpret_cast<const char*>(want.data()), reinterpret_cast<const char*>(want.data()) + len);
   for (size_t i = 0; i < len; ++i)
@@ -401,35 +461,42 @@ bool Engine::check_data(const Step& s, TFile& f, uint64_t off, uint64_t len, con
   if (std::memcmp(w.data(), got, len) != 0) {
     uint64_t bad = 0;
     auto ranges = diff_ranges(got, w.data(), len, off, 64, &bad);
-    return fail(s.seq, "data", s.is_event() ? s.event : s.op,
+    std::string who = s.is_event() ? s.event : s.op;
+    for (const auto& [file, p] : read_owed_)
+      if (file == index_of(f) && p.lo < off + len && off < p.hi) who = p.op;
+    return fail(s.seq, "data", who,
                 fmt::format("{} {} [{:#x},+{}): {}", f.path.filename().string(), how, off, len,
                             describe_bad_ranges(ranges, bad)),
                 {{"what", "data"}, {"file", index_of(f)}, {"off", off}, {"len", len}, {"via", via},
                  {"expect", expected_segments(f.model, off, len)}});
   }
+  auto modelling = cost_.in(Cost::Model);
   f.model.adopt(off, len, reinterpret_cast<const uint8_t*>(got));
   return true;
 }
 
-bool Engine::verify_range(const Step& s, unsigned file, uint64_t lo, uint64_t hi) {
+bool Engine::verify_range(const Step& s, unsigned file, uint64_t lo, uint64_t hi, unsigned paths) {
   TFile& f = files_.at(file);
   const std::string op = s.is_event() ? s.event : s.op;
   const std::string name = f.path.filename().string();
+  std::optional<CostClock::Scope> timed(cost_.in(Cost::CheckSize));
   struct stat st{};
   if (::fstat(f.dio.get(), &st) != 0) throw_errno("fstat");
   const uint64_t size = f.model.size();
   if (static_cast<uint64_t>(st.st_size) != size)
     return fail(s.seq, "isize", op, fmt::format("{}: i_size {:#x}, the model says {:#x}", name, st.st_size, size),
                 {{"what", "isize"}, {"file", file}, {"want", size}});
-  uint64_t full_blocks = 0;
-  auto data = f.model.data_ranges();
-  for (auto [a, b] : data) {
-    const uint64_t fa = round_up(a, kBlock), fb = b / kBlock * kBlock;
-    if (fb > fa) full_blocks += (fb - fa) / kBlock;
-  }
   // Direct writes add their bytes when the ordered extent finishes, after
   // the write returned: st_blocks is only a bound once the file is synced.
   const bool synced = s.op == "fsync" || s.op == "fdatasync" || s.event == "final";
+  uint64_t full_blocks = 0;
+  if (synced && !f.cloned_into) {
+    auto modelling = cost_.in(Cost::Model);
+    for (auto [a, b] : f.model.data_ranges()) {
+      const uint64_t fa = round_up(a, kBlock), fb = b / kBlock * kBlock;
+      if (fb > fa) full_blocks += (fb - fa) / kBlock;
+    }
+  }
   if (synced && !f.cloned_into && static_cast<uint64_t>(st.st_blocks) * 512 < full_blocks * kBlock)
     return fail(s.seq, "blocks", op,
                 fmt::format("{}: st_blocks {} ({} bytes) is less than the {} bytes of data the model has", name,
@@ -443,6 +510,7 @@ bool Engine::verify_range(const Step& s, unsigned file, uint64_t lo, uint64_t hi
   // agree with it).
   AlignedBuffer got(len);
   auto read_back = [&](int fd, const char* how, const char* via) {
+    readback_bytes_ += len;
     ssize_t n = ::pread(fd, got.data(), len, static_cast<off_t>(lo));
     if (n < 0)
       return fail(s.seq, errno == EIO ? "eio" : "error", op,
@@ -454,9 +522,15 @@ bool Engine::verify_range(const Step& s, unsigned file, uint64_t lo, uint64_t hi
                               want, size));
     return check_data(s, f, lo, want, got.data(), how, via);
   };
-  if (!read_back(f.dio.get(), "O_DIRECT read-back", "dio")) return false;
-  if (!read_back(f.buf.get(), "page-cache read-back", "page-cache")) return false;
-  data = f.model.data_ranges();  // the reads may have settled undefined bytes
+  timed.reset();
+  timed.emplace(cost_.in(Cost::CheckDio));
+  if ((paths & kViaDio) && !read_back(f.dio.get(), "O_DIRECT read-back", "dio")) return false;
+  timed.reset();
+  timed.emplace(cost_.in(Cost::CheckPageCache));
+  if ((paths & kViaPageCache) && !read_back(f.buf.get(), "page-cache read-back", "page-cache")) return false;
+  timed.reset();
+  timed.emplace(cost_.in(Cost::CheckHoles));
+  const auto data = f.model.data_ranges();  // the reads may have settled undefined bytes
   for (const Range& h : holes_in(f.dio.get(), lo, want)) {
     for (auto [a, e] : data) {
       if (a < h.end && h.start < e)
@@ -480,6 +554,16 @@ void Engine::exec_rw(Step& s) {
   const int fd = direct ? f.dio.get() : f.buf.get();
   const uint64_t total = s.len * s.qd;
   OpBuffer b = make_buffer(s, total, write);
+  // Tearing the buffer down (munmap, the userfaultfd handler's exit) is
+  // charged to its source too.
+  struct Teardown {
+    CostClock& c;
+    OpBuffer& b;
+    ~Teardown() {
+      auto timed = c.in(buffer_cost(b.actual));
+      OpBuffer gone = std::move(b);
+    }
+  } teardown{cost_, b};
   if (!b.note.empty()) s.note = b.note;
   // Requests: qd consecutive ranges of len bytes, each split into iovs pieces.
   std::vector<std::vector<iovec>> iovs(s.qd);
@@ -502,6 +586,7 @@ void Engine::exec_rw(Step& s) {
   // A mutator keeps changing the buffer while the write runs (seed 002).
   std::atomic<bool> stop_mutating{false};
   std::thread mutator;
+  std::optional<CostClock::Scope> threads(cost_.in(Cost::Mutator));
   if (write && (s.flags & kFlagMutate)) {
     mutator = std::thread([&] {
       for (uint64_t round = 1; !stop_mutating.load(); ++round) fill_pattern(b.p, total, s.off, s.data_seed + round);
@@ -519,6 +604,7 @@ void Engine::exec_rw(Step& s) {
       b.release->store(true);
     });
   }
+  threads.reset();
   s.res.clear();
   if (info.caps & kCapUring) {
     io_uring* ring = ring_->get();
@@ -562,17 +648,20 @@ void Engine::exec_rw(Step& s) {
                 : ::preadv2(fd, iovs[0].data(), static_cast<int>(s.iovs), static_cast<off_t>(s.off), rwf);
     s.res.push_back(n < 0 ? -errno : n);
   }
+  threads.emplace(cost_.in(Cost::Mutator));
   if (mutator.joinable()) {
     stop_mutating = true;
     mutator.join();
   }
   if (releaser.joinable()) releaser.join();
+  threads.reset();
   if (s.fault == Fault::AfterCompletion && b.fault_seen) {
     std::lock_guard<std::mutex> l(b.fault_seen->mu);  // a held fault was let go before the op could end
     s.fault_seen = b.fault_seen->text;
   }
 
   // The answer must be exactly one the model allows.
+  std::optional<CostClock::Scope> judging(cost_.in(Cost::CheckResult));
   const std::string name = f.path.filename().string();
   for (unsigned r = 0; r < s.qd && !failed_; ++r) {
     const int64_t res = s.res[r];
@@ -629,6 +718,7 @@ void Engine::exec_rw(Step& s) {
       break;
     }
     if (n < s.len) s.note += fmt::format("{}short write: {} of {}", s.note.empty() ? "" : "; ", n, s.len);
+    auto modelling = cost_.in(Cost::Model);
     if (s.flags & kFlagMutate) {
       f.model.write_undefined(landing, n);
     } else if (b.actual == BufSource::Mmap) {
@@ -638,12 +728,13 @@ void Engine::exec_rw(Step& s) {
     }
     touched_[s.file] = true;
   }
+  judging.reset();
   if (failed_) return;
   if (write) {
     const uint64_t lo = (s.flags & kFlagAppend) ? size_before : s.off;
-    verify_range(s, s.file, lo, std::max(lo + total, s.off + total));
+    check_range(s, s.file, lo, std::max(lo + total, s.off + total));
   } else if (b.actual == BufSource::Mmap && s.src_file != s.file) {
-    verify_range(s, s.src_file, s.src_off, s.src_off + s.buf_misalign + total);
+    check_range(s, s.src_file, s.src_off, s.src_off + s.buf_misalign + total);
   } else {
     verify_range(s, s.file, 0, 0);  // i_size and st_blocks
   }
@@ -651,7 +742,7 @@ void Engine::exec_rw(Step& s) {
 
 void Engine::exec_mmap(Step& s) {
   TFile& f = files_.at(s.file);
-  const bool write = s.op == "mmap-write";
+  const bool write = s.info().kind == OpKind::MmapWrite;
   const uint64_t size = f.model.size();
   if (s.off >= size) {
     s.res = {0};
@@ -666,13 +757,17 @@ void Engine::exec_mmap(Step& s) {
   char* p = m.data() + (s.off - start);
   if (write) {
     fill_pattern(p, len, s.off, s.data_seed);
-    f.model.write_pattern(s.off, len, s.data_seed);
+    {
+      auto timed = cost_.in(Cost::Model);
+      f.model.write_pattern(s.off, len, s.data_seed);
+    }
     touched_[s.file] = true;
     s.res = {static_cast<int64_t>(len)};
-    verify_range(s, s.file, s.off, s.off + len);
+    check_range(s, s.file, s.off, s.off + len);
   } else {
     std::vector<char> copy(p, p + len);
     s.res = {static_cast<int64_t>(len)};
+    auto judging = cost_.in(Cost::CheckResult);
     check_data(s, f, s.off, len, copy.data(), "mmap read", "mmap");
   }
 }
@@ -683,40 +778,54 @@ void Engine::exec_meta(Step& s) {
   uint64_t lo = s.off, hi = s.off + s.len;
   const uint64_t old_size = f.model.size();
   auto errno_rc = [](int r) { return r == 0 ? 0 : -errno; };
-  if (s.op == "fsync" || s.op == "fdatasync") {
-    rc = errno_rc(s.op == "fsync" ? ::fsync(f.dio.get()) : ::fdatasync(f.dio.get()));
-    lo = hi = 0;
-  } else if (s.op == "fallocate") {
-    rc = errno_rc(::fallocate(f.dio.get(), (s.flags & kFlagKeepSize) ? FALLOC_FL_KEEP_SIZE : 0,
-                              static_cast<off_t>(s.off), static_cast<off_t>(s.len)));
-    if (rc == 0 && !(s.flags & kFlagKeepSize)) f.model.extend_to(s.off + s.len);
-  } else if (s.op == "punch") {
-    rc = errno_rc(::fallocate(f.dio.get(), FALLOC_FL_PUNCH_HOLE | FALLOC_FL_KEEP_SIZE, static_cast<off_t>(s.off),
-                              static_cast<off_t>(s.len)));
-    if (rc == 0) f.model.zero(s.off, s.len);
-  } else if (s.op == "zero-range") {
-    rc = errno_rc(::fallocate(f.dio.get(), FALLOC_FL_ZERO_RANGE | ((s.flags & kFlagKeepSize) ? FALLOC_FL_KEEP_SIZE : 0),
-                              static_cast<off_t>(s.off), static_cast<off_t>(s.len)));
-    if (rc == 0) {
-      f.model.zero(s.off, s.len);
-      if (!(s.flags & kFlagKeepSize)) f.model.extend_to(s.off + s.len);
-    }
-  } else if (s.op == "truncate") {
-    rc = errno_rc(::ftruncate(f.dio.get(), static_cast<off_t>(s.off)));
-    if (rc == 0) f.model.truncate(s.off);
-    lo = std::min(old_size, s.off) / kBlock * kBlock;
-    hi = std::max(old_size, s.off);
-  } else if (s.op == "reflink") {
-    TFile& src = files_.at(s.src_file);
-    file_clone_range a{};
-    a.src_fd = src.dio.get();
-    a.src_offset = s.src_off;
-    a.src_length = s.len;
-    a.dest_offset = s.off;
-    rc = errno_rc(::ioctl(f.dio.get(), FICLONERANGE, &a));
-    if (rc == 0) {
-      f.model.copy_from(src.model, s.src_off, s.off, s.len);
-      f.cloned_into = true;
+  switch (s.info().kind) {
+    case OpKind::Read:
+    case OpKind::Write:
+    case OpKind::MmapRead:
+    case OpKind::MmapWrite:
+      throw std::logic_error(s.op + " is not a meta op");
+    case OpKind::Fsync:
+    case OpKind::Fdatasync:
+      rc = errno_rc(s.info().kind == OpKind::Fsync ? ::fsync(f.dio.get()) : ::fdatasync(f.dio.get()));
+      lo = hi = 0;
+      break;
+    case OpKind::Fallocate:
+      rc = errno_rc(::fallocate(f.dio.get(), (s.flags & kFlagKeepSize) ? FALLOC_FL_KEEP_SIZE : 0,
+                                static_cast<off_t>(s.off), static_cast<off_t>(s.len)));
+      if (rc == 0 && !(s.flags & kFlagKeepSize)) f.model.extend_to(s.off + s.len);
+      break;
+    case OpKind::Punch:
+      rc = errno_rc(::fallocate(f.dio.get(), FALLOC_FL_PUNCH_HOLE | FALLOC_FL_KEEP_SIZE, static_cast<off_t>(s.off),
+                                static_cast<off_t>(s.len)));
+      if (rc == 0) f.model.zero(s.off, s.len);
+      break;
+    case OpKind::ZeroRange:
+      rc = errno_rc(::fallocate(f.dio.get(), FALLOC_FL_ZERO_RANGE | ((s.flags & kFlagKeepSize) ? FALLOC_FL_KEEP_SIZE : 0),
+                                static_cast<off_t>(s.off), static_cast<off_t>(s.len)));
+      if (rc == 0) {
+        f.model.zero(s.off, s.len);
+        if (!(s.flags & kFlagKeepSize)) f.model.extend_to(s.off + s.len);
+      }
+      break;
+    case OpKind::Truncate:
+      rc = errno_rc(::ftruncate(f.dio.get(), static_cast<off_t>(s.off)));
+      if (rc == 0) f.model.truncate(s.off);
+      lo = std::min(old_size, s.off) / kBlock * kBlock;
+      hi = std::max(old_size, s.off);
+      break;
+    case OpKind::Reflink: {
+      TFile& src = files_.at(s.src_file);
+      file_clone_range a{};
+      a.src_fd = src.dio.get();
+      a.src_offset = s.src_off;
+      a.src_length = s.len;
+      a.dest_offset = s.off;
+      rc = errno_rc(::ioctl(f.dio.get(), FICLONERANGE, &a));
+      if (rc == 0) {
+        f.model.copy_from(src.model, s.src_off, s.off, s.len);
+        f.cloned_into = true;
+      }
+      break;
     }
   }
   s.res = {rc};
@@ -734,7 +843,7 @@ void Engine::exec_meta(Step& s) {
     }
   }
   touched_[s.file] = true;
-  verify_range(s, s.file, lo, hi);
+  check_range(s, s.file, lo, hi);
 }
 
 void Engine::exec(Step& s) {
@@ -747,18 +856,95 @@ void Engine::exec(Step& s) {
     s.note = "no registered buffer: skipped";
     return;
   }
-  if (caps & kCapMmap)
-    exec_mmap(s);
-  else if (caps & kCapMeta)
-    exec_meta(s);
-  else
-    exec_rw(s);
+  read_owed_.clear();
+  if (!settle_inputs(s)) return;
+  switch (s.info().kind) {
+    case OpKind::Read:
+    case OpKind::Write:
+      exec_rw(s);
+      break;
+    case OpKind::MmapRead:
+    case OpKind::MmapWrite:
+      exec_mmap(s);
+      break;
+    case OpKind::Fsync:
+    case OpKind::Fdatasync:
+    case OpKind::Fallocate:
+    case OpKind::Punch:
+    case OpKind::ZeroRange:
+    case OpKind::Truncate:
+    case OpKind::Reflink:
+      exec_meta(s);
+      break;
+  }
+  read_owed_.clear();
+}
+
+bool Engine::check_range(const Step& s, unsigned file, uint64_t lo, uint64_t hi) {
+  if (cfg_.thorough_checks) return verify_range(s, file, lo, hi);
+  if (!verify_range(s, file, 0, 0)) return false;
+  pending_.at(file).add(lo, hi, s.is_event() ? s.event : s.op);
+  return true;
+}
+
+bool Engine::settle(unsigned file, uint64_t lo, uint64_t hi, uint64_t seq, unsigned paths) {
+  for (const PendingPiece& p : pending_.at(file).take(lo, hi)) {
+    // Charged to the op that changed the range: the op a thorough run
+    // would have found the difference after (the shrinker's "same way").
+    Step owed;
+    owed.seq = seq;
+    owed.op = p.op;
+    if (paths != kViaBoth) read_owed_.push_back({file, p});
+    if (!verify_range(owed, file, p.lo, p.hi, paths)) return false;
+  }
+  return !failed_;
+}
+
+bool Engine::settle_all(uint64_t seq) {
+  for (unsigned i = 0; i < files_.size(); ++i)
+    if (!settle(i, 0, UINT64_MAX, seq)) return false;
+  return !failed_;
+}
+
+bool Engine::settle_inputs(const Step& s) {
+  if (cfg_.thorough_checks) return true;
+  const uint32_t caps = s.info().caps;
+  const uint64_t total = s.len * s.qd;
+  // What the op reads: its range (a buffered write reads the partial pages
+  // it fills; a mapping faults its pages in), an mmap buffer's source range,
+  // a clone's source. What it destroys: a punched or zeroed range, the tail
+  // a truncate cuts. A direct write's own range is not read: what it
+  // overwrites stays owed only where it does not.
+  bool ok = true;
+  // A read that must return every byte it asks for (aligned, not NOWAIT:
+  // no EINVAL, EAGAIN or partial answer allowed) checks its own path's
+  // read-back itself: only the other path is read back first, and a
+  // difference its own check finds there is charged to the owed op.
+  const bool direct = caps & kCapDirect;
+  const bool full_read = (caps & kCapRead) && !(caps & kCapMmap) && !(s.flags & kFlagNowait) &&
+                         s.off % kBlock == 0 && s.len % kBlock == 0 && s.buf_misalign % kBlock == 0 &&
+                         (s.len / s.iovs) % kBlock == 0 && s.buf != BufSource::Mmap;
+  if (full_read)
+    ok = settle(s.file, s.off, s.off + total, s.seq, direct ? kViaPageCache : kViaDio);
+  else if ((caps & kCapRead) || (caps & kCapMmap) || ((caps & kCapWrite) && !direct))
+    ok = settle(s.file, s.off, s.off + total, s.seq);
+  if (ok && (caps & kCapBuffer) && s.buf == BufSource::Mmap)
+    ok = settle(s.src_file, s.src_off, s.src_off + s.buf_misalign + total, s.seq);
+  const OpKind kind = s.info().kind;
+  if (ok && (kind == OpKind::Punch || kind == OpKind::ZeroRange)) ok = settle(s.file, s.off, s.off + s.len, s.seq);
+  if (ok && kind == OpKind::Truncate) ok = settle(s.file, s.off, UINT64_MAX, s.seq);
+  if (ok && kind == OpKind::Reflink) ok = settle(s.src_file, s.src_off, s.src_off + s.len, s.seq);
+  return ok;
 }
 
 bool Engine::check_copies(uint64_t seq, const char* when) {
   if (!copies_ || !have_copies_) return true;
   // Relocation moves extents under a comparison: wait for events to end.
-  events_->drain();
+  {
+    auto timed = cost_.in(Cost::Events);
+    events_->drain();
+  }
+  auto timed = cost_.in(Cost::Copies);
   copies_->refresh();
   for (size_t i = 0; i < files_.size() && !failed_; ++i) {
     if (!touched_[i]) continue;
@@ -779,6 +965,7 @@ bool Engine::check_copies(uint64_t seq, const char* when) {
 
 bool Engine::check_kernel_log(uint64_t seq) {
   if (!kmsg_) return true;
+  auto timed = cost_.in(Cost::KernelLog);
   std::vector<std::string> devs = cfg_.spares;  // a spare is the filesystem's while added
   if (copies_)
     for (const auto& d : copies_->devices().devices) devs.push_back(d.path);
@@ -789,7 +976,10 @@ bool Engine::check_kernel_log(uint64_t seq) {
 }
 
 bool Engine::final_checks(uint64_t seq) {
-  events_->drain();
+  {
+    auto timed = cost_.in(Cost::Events);
+    events_->drain();
+  }
   if (failed_) return false;
   std::string restored;
   if (!events_->restore_devices(&restored)) return fail(seq, "error", "final", restored);
@@ -810,6 +1000,7 @@ bool Engine::final_checks(uint64_t seq) {
     emit(nlohmann::json{{"type", "note"}, {"msg", "no copies to compare on this profile"}}.dump());
   // After the copies agree, the scrub checks checksums and metadata.
   if (copies_ && cfg_.final_scrub) {
+    auto timed = cost_.in(Cost::Scrub);
     Fd root = open_or_throw(subvol_, O_RDONLY | O_DIRECTORY);
     ScrubTotals t = scrub_readonly(root.get(), copies_->devices());
     emit(nlohmann::json{{"type", "note"}, {"msg", "final read-only scrub: " + t.summary()}}.dump());
@@ -831,7 +1022,24 @@ void Engine::progress(bool force) {
 }
 
 int Engine::run() {
-  setup();
+  {
+    auto timed = cost_.in(Cost::Setup);
+    setup();
+  }
+  oplog_flusher_ = std::thread([this] {
+    while (!stop_flusher_.load()) {
+      std::this_thread::sleep_for(std::chrono::milliseconds(100));
+      flush_oplog();
+    }
+  });
+  struct StopFlusher {
+    Engine& e;
+    ~StopFlusher() {
+      e.stop_flusher_ = true;
+      e.oplog_flusher_.join();
+      e.flush_oplog();
+    }
+  } stop_flusher{*this};
   std::optional<StepGenerator> gen;
   if (!cfg_.replaying) gen.emplace(cfg_.header.seed, cfg_.mix, cfg_.header);
   if (!cfg_.inject.empty()) inject_after_ = 1 + cfg_.header.seed % 40;
@@ -868,31 +1076,54 @@ int Engine::run() {
     current_seq_ = s.seq;
     s.t_us = static_cast<uint64_t>(std::chrono::duration_cast<std::chrono::microseconds>(Clock::now() - t0_).count());
     if (s.is_event()) {
+      // An event may hide a difference (drop-caches, relocation): every
+      // owed read-back first.
+      if (!settle_all(s.seq)) break;
+      auto timed = cost_.in(Cost::Events);
       events_->submit(s);  // logged by the event thread when it ends
       continue;
     }
-    emit(nlohmann::json{{"type", "start"}, {"step", step_to_json(s)}}.dump());
+    {
+      auto timed = cost_.in(Cost::Report);
+      emit(nlohmann::json{{"type", "start"}, {"step", step_to_json(s)}}.dump());
+    }
     const auto t = Clock::now();
     const std::vector<std::string> held_at_start = events_->confirm_held();  // states.hpp
     try {
+      auto timed = cost_.in(Cost::Op);
       exec(s);
     } catch (const std::exception& e) {
       fail(s.seq, "error", s.op, fmt::format("{} could not be run: {}", s.op, e.what()));
     }
     s.states = held_through(held_at_start, events_->confirm_held());
     s.dur_us = static_cast<uint64_t>(std::chrono::duration_cast<std::chrono::microseconds>(Clock::now() - t).count());
-    log_step(s);
+    {
+      auto timed = cost_.in(Cost::Oplog);
+      log_step(s);
+    }
     ++ops_done_;
-    progress(false);
+    if (!failed_ && !cfg_.thorough_checks && read_back_due(cfg_.header.seed, s.seq)) settle_all(s.seq);
+    {
+      auto timed = cost_.in(Cost::Report);
+      progress(false);
+    }
     if (!failed_ && ops_done_ % cfg_.copies_every == 0) {
       check_copies(s.seq, "burst");
       if (!failed_) check_kernel_log(s.seq);
     }
   }
+  if (!failed_) settle_all(last_seq);  // nothing owed is left unchecked, final checks or not
   if (!failed_ && cfg_.final_checks) final_checks(last_seq);
-  events_->drain();
-  events_.reset();
+  {
+    auto timed = cost_.in(Cost::Events);
+    events_->drain();
+    events_.reset();
+  }
+  flush_oplog();
   progress(true);
+  nlohmann::json breakdown = cost_to_json(cost_.seconds(), cost_.wall());
+  breakdown["readback_bytes"] = readback_bytes_;
+  emit(nlohmann::json{{"type", "timing"}, {"breakdown", breakdown}}.dump());
   return failed_ ? 1 : 0;
 }
 

@@ -35,6 +35,12 @@ struct EngineConfig {
   // unmounted), so it is not done twice; shrink candidates scrub themselves.
   bool final_scrub = true;
   unsigned copies_every = 128;     // ops between copy comparisons
+  // --checks thorough: every read-back (O_DIRECT, page cache, SEEK_HOLE)
+  // after every op, as before --checks fast existed. Fast (false): each op's
+  // own answer, data and i_size at once; the read-backs of what it changed
+  // owed until the seeded schedule, an op that reads or destroys the range,
+  // an event, or the end (PendingRanges).
+  bool thorough_checks = false;
   std::vector<std::string> spares; // blank devices of the tool's own for device events
   int oplog_fd = -1;               // each finished step is appended here as a JSON line
   int report_fd = -1;              // progress, start and failure lines for the parent

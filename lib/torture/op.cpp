@@ -18,27 +18,27 @@ constexpr uint32_t kDioWrite = kCapWrite | kCapDirect | kCapBuffer | kCapNowait 
 constexpr uint32_t kUring = kCapUring | kCapAsync | kCapBatch;
 
 const std::vector<OpInfo> kOps = {
-    {"pread", "dio", kDioRead, 6},
-    {"preadv", "dio", kDioRead | kCapVectored, 4},
-    {"pwrite", "dio", kDioWrite, 6},
-    {"pwritev", "dio", kDioWrite | kCapVectored, 4},
-    {"uring-read", "uring", kDioRead | kUring, 5},
-    {"uring-readv", "uring", kDioRead | kUring | kCapVectored, 4},
-    {"uring-read-fixed", "uring", (kDioRead | kUring | kCapFixed) & ~kCapBuffer, 3},
-    {"uring-write", "uring", kDioWrite | kUring, 5},
-    {"uring-writev", "uring", kDioWrite | kUring | kCapVectored, 4},
-    {"uring-write-fixed", "uring", (kDioWrite | kUring | kCapFixed) & ~kCapBuffer, 3},
-    {"buf-read", "buffered", kCapRead | kCapBuffer, 3},
-    {"buf-write", "buffered", kCapWrite | kCapBuffer | kCapAppend | kCapDsync, 3},
-    {"mmap-read", "mmap", kCapRead | kCapMmap, 2},
-    {"mmap-write", "mmap", kCapWrite | kCapMmap, 2},
-    {"fsync", "meta", kCapMeta, 1},
-    {"fdatasync", "meta", kCapMeta, 1},
-    {"fallocate", "meta", kCapMeta, 2},
-    {"punch", "meta", kCapMeta, 2},
-    {"zero-range", "meta", kCapMeta, 1},
-    {"truncate", "meta", kCapMeta, 2},
-    {"reflink", "meta", kCapMeta, 2},
+    {"pread", "dio", kDioRead, 6, OpKind::Read},
+    {"preadv", "dio", kDioRead | kCapVectored, 4, OpKind::Read},
+    {"pwrite", "dio", kDioWrite, 6, OpKind::Write},
+    {"pwritev", "dio", kDioWrite | kCapVectored, 4, OpKind::Write},
+    {"uring-read", "uring", kDioRead | kUring, 5, OpKind::Read},
+    {"uring-readv", "uring", kDioRead | kUring | kCapVectored, 4, OpKind::Read},
+    {"uring-read-fixed", "uring", (kDioRead | kUring | kCapFixed) & ~kCapBuffer, 3, OpKind::Read},
+    {"uring-write", "uring", kDioWrite | kUring, 5, OpKind::Write},
+    {"uring-writev", "uring", kDioWrite | kUring | kCapVectored, 4, OpKind::Write},
+    {"uring-write-fixed", "uring", (kDioWrite | kUring | kCapFixed) & ~kCapBuffer, 3, OpKind::Write},
+    {"buf-read", "buffered", kCapRead | kCapBuffer, 3, OpKind::Read},
+    {"buf-write", "buffered", kCapWrite | kCapBuffer | kCapAppend | kCapDsync, 3, OpKind::Write},
+    {"mmap-read", "mmap", kCapRead | kCapMmap, 2, OpKind::MmapRead},
+    {"mmap-write", "mmap", kCapWrite | kCapMmap, 2, OpKind::MmapWrite},
+    {"fsync", "meta", kCapMeta, 1, OpKind::Fsync},
+    {"fdatasync", "meta", kCapMeta, 1, OpKind::Fdatasync},
+    {"fallocate", "meta", kCapMeta, 2, OpKind::Fallocate},
+    {"punch", "meta", kCapMeta, 2, OpKind::Punch},
+    {"zero-range", "meta", kCapMeta, 1, OpKind::ZeroRange},
+    {"truncate", "meta", kCapMeta, 2, OpKind::Truncate},
+    {"reflink", "meta", kCapMeta, 2, OpKind::Reflink},
 };
 
 const std::vector<EventInfo> kEvents = {
@@ -482,20 +482,34 @@ Step StepGenerator::next() {
     if ((caps & kCapWrite) && mix_.mutate && (s.buf == BufSource::Heap || s.buf == BufSource::Anon) && r.chance(1, 8))
       s.flags |= kFlagMutate;
   }
-  if (s.op == "fallocate" || s.op == "zero-range") {
-    if (r.chance(1, 2)) s.flags |= kFlagKeepSize;
+  // The draws above are the same for every op (step n of a seed stays step
+  // n whatever the mix); what each kind takes from them, or draws next:
+  switch (op->kind) {
+    case OpKind::Read:
+    case OpKind::Write:
+    case OpKind::MmapRead:
+    case OpKind::MmapWrite:
+    case OpKind::Punch:
+      break;
+    case OpKind::Fallocate:
+    case OpKind::ZeroRange:
+      if (r.chance(1, 2)) s.flags |= kFlagKeepSize;
+      break;
+    case OpKind::Truncate:
+      s.len = 0;
+      s.off = r.chance(2, 3) ? r.below(max / 4096) * 4096 : r.below(max);
+      break;
+    case OpKind::Reflink:
+      s.src_file = static_cast<unsigned>(r.below(nfiles));
+      s.off &= ~4095ull;
+      s.len = 4096 * r.between(1, 32);
+      s.src_off = r.below(max / 2 / 4096) * 4096;
+      break;
+    case OpKind::Fsync:
+    case OpKind::Fdatasync:
+      s.off = s.len = 0;
+      break;
   }
-  if (s.op == "truncate") {
-    s.len = 0;
-    s.off = r.chance(2, 3) ? r.below(max / 4096) * 4096 : r.below(max);
-  }
-  if (s.op == "reflink") {
-    s.src_file = static_cast<unsigned>(r.below(nfiles));
-    s.off &= ~4095ull;
-    s.len = 4096 * r.between(1, 32);
-    s.src_off = r.below(max / 2 / 4096) * 4096;
-  }
-  if (s.op == "fsync" || s.op == "fdatasync") s.off = s.len = 0;
   return s;
 }
 

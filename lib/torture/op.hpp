@@ -32,11 +32,23 @@ enum OpCap : uint32_t {
   kCapBatch = 1u << 13,    // queue depth > 1 (a batch of requests)
 };
 
+// What an op does. The engine's dispatch and meta-op execution, the
+// generator's special cases and the repro's C emission switch over it with
+// no default, so a kind one of them forgets does not compile (-Wswitch
+// under -Werror) instead of silently doing nothing or something else; the
+// reads and writes are told apart further by their capabilities.
+enum class OpKind : uint8_t {
+  Read, Write,           // a buffer: sync calls, io_uring, buffered (caps say which)
+  MmapRead, MmapWrite,   // through a shared mapping of the file
+  Fsync, Fdatasync, Fallocate, Punch, ZeroRange, Truncate, Reflink,
+};
+
 struct OpInfo {
   const char* name;
   const char* group;  // dio, uring, buffered, mmap, meta
   uint32_t caps;
   unsigned weight;    // relative frequency in the default mix
+  OpKind kind;
 };
 const std::vector<OpInfo>& op_table();
 const OpInfo* find_op(const std::string& name);

@@ -6,6 +6,7 @@
 
 #include "lib/sys/sys.hpp"
 #include "lib/torture/engine.hpp"
+#include "lib/torture/repro.hpp"
 
 namespace dt {
 namespace {
@@ -188,6 +189,71 @@ TEST(AfterCompletion, InTheOpLog) {
   s.qd = 1;
   fit_hold_page(s);
   EXPECT_EQ(s.hold_page, 0u);
+}
+
+}  // namespace
+}  // namespace dt
+
+namespace dt {
+namespace {
+
+// Every row of the op table is whole: its kind agrees with its capabilities,
+// the generator can choose it, the op log round-trips it, and the repro
+// turns it into its own call (no fallback: an op without its C fails here).
+TEST(OpTable, EveryOpIsDefinedInEveryPart) {
+  const LogHeader h = make_header(3, 2);
+  for (const OpInfo& o : op_table()) {
+    SCOPED_TRACE(o.name);
+    EXPECT_EQ(find_op(o.name), &o);
+    const bool rw = o.kind == OpKind::Read || o.kind == OpKind::Write;
+    const bool mm = o.kind == OpKind::MmapRead || o.kind == OpKind::MmapWrite;
+    EXPECT_EQ((o.caps & kCapMmap) != 0, mm);
+    EXPECT_EQ((o.caps & kCapMeta) != 0, !rw && !mm);
+    EXPECT_EQ((o.caps & kCapRead) != 0, o.kind == OpKind::Read || o.kind == OpKind::MmapRead);
+    EXPECT_EQ((o.caps & kCapWrite) != 0, o.kind == OpKind::Write || o.kind == OpKind::MmapWrite);
+    EXPECT_GT(o.weight, 0u);
+    Mix mix = parse_mix(o.name, "none");
+    StepGenerator gen(3, mix, h);
+    Step s = gen.next();
+    EXPECT_EQ(s.op, o.name);
+    EXPECT_EQ(step_from_json(step_to_json(s)).op, o.name);
+    OpLog log{h, {s}};
+    Failure f{s.seq, "error", s.op, "test", {{"what", "error"}, {"request", 0}}};
+    const std::string c = make_repro(log, f);
+    const char* call = nullptr;
+    switch (o.kind) {
+      case OpKind::Read:
+      case OpKind::Write:
+        call = "rw(";
+        break;
+      case OpKind::MmapRead:
+      case OpKind::MmapWrite:
+        call = "mmap(0, ";
+        break;
+      case OpKind::Fsync:
+        call = "res[0] = fsync(";
+        break;
+      case OpKind::Fdatasync:
+        call = "res[0] = fdatasync(";
+        break;
+      case OpKind::Fallocate:
+        call = "fallocate(fd[";
+        break;
+      case OpKind::Punch:
+        call = "FALLOC_FL_PUNCH_HOLE";
+        break;
+      case OpKind::ZeroRange:
+        call = "FALLOC_FL_ZERO_RANGE";
+        break;
+      case OpKind::Truncate:
+        call = "ftruncate(fd[";
+        break;
+      case OpKind::Reflink:
+        call = "FICLONERANGE, &r";
+        break;
+    }
+    EXPECT_NE(c.find(call), std::string::npos) << "the repro of " << o.name << " has no " << call;
+  }
 }
 
 }  // namespace

@@ -390,20 +390,38 @@ std::string make_repro(const OpLog& log, const Failure& failure) {
         c += "  " + call + ";\n";
       continue;
     }
-    if (s.op == "fsync" || s.op == "fdatasync")
-      c += fmt::format("  res[0] = {}(fd[{}]) ? -errno : 0;\n", s.op, s.file);
-    else if (s.op == "truncate")
-      c += fmt::format("  res[0] = ftruncate(fd[{}], {}) ? -errno : 0;\n", s.file, s.off);
-    else if (s.op == "reflink")
-      c += fmt::format("  {{ struct file_clone_range r = {{fd[{}], {}, {}, {}}};\n"
-                       "    res[0] = ioctl(fd[{}], FICLONERANGE, &r) ? -errno : 0; }}\n",
-                       s.src_file, s.src_off, s.len, s.off, s.file);
-    else {
-      std::string mode = s.op == "punch" ? "FALLOC_FL_PUNCH_HOLE | FALLOC_FL_KEEP_SIZE"
-                         : s.op == "zero-range" ? "FALLOC_FL_ZERO_RANGE"
-                                                : "0";
-      if ((s.flags & kFlagKeepSize) && s.op != "punch") mode += " | FALLOC_FL_KEEP_SIZE";
+    auto fallocate = [&](std::string mode) {
+      if (s.flags & kFlagKeepSize) mode += " | FALLOC_FL_KEEP_SIZE";
       c += fmt::format("  res[0] = fallocate(fd[{}], {}, {}, {}) ? -errno : 0;\n", s.file, mode, s.off, s.len);
+    };
+    switch (s.info().kind) {
+      case OpKind::Read:
+      case OpKind::Write:
+      case OpKind::MmapRead:
+      case OpKind::MmapWrite:
+        throw std::logic_error(s.op + ": a read or write without kCapRead or kCapWrite");
+      case OpKind::Fsync:
+      case OpKind::Fdatasync:
+        c += fmt::format("  res[0] = {}(fd[{}]) ? -errno : 0;\n", s.op, s.file);
+        break;
+      case OpKind::Truncate:
+        c += fmt::format("  res[0] = ftruncate(fd[{}], {}) ? -errno : 0;\n", s.file, s.off);
+        break;
+      case OpKind::Reflink:
+        c += fmt::format("  {{ struct file_clone_range r = {{fd[{}], {}, {}, {}}};\n"
+                         "    res[0] = ioctl(fd[{}], FICLONERANGE, &r) ? -errno : 0; }}\n",
+                         s.src_file, s.src_off, s.len, s.off, s.file);
+        break;
+      case OpKind::Fallocate:
+        fallocate("0");
+        break;
+      case OpKind::Punch:
+        c += fmt::format("  res[0] = fallocate(fd[{}], FALLOC_FL_PUNCH_HOLE | FALLOC_FL_KEEP_SIZE, {}, {}) ? -errno : 0;\n",
+                         s.file, s.off, s.len);
+        break;
+      case OpKind::ZeroRange:
+        fallocate("FALLOC_FL_ZERO_RANGE");
+        break;
     }
   }
   if (events) c += "  if (evp > 0) waitpid(evp, 0, 0);\n";

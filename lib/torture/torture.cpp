@@ -17,11 +17,12 @@
 #include "lib/btrfs/copies.hpp"
 #include "lib/btrfs/fscheck.hpp"
 #include "lib/btrfs/fsinfo.hpp"
-#include "lib/harness/kmsg.hpp"
-#include "lib/harness/results_dir.hpp"
-#include "lib/harness/watchdog.hpp"
+#include "lib/run/kmsg.hpp"
+#include "lib/run/results_dir.hpp"
+#include "lib/run/watchdog.hpp"
 #include "lib/io/uring.hpp"
 #include "lib/sys/sys.hpp"
+#include "lib/torture/cost.hpp"
 #include "lib/torture/engine.hpp"
 #include "lib/torture/repro.hpp"
 #include "lib/torture/shrink.hpp"
@@ -57,6 +58,7 @@ struct EngineRun {
   uint64_t ops = 0;
   double elapsed = 0;
   std::vector<std::string> notes;
+  nlohmann::json timing;  // the engine's time_breakdown (null if it never ended)
 };
 
 // The engine in a child under the watchdog. on_progress sees each progress line.
@@ -90,6 +92,8 @@ EngineRun run_engine_watched(const EngineConfig& ecfg, unsigned total_s, unsigne
       if (!r.failure) r.failure = Failure{0, "error", "engine", j.value("msg", ""), {}};
     } else if (type == "note") {
       r.notes.push_back(j.value("msg", ""));
+    } else if (type == "timing") {
+      r.timing = j.value("breakdown", nlohmann::json());
     }
   };
   r.outcome = run_watched([&](int report_fd) {
@@ -246,6 +250,7 @@ int run_torture(const TortureConfig& cfg, std::ostream& out) {
   ecfg.duration_s = cfg.duration_s;
   if (cfg.inject.rfind("uffd-", 0) == 0) ecfg.inject = cfg.inject;
   ecfg.oplog_fd = oplog.get();
+  ecfg.thorough_checks = cfg.checks == "thorough";
   ecfg.final_scrub = false;  // check_filesystem below scrubs
   ecfg.spares = spares;
   ecfg.work_dir = work_root / "run";
@@ -353,8 +358,13 @@ int run_torture(const TortureConfig& cfg, std::ostream& out) {
                             {"ops_mix", cfg.ops_mix.empty() ? "all" : cfg.ops_mix},
                             {"events", cfg.events},        {"files", header.files.size()},
                             {"notes", main.notes},         {"replay", cfg.replay.string()},
-                            {"fs_check", fs_check},        {"spares", spares}};
+                            {"fs_check", fs_check},        {"spares", spares},
+                            {"checks", cfg.checks}};
   if (!no_device_events.empty()) summary["device_events"] = "not run: " + no_device_events;
+  if (!main.timing.is_null()) {
+    summary["time_breakdown"] = main.timing;
+    out << format_time_breakdown(main.timing);
+  }
   report_states(oplog_path, failure ? failure->seq : 0, mix, !spares.empty(), &summary, out);
   {
     std::set<std::string> baseline;
@@ -396,8 +406,15 @@ int run_torture(const TortureConfig& cfg, std::ostream& out) {
     Failure last_failure = *failure;
     unsigned n = 0;
     const auto shrink_t0 = Clock::now();
+    // Candidates check after every op (--checks thorough), so each fails at
+    // the op that did the damage, not where a fast run's owed read-back
+    // caught up with it. A fast run's failure is first confirmed that way
+    // on the whole prefix; if thorough checking changes the outcome (its
+    // read-backs fill the page cache, say), the candidates check as the run did.
+    bool thorough_candidates = true;
     auto fails = [&](const OpLog& cand, uint64_t* fail_seq) {
       EngineConfig c = ecfg;
+      c.thorough_checks = thorough_candidates;
       c.replaying = true;
       c.replay = cand.steps;
       c.oplog_fd = -1;
@@ -426,6 +443,13 @@ int run_torture(const TortureConfig& cfg, std::ostream& out) {
       return same;
     };
     ShrinkStats st;
+    if (!ecfg.thorough_checks) {
+      uint64_t confirm_seq = 0;
+      thorough_candidates = fails(full, &confirm_seq);
+      ++st.candidates;
+      st.failing += thorough_candidates;
+      if (thorough_candidates && confirm_seq) std::erase_if(full.steps, [&](const Step& s) { return s.seq > confirm_seq; });
+    }
     OpLog minimal = shrink_oplog(full, fails, Clock::now() + std::chrono::seconds(cfg.shrink_budget_s), &st);
     if (tty) out << "\n";
     const double shrink_s = std::chrono::duration<double>(Clock::now() - shrink_t0).count();
@@ -442,6 +466,7 @@ int run_torture(const TortureConfig& cfg, std::ostream& out) {
     summary["shrink"] = {{"candidates", st.candidates}, {"failing", st.failing}, {"seconds", shrink_s},
                          {"steps_before", full.steps.size()}, {"steps_after", minimal.steps.size()},
                          {"ops_after", ops_left}, {"out_of_time", st.out_of_time},
+                         {"checks", thorough_candidates ? "thorough" : "fast"},
                          {"budget_s", cfg.shrink_budget_s}};
     out << fmt::format("shrunk {} steps to {} ({} ops) in {:.1f}s, {} candidates{}: {}\n", full.steps.size(),
                        minimal.steps.size(), ops_left, shrink_s, st.candidates,

@@ -32,6 +32,10 @@ struct TortureConfig {
   bool progress = true;       // false: one line a minute even on a terminal
   std::string inject;         // test-only (DIOTORTURE_TORTURE_INJECT)
   std::filesystem::path coverage_baseline;  // a coverage.txt: what is new against it
+  // "thorough": every read-back after every op; "fast": read-backs owed and
+  // settled on a seeded schedule, before a read of the range, before events
+  // and at the end (docs/torture.md: it reads back as many bytes, later).
+  std::string checks = "thorough";
   // Devices the user hands over for device events on a scratch pool (each
   // checked as a pool device is); with none there, device events are not run.
   std::vector<std::string> spare_devs;

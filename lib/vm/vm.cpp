@@ -17,7 +17,7 @@
 #include <thread>
 
 #include "lib/btrfs/scratch.hpp"
-#include "lib/harness/results_dir.hpp"
+#include "lib/run/results_dir.hpp"
 #include "lib/sys/interrupt.hpp"
 #include "lib/sys/owned.hpp"
 #include "lib/sys/sys.hpp"

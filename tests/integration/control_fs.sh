@@ -1,6 +1,6 @@
 #!/bin/bash
-# A control run on a filesystem without NOCOW (the README recommends ext4 or
-# xfs runs as controls): --allow-fs ext4 runs each case's datasum variant
+# A control run on a filesystem without NOCOW (docs/filesystem.md recommends
+# ext4 or xfs runs as controls): --allow-fs ext4 runs each case's datasum variant
 # only and says the NOCOW variant did not run, instead of failing every case
 # on chattr +C; cases whose needs ext4 cannot meet do not run, with a reason.
 . "$(dirname "$0")/lib.sh"

@@ -10,8 +10,8 @@ rc=$?
 set -e
 echo "$out"
 S=$WORK/results/latest/summary.json
-# Two catalogue cases find real bugs on the kernels tried (README, "Known
-# bugs, families 8-14"): they may fail (or be "known" once listed in the
+# Two catalogue cases find real bugs on the kernels tried (docs/known-bugs.md,
+# "Open findings"): they may fail (or be "known" once listed in the
 # known-failures file); nothing else may.
 FINDINGS="dio-file-position-uring partial-dio-user-copy"
 python3 - "$S" "$FINDINGS" <<'PY' && pass "only the listed findings fail" || fail "an unexpected case failed"

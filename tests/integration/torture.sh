@@ -52,6 +52,7 @@ for i in 1 2; do
   rc=$?
   set -e
   expect_eq "$rc" 0 "determinism run $i passes"
+  [ "$rc" = 0 ] || tail -30 "$WORK/det$i.out"  # what failed, before the work directory goes
   norm "$WORK/det$i/latest/torture/oplog.jsonl" >"$WORK/det$i.norm"
 done
 n=$(grep -c '"op"' "$WORK/det1.norm" || true)

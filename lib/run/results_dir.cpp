@@ -1,4 +1,4 @@
-#include "lib/harness/results_dir.hpp"
+#include "lib/run/results_dir.hpp"
 
 #include <fmt/format.h>
 

@@ -1,4 +1,4 @@
-#include "lib/harness/config.hpp"
+#include "lib/run/config.hpp"
 
 #include <gtest/gtest.h>
 

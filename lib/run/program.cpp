@@ -1,10 +1,10 @@
-#include "lib/harness/program.hpp"
+#include "lib/run/program.hpp"
 
 #include <unistd.h>
 
 #include <fmt/format.h>
 
-#include "lib/harness/kmsg.hpp"
+#include "lib/run/kmsg.hpp"
 #include "lib/sys/sys.hpp"
 
 namespace dt {

@@ -1,8 +1,8 @@
-#include "lib/harness/read_matrix.hpp"
+#include "cases/common/read_matrix.hpp"
 
 #include <fcntl.h>
 
-#include "lib/harness/check.hpp"
+#include "cases/common/check.hpp"
 
 namespace dt {
 

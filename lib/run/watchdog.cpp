@@ -1,4 +1,4 @@
-#include "lib/harness/watchdog.hpp"
+#include "lib/run/watchdog.hpp"
 
 #include <fcntl.h>
 #include <poll.h>

@@ -1,4 +1,4 @@
-#include "lib/io/read_methods.hpp"
+#include "cases/common/read_methods.hpp"
 
 #include <sys/uio.h>
 

@@ -7,7 +7,7 @@
 #include <string>
 #include <vector>
 
-#include "lib/harness/watchdog.hpp"
+#include "lib/run/watchdog.hpp"
 
 namespace dt {
 

@@ -8,7 +8,7 @@
 #include <string>
 
 #include "lib/harness/context.hpp"
-#include "lib/io/read_methods.hpp"
+#include "cases/common/read_methods.hpp"
 
 namespace dt {
 

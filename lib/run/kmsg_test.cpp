@@ -1,4 +1,4 @@
-#include "lib/harness/kmsg.hpp"
+#include "lib/run/kmsg.hpp"
 
 #include <gtest/gtest.h>
 

@@ -1,4 +1,4 @@
-#include "lib/harness/check.hpp"
+#include "cases/common/check.hpp"
 
 #include <unistd.h>
 

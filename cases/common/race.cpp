@@ -1,4 +1,4 @@
-#include "lib/io/race.hpp"
+#include "cases/common/race.hpp"
 
 #include <fcntl.h>
 #include <unistd.h>
@@ -9,7 +9,7 @@
 #include <chrono>
 #include <thread>
 
-#include "lib/harness/check.hpp"
+#include "cases/common/check.hpp"
 #include "lib/io/pattern.hpp"
 #include "lib/io/uring.hpp"
 #include "lib/sys/sys.hpp"
