@@ -281,10 +281,7 @@ int run_torture(const TortureConfig& cfg, std::ostream& out) {
   const unsigned total_s = static_cast<unsigned>((cfg.ops ? 3600 : cfg.duration_s) + 900);
   KmsgWatch kmsg(fmt::format("begin torture {}", run_id));
   EngineRun main = run_engine_watched(ecfg, total_s, cfg.stall_s, [&](const nlohmann::json& j) { last_progress = j; },
-                                      [&] {
-                                        show(false);
-                                        coverage.poll();
-                                      });
+                                      [&] { show(false); });
   coverage.stop();
   show(true);
   for (const auto& n : main.notes) out << "note: " << n << "\n";

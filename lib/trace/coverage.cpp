@@ -149,6 +149,14 @@ KernelCoverage::KernelCoverage() {
     return;
   }
   dir_ = dir;
+  poller_ = std::thread([this] {
+    std::unique_lock<std::mutex> l(mu_);
+    while (!cv_.wait_for(l, std::chrono::seconds(1), [this] { return stopping_; })) {
+      l.unlock();
+      poll();
+      l.lock();
+    }
+  });
 }
 
 KernelCoverage::~KernelCoverage() { stop(); }
@@ -164,15 +172,20 @@ std::string KernelCoverage::description() const {
 
 void KernelCoverage::poll() {
   if (!available()) return;
-  ++polls_;
   const double t = now_s() - t0_;
   std::vector<std::string> fresh;
+  std::lock_guard<std::mutex> l(poll_mu_);
   // Bounded: the hot functions fill the buffer faster than a TCG guest reads
   // it until they are in set_ftrace_notrace; what is left is read next time.
   for (auto& fn : traced_functions(drain_trace_pipe(dir_, 8u << 20))) {
+    std::lock_guard<std::mutex> m(mu_);
     if (!area_of_.count(fn) || hit_.count(fn)) continue;  // a match of the globs outside our areas, or known
     hit_.emplace(fn, t);
     fresh.push_back(fn);
+  }
+  {
+    std::lock_guard<std::mutex> m(mu_);
+    ++polls_;
   }
   try {
     append_filter(dir_ + "/set_ftrace_notrace", fresh);
@@ -183,6 +196,12 @@ void KernelCoverage::poll() {
 
 void KernelCoverage::stop() {
   if (!available()) return;
+  {
+    std::lock_guard<std::mutex> l(mu_);
+    stopping_ = true;
+  }
+  cv_.notify_all();
+  if (poller_.joinable()) poller_.join();
   try {
     poll();
     write_proc(dir_ + "/tracing_on", "0");

@@ -10,7 +10,11 @@
 #pragma once
 
 #include <cstdint>
+#include <atomic>
+#include <condition_variable>
 #include <map>
+#include <mutex>
+#include <thread>
 #include <set>
 #include <string>
 #include <string_view>
@@ -50,8 +54,11 @@ class KernelCoverage {
   std::string description() const;
   // Reads what was traced since the last poll; functions seen for the first
   // time are recorded (with the seconds since the start) and no longer traced.
+  // A thread of its own does this every second from the start: moving
+  // functions to set_ftrace_notrace costs seconds in a TCG guest, which the
+  // caller's loop (the watchdog's) must not wait for.
   void poll();
-  // A last poll, then the instance is removed.
+  // Stops the polling thread, polls a last time, removes the instance.
   void stop();
 
   // summary.json "coverage": hit/present per area, new against the baseline.
@@ -69,6 +76,11 @@ class KernelCoverage {
   std::map<std::string, std::string> area_of_;  // function -> area, for the present ones
   std::map<std::string, double> hit_;           // function -> seconds when first seen
   uint64_t polls_ = 0;
+  mutable std::mutex mu_;  // hit_, polls_ against the polling thread
+  std::mutex poll_mu_;     // one poll at a time (the thread's, the last one)
+  std::condition_variable cv_;
+  bool stopping_ = false;
+  std::thread poller_;
 };
 
 }  // namespace dt
