@@ -33,6 +33,7 @@ struct TortureCli {
   std::string seeds, shard, known_failures;
   bool keep_going = false, strict = false;
   KcidbFlags kcidb;
+  std::string coverage_baseline;
   std::vector<std::string> spare_devs;
   std::vector<std::string> given;  // options given on the command line (a default is not a choice)
   FilesystemRequest fs;
@@ -112,6 +113,11 @@ int torture(const TortureCli& c) {
   cfg.replay = c.replay;
   if (!c.replay.empty() && ::access(c.replay.c_str(), R_OK) != 0)
     throw SetupError(fmt::format("--replay {}: no such readable file; give the oplog.jsonl of a torture run", c.replay));
+  cfg.coverage_baseline = c.coverage_baseline;
+  if (!c.coverage_baseline.empty() && ::access(c.coverage_baseline.c_str(), R_OK) != 0)
+    throw SetupError(fmt::format("--coverage-baseline {}: no such readable file; give the coverage.txt of an earlier "
+                                 "torture run (or a list of function names, one a line)",
+                                 c.coverage_baseline));
   cfg.shrink = !c.no_shrink;
   cfg.shrink_budget_s = c.shrink_budget;
   cfg.stall_s = c.stall;
@@ -180,13 +186,15 @@ Action setup_torture(CLI::App& sub) {
                  "Ops and groups to choose from, comma separated (dio, uring, buffered, mmap, meta, op names; "
                  "plus uffd-never, no-mutate, no-mmap-buffers; default all)");
   sub.add_option("--events", o->events,
-                 "Concurrent events: all, none, or scrub, balance, defrag, snapshot, sync, drop-caches, device "
-                 "(device: add/remove/replace with a spare loop device the tool makes; self-provisioned "
-                 "filesystems only)")
+                 "Concurrent events: all, none, or scrub, balance, defrag, snapshot, sync, drop-caches, device, "
+                 "state (device: add/remove/replace with a spare loop device the tool makes; self-provisioned "
+                 "filesystems only; state: hold a filesystem state for a window of ops, docs/torture-states.md)")
       ->capture_default_str();
   sub.add_option("--spare-dev", o->spare_devs,
                  "With --scratch-dev-pool: a blank device device events may add to the filesystem and remove "
                  "again (checked like a pool device; --force-mkfs if it holds a filesystem)");
+  sub.add_option("--coverage-baseline", o->coverage_baseline,
+                 "A coverage.txt of an earlier run: summary.json and the console say which functions are new");
   sub.add_option("--replay", o->replay, "Rerun this oplog.jsonl (or minimal.jsonl) on a fresh filesystem");
   sub.add_flag("--no-shrink", o->no_shrink, "On a failure, keep the full op log; do not shrink it");
   sub.add_option("--shrink-budget", o->shrink_budget, "Seconds the shrinker may spend")

@@ -338,6 +338,13 @@ std::string ensure_tracefs() {
   return {};
 }
 
+std::string create_trace_instance(const std::string& root, const std::string& suffix, std::string* why) {
+  const std::string dir = fmt::format("{}/instances/{}{}", root, PathTracer::instance_prefix(::getpid()), suffix);
+  if (::mkdir(dir.c_str(), 0700) == 0) return dir;
+  *why = fmt::format("cannot create tracefs instance {}: {}", dir, std::strerror(errno));
+  return {};
+}
+
 std::string PathTracer::run_prefix() { return fmt::format("diotorture-{}-", owner_token()); }
 std::string PathTracer::instance_prefix(pid_t pid) { return fmt::format("{}{}-", run_prefix(), pid); }
 std::string PathTracer::probe_group_prefix(pid_t pid) { return fmt::format("diotorture_{}_", pid); }
@@ -350,11 +357,8 @@ PathTracer::PathTracer(std::optional<PathSource> force) {
     return;
   }
   const unsigned n = counter++;
-  std::string dir = fmt::format("{}/instances/{}{}", root_, instance_prefix(::getpid()), n);
-  if (::mkdir(dir.c_str(), 0700) != 0) {
-    why_ = fmt::format("cannot create tracefs instance {}: {}", dir, std::strerror(errno));
-    return;
-  }
+  std::string dir = create_trace_instance(root_, std::to_string(n), &why_);
+  if (dir.empty()) return;
   dir_ = dir;
   probe_group_ = fmt::format("{}{}", probe_group_prefix(::getpid()), n);
   std::vector<std::string> missing;
@@ -495,19 +499,22 @@ void PathTracer::set_filter(const std::string& event, const std::string& filter)
 
 // Reads and consumes what the instance recorded. Consuming trace_pipe instead
 // of reading `trace` and clearing it spares the grace period a clear costs.
-std::string PathTracer::drain() {
+std::string PathTracer::drain() { return drain_trace_pipe(dir_); }
+
+std::string drain_trace_pipe(const std::string& instance_dir, size_t max_bytes) {
   std::string text;
-  Fd fd(::open((dir_ + "/trace_pipe").c_str(), O_RDONLY | O_NONBLOCK | O_CLOEXEC));
-  if (!fd) throw_errno("open " + dir_ + "/trace_pipe");
+  Fd fd(::open((instance_dir + "/trace_pipe").c_str(), O_RDONLY | O_NONBLOCK | O_CLOEXEC));
+  if (!fd) throw_errno("open " + instance_dir + "/trace_pipe");
   char buf[65536];
   for (;;) {
     ssize_t n = ::read(fd.get(), buf, sizeof buf);
     if (n > 0) {
       text.append(buf, static_cast<size_t>(n));
+      if (text.size() >= max_bytes) return text;
       continue;
     }
     if (n < 0 && errno == EINTR) continue;
-    if (n < 0 && errno != EAGAIN) throw_errno("read " + dir_ + "/trace_pipe");
+    if (n < 0 && errno != EAGAIN) throw_errno("read " + instance_dir + "/trace_pipe");
     return text;
   }
 }

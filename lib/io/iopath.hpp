@@ -165,6 +165,15 @@ class PathTracer {
 // misses the ones created during the call.
 std::string task_filter(const std::vector<pid_t>& tids);
 
+// Makes a tracefs instance of this process under tracefs `root`, named
+// instance_prefix(getpid()) + suffix (so a killed run's is reclaimed); its
+// directory, or "" and *why.
+std::string create_trace_instance(const std::string& root, const std::string& suffix, std::string* why);
+// Reads and consumes what an instance recorded (its trace_pipe, without
+// blocking), at most about max_bytes: a tracer that records faster than it
+// is read would otherwise never let the reader see the end.
+std::string drain_trace_pipe(const std::string& instance_dir, size_t max_bytes = SIZE_MAX);
+
 // Removes tracefs instances and kprobes left by a (killed) child process.
 void remove_stale_trace_instances(pid_t pid);
 // Removes the instances whose name starts with `prefix`; returns their names.

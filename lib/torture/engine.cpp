@@ -1086,12 +1086,14 @@ int Engine::run() {
       emit(nlohmann::json{{"type", "start"}, {"step", step_to_json(s)}}.dump());
     }
     const auto t = Clock::now();
+    const std::vector<std::string> held_at_start = events_->confirm_held();  // states.hpp
     try {
       auto timed = cost_.in(Cost::Op);
       exec(s);
     } catch (const std::exception& e) {
       fail(s.seq, "error", s.op, fmt::format("{} could not be run: {}", s.op, e.what()));
     }
+    s.states = held_through(held_at_start, events_->confirm_held());
     s.dur_us = static_cast<uint64_t>(std::chrono::duration_cast<std::chrono::microseconds>(Clock::now() - t).count());
     {
       auto timed = cost_.in(Cost::Oplog);

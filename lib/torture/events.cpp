@@ -61,8 +61,6 @@ std::vector<DeviceAction> plan_restore(const std::vector<std::string>& members,
   return out;
 }
 
-namespace {
-
 // "data raid1, metadata raid1, system raid1" -> the profile of `kind`.
 std::string profile_of(const std::string& described, const std::string& kind) {
   for (const auto& part : split(described, ',')) {
@@ -88,8 +86,6 @@ btrfs_balance_args convert_to(const std::string& profile) {
   return b;
 }
 
-}  // namespace
-
 EventRunner::EventRunner(EventTargets targets, std::function<void(const Step&, const std::string&)> on_done,
                          std::function<uint64_t()> current_seq)
     : t_(std::move(targets)), on_done_(std::move(on_done)), current_seq_(std::move(current_seq)) {
@@ -99,8 +95,6 @@ EventRunner::EventRunner(EventTargets targets, std::function<void(const Step&, c
   }
   thread_ = std::thread([this] { loop(); });
 }
-
-namespace {
 
 std::vector<std::string> member_paths(int root_fd) {
   std::vector<std::string> out;
@@ -148,8 +142,6 @@ int64_t device_ioctl(int root_fd, const DeviceAction& a) {
   // result: 0 no error, else NOT_STARTED/ALREADY_STARTED/SCRUB_INPROGRESS, as btrfs error 100+.
   return r.result == BTRFS_IOCTL_DEV_REPLACE_RESULT_NO_ERROR ? 0 : static_cast<int64_t>(100 + r.result);
 }
-
-}  // namespace
 
 bool EventRunner::run_device_actions(const std::vector<DeviceAction>& actions, int root_fd, Step& s) {
   for (const auto& a : actions) {
@@ -206,16 +198,80 @@ EventRunner::~EventRunner() {
 }
 
 void EventRunner::submit(const Step& s) {
-  {
-    std::lock_guard<std::mutex> l(mu_);
-    queue_.push_back(s);
-  }
+  std::unique_lock<std::mutex> l(mu_);
+  queue_.push_back(s);
   cv_.notify_all();
+  // A held state is there before the next op starts — in a replay too, so
+  // the same steps run in it. Bounded: a state that takes longer is late.
+  if (s.event == "state")
+    cv_.wait_for(l, std::chrono::seconds(60), [&] { return settled_seq_ >= s.seq || stop_; });
 }
 
 void EventRunner::drain() {
   std::unique_lock<std::mutex> l(mu_);
+  draining_ = true;  // a held state ends now
   cv_.wait(l, [this] { return queue_.empty() && running_.empty(); });
+  draining_ = false;
+}
+
+std::vector<std::string> EventRunner::confirm_held() {
+  std::lock_guard<std::mutex> l(held_mu_);
+  if (held_ && held_->confirm()) return {held_name_};
+  return {};
+}
+
+bool EventRunner::hold_should_end(uint64_t until) {
+  if (current_seq_() >= until) return true;
+  std::lock_guard<std::mutex> l(mu_);
+  return stop_ || draining_ ||
+         std::any_of(queue_.begin(), queue_.end(), [](const Step& q) { return q.event == "state"; });
+}
+
+std::string EventRunner::hold_state(Step& s) {
+  HoldTargets t{t_.fs_root, t_.subvol, t_.snap_dir, t_.files, t_.spares, [this](Step& st) {
+                  Fd root = open_or_throw(t_.fs_root, O_RDONLY | O_DIRECTORY);
+                  run_device_actions(plan_restore(member_paths(root.get()), originals_), root.get(), st);
+                }};
+  std::unique_ptr<StateHold> h = make_hold(s.arg, t);
+  std::string why = h ? "" : "unknown state";
+  if (h) {
+    try {
+      why = h->establish(s);
+    } catch (const std::exception& e) {
+      why = e.what();
+    }
+  }
+  const std::string made = s.note;  // what establishing did
+  const uint64_t from = current_seq_();
+  if (why.empty()) {
+    std::lock_guard<std::mutex> l(held_mu_);
+    held_ = std::move(h);
+    held_name_ = s.arg;
+  }
+  {
+    std::lock_guard<std::mutex> l(mu_);
+    settled_seq_ = std::max(settled_seq_, s.seq);
+  }
+  cv_.notify_all();
+  if (!why.empty()) {
+    s.note = "not held: " + why + (made.empty() ? "" : " (" + made + ")");
+    return "";
+  }
+  while (!hold_should_end(s.seq + s.len)) {
+    held_->keep();
+    std::this_thread::sleep_for(std::chrono::milliseconds(5));
+  }
+  const uint64_t to = current_seq_();
+  {
+    std::lock_guard<std::mutex> l(held_mu_);
+    h = std::move(held_);
+    held_name_.clear();
+  }
+  const StateInfo* info = find_state(s.arg);
+  s.note = fmt::format("held from step {} to step {} ({}){}", from, to, info ? info->confirmed_by : "?",
+                       made.empty() ? "" : "; " + made);
+  h->release(s);
+  return h->failure();
 }
 
 std::string EventRunner::running() {
@@ -232,7 +288,7 @@ void EventRunner::loop() {
       if (queue_.empty()) return;  // stop requested and nothing left
       s = queue_.front();
       queue_.pop_front();
-      running_ = s.event;
+      running_ = s.event == "state" ? "state " + s.arg : s.event;
     }
     std::string failure;
     const auto t0 = Clock::now();
@@ -247,6 +303,7 @@ void EventRunner::loop() {
     {
       std::lock_guard<std::mutex> l(mu_);
       running_.clear();
+      settled_seq_ = std::max(settled_seq_, s.seq);
     }
     cv_.notify_all();
   }
@@ -295,6 +352,7 @@ std::string EventRunner::run_one(Step& s) {
     run_device_event(s, root.get());
     return "";
   }
+  if (s.event == "state") return hold_state(s);
   if (s.event == "scrub") {
     BtrfsFsDevices devs = btrfs_devices(root.get());
     ScrubTotals t = scrub_readonly(root.get(), devs);

@@ -19,7 +19,10 @@
 #include <thread>
 #include <vector>
 
+#include <linux/btrfs.h>
+
 #include "lib/torture/op.hpp"
+#include "lib/torture/states.hpp"
 
 namespace dt {
 
@@ -54,6 +57,9 @@ class EventRunner {
   void drain();
   // The event running now, "" if none.
   std::string running();
+  // The held state (the "state" event) the kernel confirms right now: empty
+  // or one name. Asked when an op starts and when it ends.
+  std::vector<std::string> confirm_held();
 
  private:
   void loop();
@@ -62,6 +68,10 @@ class EventRunner {
   // Runs the actions, appending each result to s.res and a word to s.note;
   // false after the first that failed.
   bool run_device_actions(const std::vector<DeviceAction>& actions, int root_fd, Step& s);
+  // The "state" event: establishes the state, holds it until the op with
+  // seq + window has started (or a drain, or the next state event), releases.
+  std::string hold_state(Step& s);
+  bool hold_should_end(uint64_t until);
 
   EventTargets t_;
   std::vector<std::string> originals_;  // the filesystem's devices at the start
@@ -72,8 +82,26 @@ class EventRunner {
   std::deque<Step> queue_;
   std::string running_;
   bool stop_ = false;
+  bool draining_ = false;         // drain() waits: a held state ends now
+  uint64_t settled_seq_ = 0;      // the last state event established or refused
+  std::mutex held_mu_;            // guards held_ against its release while confirm_held() asks it
+  std::unique_ptr<StateHold> held_;
+  std::string held_name_;
   std::thread thread_;
 };
+
+// Shared with the state holders (states.cpp): one balance through
+// BTRFS_IOC_BALANCE_V2 (-errno or 0), a convert filter to a profile, the
+// profile of "data"/"metadata" in btrfs_profile()'s text, the paths of the
+// filesystem's devices, and one device action through its ioctl (0, -errno
+// or a positive btrfs error code, named by device_rc_name).
+int balance(int fd, uint64_t flags, const btrfs_balance_args* data, const btrfs_balance_args* meta);
+btrfs_balance_args convert_to(const std::string& profile);
+std::string profile_of(const std::string& described, const std::string& kind);
+std::vector<std::string> member_paths(int root_fd);
+struct DeviceAction;
+int64_t device_ioctl(int root_fd, const DeviceAction& a);
+std::string device_rc_name(int64_t rc);
 
 // Pure: the BTRFS_BLOCK_GROUP_* profile bit for a profile name ("single" is
 // BTRFS_AVAIL_ALLOC_BIT_SINGLE), 0 if unknown; and the profile a -dconvert

@@ -9,6 +9,7 @@
 #include "lib/sys/sys.hpp"
 #include "lib/torture/oplog_check.hpp"
 #include "lib/torture/prng.hpp"
+#include "lib/torture/states.hpp"
 
 namespace dt {
 namespace {
@@ -53,6 +54,10 @@ const std::vector<EventInfo> kEvents = {
      "add a spare device, remove a device, or replace one with the spare; the device set restored after each "
      "(BTRFS_IOC_ADD_DEV, BTRFS_IOC_RM_DEV_V2, BTRFS_IOC_DEV_REPLACE)",
      false, true},
+    {"state",
+     "hold a filesystem state (balance paused, replace running, quota rescan, read-only snapshot, nearly full, ...) "
+     "for a window of steps, confirmed by the kernel's answer (docs/torture-states.md)",
+     false},
 };
 
 const char* const kBalanceArgs[] = {"data-usage", "metadata", "dconvert", "mconvert", "pause-resume", "cancel"};
@@ -127,6 +132,7 @@ nlohmann::json step_to_json(const Step& s) {
     j["event"] = s.event;
     if (!s.arg.empty()) j["arg"] = s.arg;
     if (s.file) j["file"] = s.file;
+    if (s.event == "state") j["window"] = s.len;
   } else {
     j["op"] = s.op;
     j["file"] = s.file;
@@ -157,6 +163,7 @@ nlohmann::json step_to_json(const Step& s) {
   if (s.t_us) j["t_us"] = s.t_us;
   if (s.dur_us) j["dur_us"] = s.dur_us;
   if (s.end_seq) j["end_seq"] = s.end_seq;
+  if (!s.states.empty()) j["states"] = s.states;
   return j;
 }
 
@@ -174,6 +181,10 @@ Step step_from_json(const nlohmann::json& j) {
     if (!find_event(s.event)) throw std::runtime_error(fmt::format("unknown event '{}'", s.event));
     s.arg = j.value("arg", "");
     s.file = static_cast<unsigned>(get_u("file", 0));
+    if (s.event == "state") {
+      if (!find_state(s.arg)) throw std::runtime_error(fmt::format("unknown state '{}'", s.arg));
+      s.len = get_u("window", 0);
+    }
   } else {
     if (!j.contains("op")) throw std::runtime_error("neither 'op' nor 'event'");
     s.op = j["op"].get<std::string>();
@@ -219,6 +230,7 @@ Step step_from_json(const nlohmann::json& j) {
   s.t_us = get_u("t_us", 0);
   s.dur_us = get_u("dur_us", 0);
   s.end_seq = get_u("end_seq", 0);
+  if (j.contains("states")) s.states = j["states"].get<std::vector<std::string>>();
   return s;
 }
 
@@ -343,7 +355,7 @@ Mix parse_mix(const std::string& ops_mix, const std::string& events) {
     if (!e) {
       std::string hint = did_you_mean(item, enames);
       throw SetupError(fmt::format("--events: '{}' is not an event{}; give all, none or some of scrub, balance, "
-                                   "defrag, snapshot, sync, drop-caches, device",
+                                   "defrag, snapshot, sync, drop-caches, device, state",
                                    item, hint.empty() ? "" : fmt::format(" (did you mean '{}'?)", hint)));
     }
     if (std::find(m.events.begin(), m.events.end(), e) == m.events.end()) m.events.push_back(e);
@@ -396,6 +408,7 @@ Step StepGenerator::next() {
     if (s.event == "balance") s.arg = kBalanceArgs[r.below(std::size(kBalanceArgs))];
     if (s.event == "scrub" && r.chance(1, 2)) s.arg = "pause-resume";
     if (s.event == "device") s.arg = kDeviceArgs[r.below(std::size(kDeviceArgs))];
+    if (s.event == "state") choose_state(r, s);
     return s;
   }
   uint64_t pick = r.below(total_weight_);

@@ -137,6 +137,9 @@ struct Step {
   std::string fault_seen;     // AfterCompletion: what released the held fault, and when (timing)
   uint64_t t_us = 0, dur_us = 0;
   uint64_t end_seq = 0;       // events: the op being executed when it ended
+  // Ops: the held states (states.hpp) the kernel confirmed when the op
+  // started and still when it ended. Events "state": the window is len (steps).
+  std::vector<std::string> states;
 
   bool is_event() const { return !event.empty(); }
   const OpInfo& info() const;  // only for ops

@@ -15,6 +15,7 @@
 #include <cstring>
 #include <memory>
 #include <optional>
+#include <set>
 
 #include "lib/btrfs/copies.hpp"
 #include "lib/btrfs/fscheck.hpp"
@@ -29,6 +30,8 @@
 #include "lib/torture/engine.hpp"
 #include "lib/torture/repro.hpp"
 #include "lib/torture/shrink.hpp"
+#include "lib/torture/states.hpp"
+#include "lib/trace/coverage.hpp"
 
 namespace dt {
 namespace fs = std::filesystem;
@@ -191,8 +194,10 @@ int run_torture(const TortureConfig& cfg, std::ostream& out) {
   std::string no_device_events;
   uint64_t spare_size = 0;  // as large as the largest device, so it can replace any
   const bool device_events =
-      std::any_of(mix.events.begin(), mix.events.end(), [](const EventInfo* e) { return e->needs_spare; }) ||
-      std::any_of(replay.steps.begin(), replay.steps.end(), [](const Step& s) { return s.event == "device"; });
+      std::any_of(mix.events.begin(), mix.events.end(),
+                  [](const EventInfo* e) { return e->needs_spare || std::string(e->name) == "state"; }) ||
+      std::any_of(replay.steps.begin(), replay.steps.end(),
+                  [](const Step& s) { return s.event == "device" || s.event == "state"; });  // state: replace/remove-running
   if (device_events) {
     if (!ws.scratch())
       no_device_events = "a --test-dir's devices are not the tool's to add, remove or replace";
@@ -228,6 +233,9 @@ int run_torture(const TortureConfig& cfg, std::ostream& out) {
   else if (!spares.empty())
     out << fmt::format("SPARE     -- {} (--spare-dev, for device events)\n", fmt::join(spares, " "));
   if (!no_device_events.empty()) out << "SPARE     -- none: device events not run: " << no_device_events << "\n";
+  // Kernel coverage of the main run (lib/trace/coverage.hpp), per run.
+  KernelCoverage coverage;
+  out << "COVERAGE  -- " << coverage.description() << "\n";
   if (cfg.replay.empty())
     out << fmt::format("TORTURE   -- seed {}, {}, {} files, ops {}, events {}{}\n\n", header.seed,
                        cfg.ops ? fmt::format("{} ops", cfg.ops) : fmt::format("{:.0f}s", cfg.duration_s),
@@ -303,6 +311,7 @@ int run_torture(const TortureConfig& cfg, std::ostream& out) {
         << std::flush;
     throw;
   }
+  coverage.stop();
   show(true);
   for (const auto& n : main.notes) out << "note: " << n << "\n";
   std::optional<Failure> failure = main.failure;
@@ -393,6 +402,15 @@ int run_torture(const TortureConfig& cfg, std::ostream& out) {
   if (!main.timing.is_null()) {
     summary["time_breakdown"] = main.timing;
     out << format_time_breakdown(main.timing);
+  }
+  report_states(oplog_path, failure ? failure->seq : 0, mix, !spares.empty(), &summary, out);
+  {
+    std::set<std::string> baseline;
+    if (!cfg.coverage_baseline.empty()) baseline = parse_coverage_list(read_file(cfg.coverage_baseline));
+    const std::set<std::string>* base = cfg.coverage_baseline.empty() ? nullptr : &baseline;
+    summary["coverage"] = coverage.to_json(base);
+    if (summary["coverage"].value("available", false)) write_file_atomic(dir / "coverage.txt", coverage.listing());
+    out << coverage.summary_line(base);
   }
   auto write_summary = [&](const std::string& status) {
     summary["status"] = status;

@@ -32,6 +32,7 @@ struct TortureConfig {
   unsigned stall_s = 120;     // no progress for this long: a hang
   bool progress = true;       // false: one line a minute even on a terminal
   std::string inject;         // test-only (DIOTORTURE_TORTURE_INJECT)
+  std::filesystem::path coverage_baseline;  // a coverage.txt: what is new against it
   // "thorough": every read-back after every op; "fast": read-backs owed and
   // settled on a seeded schedule, before a read of the range, before events
   // and at the end (docs/torture.md: it reads back as many bytes, later).

@@ -22,6 +22,7 @@
 #include "lib/sys/owned.hpp"
 #include "lib/sys/sys.hpp"
 #include "lib/vm/initramfs.hpp"
+#include "lib/vm/panic.hpp"
 #include "lib/vm/vcpus.hpp"
 
 namespace dt {
@@ -370,6 +371,8 @@ int boot_guest(const VmOptions& o, std::ostream& out, VmOutcome* outcome, std::s
   }
   write_file_atomic(keep_dir / "console.log", con + vcpu_block);
   const bool panicked = con.find("Kernel panic") != std::string::npos;
+  // A panic far from the filesystem is treated like an emulator fault: said, and the guest booted once more.
+  const std::string foreign_panic = panicked ? panic_outside_filesystem(con) : "";
   const bool finished = con.find("diotorture-vm: done") != std::string::npos;
   nlohmann::json vm = {{"kernel", release},
                        {"kernel_image", fs::absolute(o.kernel).string()},
@@ -387,12 +390,13 @@ int boot_guest(const VmOptions& o, std::ostream& out, VmOutcome* outcome, std::s
                        {"monitor_failures", hang.monitor_failures},
                        {"qemu_threads_at_kill", qemu_threads},
                        {"emulator_fault", emulator_fault},
+                       {"panic_outside_filesystem", foreign_panic},
                        {"after_emulator_faults", earlier_faults},
                        {"qemu_stderr", read_file_or_empty(work / "qemu.err")}};
   write_file_atomic(keep_dir / "vm.json", vm.dump(2) + "\n");
 
   if (outcome) *outcome = {accel, run_dirs, secs};
-  *fault_out = emulator_fault;
+  *fault_out = !emulator_fault.empty() ? emulator_fault : foreign_panic;
   out << "\n" << output;
   if (!finished || timed_out || panicked || exit_status.empty()) {
     std::string why = timed_out ? fmt::format("the guest did not finish within {} s and was killed", o.machine.timeout_s)
@@ -407,6 +411,7 @@ int boot_guest(const VmOptions& o, std::ostream& out, VmOutcome* outcome, std::s
     if (!vcpus.empty()) out << "VM: its CPUs before the kill: " << fmt::format("{}", fmt::join(vcpus, "; ")) << "\n";
     if (!stopped.empty()) out << "VM: " << stopped << "\n";
     if (!emulator_fault.empty()) out << "VM: " << emulator_fault << "\n";
+    if (!foreign_panic.empty()) out << "VM: " << foreign_panic << "\n";
     return 3;
   }
   out << fmt::format("\nVM: guest finished in {:.0f} s ({}); console in {}\n", secs, accel == "kvm" ? "KVM" : "TCG",
@@ -447,10 +452,12 @@ int run_vm(const VmOptions& o, std::ostream& out, VmOutcome* outcome) {
         again.machine.settle_accel(one.accel);
         return boot_rc;
       },
-      [&](unsigned attempt, const std::string&) {
-        out << fmt::format("VM: booting the guest again (attempt {} of {}): the hang above was qemu's, so it says "
-                           "nothing about the kernel; that attempt's results stay in {}\n\n",
+      [&](unsigned attempt, const std::string& fault) {
+        const bool panic = fault.rfind("the guest kernel panicked outside", 0) == 0;
+        out << fmt::format("VM: booting the guest again (attempt {} of {}): {}; that attempt's results stay in {}\n\n",
                            attempt, o.emulator_retries + 1,
+                           panic ? "the panic above was not in the filesystem's code, so it says nothing about it"
+                                 : "the hang above was qemu's, so it says nothing about the kernel",
                            all.run_dirs.empty() ? o.results_root.string() : (o.results_root / all.run_dirs.back()).string());
       });
   if (outcome) *outcome = all;

@@ -37,7 +37,7 @@ norm() {
 import json, sys
 rows = [json.loads(l) for l in open(sys.argv[1])]
 for r in rows:
-    for k in ("t_us", "dur_us", "end_seq", "fault_seen"):
+    for k in ("t_us", "dur_us", "end_seq", "fault_seen", "states"):  # states: what the kernel confirmed, timing
         r.pop(k, None)
     if "event" in r:
         r.pop("res", None); r.pop("note", None)
