@@ -11,9 +11,9 @@
 #include "cmd/command.hpp"
 #include "cmd/nightly_options.hpp"
 #include "lib/run/results_dir.hpp"
-#include "lib/nightly/kcidb.hpp"
+#include "lib/harness/kcidb.hpp"
 #include "lib/nightly/merge.hpp"
-#include "lib/nightly/results_doc.hpp"
+#include "lib/harness/results_doc.hpp"
 
 namespace dt {
 namespace fs = std::filesystem;

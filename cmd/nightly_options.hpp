@@ -6,7 +6,7 @@
 
 #include <string>
 
-#include "lib/nightly/kcidb.hpp"
+#include "lib/harness/kcidb.hpp"
 #include "lib/sys/sys.hpp"
 
 namespace dt {

@@ -11,7 +11,7 @@
 #include "lib/harness/registry.hpp"
 #include "lib/nightly/merge.hpp"
 #include "lib/nightly/report.hpp"
-#include "lib/nightly/results_doc.hpp"
+#include "lib/harness/results_doc.hpp"
 #include "lib/nightly/signature.hpp"
 
 namespace dt {

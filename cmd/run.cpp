@@ -15,7 +15,7 @@
 #include "lib/harness/registry.hpp"
 #include "lib/harness/session.hpp"
 #include "lib/io/iopath.hpp"
-#include "lib/nightly/shard.hpp"
+#include "lib/harness/shard.hpp"
 #include "lib/nightly/signature.hpp"
 #include "lib/sys/spellcheck.hpp"
 #include "lib/sys/sys.hpp"

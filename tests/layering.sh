@@ -36,13 +36,15 @@ cd "${1:-$(dirname "$0")/..}"
 #                stacks), kernel log, results directory, fstests config,
 #                running a program
 #   lib/io       I/O paths, patterns, io_uring, userfaultfd
+#   lib/trace    kernel coverage from the function tracer
 #   lib/btrfs    the filesystem: scratch devices, layout, copies, fsck
 #   lib/harness  the case harness: registry, context, runner, session, results
-#   lib/nightly  what a nightly CI job needs: shards, merge, KCIDB, reports
+#                (summary.json, junit.xml, kcidb.json), shards of a selection
+#   lib/nightly  what a nightly CI job needs beyond one run: merge, signatures, reports
 #   lib/torture, lib/vm, lib/crash, lib/bench   the engines of the commands
 #   cases/common the helpers the cases share (fstests' common/)
 #   cases, cmd   the cases and the command-line front end
-LAYERS=(lib/sys lib/run lib/io lib/btrfs lib/harness lib/nightly lib/torture lib/vm lib/crash lib/bench cases/common cases cmd)
+LAYERS=(lib/sys lib/run lib/io lib/trace lib/btrfs lib/harness lib/nightly lib/torture lib/vm lib/crash lib/bench cases/common cases cmd)
 
 declare -A rank
 for i in "${!LAYERS[@]}"; do rank[${LAYERS[$i]}]=$i; done

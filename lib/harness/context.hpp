@@ -18,7 +18,7 @@
 #include "lib/btrfs/layout.hpp"
 #include "lib/harness/registry.hpp"
 #include "lib/io/iopath.hpp"
-#include "lib/nightly/shard.hpp"
+#include "lib/harness/shard.hpp"
 
 namespace dt {
 

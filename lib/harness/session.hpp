@@ -13,7 +13,7 @@
 #include "lib/harness/known_failures.hpp"
 #include "lib/harness/registry.hpp"
 #include "lib/harness/runner.hpp"
-#include "lib/nightly/kcidb.hpp"
+#include "lib/harness/kcidb.hpp"
 
 namespace dt {
 

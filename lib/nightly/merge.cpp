@@ -7,8 +7,8 @@
 #include <map>
 #include <set>
 
-#include "lib/nightly/results_doc.hpp"
-#include "lib/nightly/shard.hpp"
+#include "lib/harness/results_doc.hpp"
+#include "lib/harness/shard.hpp"
 #include "lib/sys/sys.hpp"
 
 namespace dt {

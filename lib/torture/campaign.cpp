@@ -5,7 +5,7 @@
 #include <chrono>
 
 #include "lib/run/results_dir.hpp"
-#include "lib/nightly/results_doc.hpp"
+#include "lib/harness/results_doc.hpp"
 #include "lib/nightly/signature.hpp"
 #include "lib/sys/sys.hpp"
 #include "lib/sys/version.hpp"

@@ -17,8 +17,8 @@
 #include <vector>
 
 #include "lib/harness/known_failures.hpp"
-#include "lib/nightly/kcidb.hpp"
-#include "lib/nightly/shard.hpp"
+#include "lib/harness/kcidb.hpp"
+#include "lib/harness/shard.hpp"
 #include "lib/torture/torture.hpp"
 
 namespace dt {

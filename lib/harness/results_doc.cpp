@@ -1,4 +1,4 @@
-#include "lib/nightly/results_doc.hpp"
+#include "lib/harness/results_doc.hpp"
 
 #include <fmt/format.h>
 

@@ -1,4 +1,4 @@
-#include "lib/nightly/kcidb.hpp"
+#include "lib/harness/kcidb.hpp"
 
 #include <gtest/gtest.h>
 

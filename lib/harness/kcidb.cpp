@@ -1,4 +1,4 @@
-#include "lib/nightly/kcidb.hpp"
+#include "lib/harness/kcidb.hpp"
 
 #include <fmt/format.h>
 #include <fmt/ranges.h>
@@ -7,7 +7,7 @@
 #include <regex>
 #include <set>
 
-#include "lib/nightly/results_doc.hpp"
+#include "lib/harness/results_doc.hpp"
 #include "lib/sys/sys.hpp"
 #include "lib/sys/version.hpp"
 

@@ -1,4 +1,4 @@
-#include "lib/nightly/shard.hpp"
+#include "lib/harness/shard.hpp"
 
 #include <gtest/gtest.h>
 
