@@ -28,7 +28,7 @@ struct TortureCli {
   std::string ops_mix, events = "all", replay, results = "results", checks = "thorough";
   uint64_t seed = 1, duration_s = 0, ops = 0;  // 0: not given
   unsigned files = 4, shrink_budget = 300, stall = 120;
-  bool no_shrink = false, no_progress = false, seed_given = false;
+  bool no_shrink = false, no_progress = false;
   // A campaign (lib/torture/campaign): --seeds and what goes with it.
   std::string seeds, shard, known_failures;
   bool keep_going = false, strict = false;
@@ -79,16 +79,16 @@ CampaignConfig campaign_cfg(const TortureCli& c, const TortureConfig& base) {
 
 int torture(const TortureCli& c) {
   const bool campaign = !c.seeds.empty();
+  auto given = [&](const char* o) { return std::find(c.given.begin(), c.given.end(), o) != c.given.end(); };
   if (!campaign && (!c.shard.empty() || c.keep_going || c.strict || !c.known_failures.empty()))
     throw SetupError("--shard, --keep-going, --strict and --known-failures are for a campaign; add --seeds A..B");
-  if (campaign && (!c.replay.empty() || c.seed_given))
+  if (campaign && (!c.replay.empty() || given("--seed")))
     throw SetupError("--seeds runs a campaign of seeds; drop --seed and --replay (or --seeds)");
   if (campaign) campaign_cfg(c, TortureConfig{});  // bad input: exit 2 before anything is provisioned
   TortureConfig cfg;
   // The numbers were checked and converted by their validators.
   cfg.seed = c.seed;
   if (c.duration_s && c.ops) throw SetupError("--duration and --ops both say when to stop; give one");
-  auto given = [&](const char* o) { return std::find(c.given.begin(), c.given.end(), o) != c.given.end(); };
   if (!c.replay.empty()) {
     // The log fixes all of these; a flag that would be ignored is refused.
     std::vector<std::string> ignored;
@@ -154,8 +154,7 @@ Action setup_torture(CLI::App& sub) {
   auto o = std::make_shared<TortureCli>();
   sub.add_option("--seed", o->seed, "Seed of every random choice: the same seed gives the same op log")
       ->transform(Bounded("a seed", 0, UINT64_MAX))
-      ->capture_default_str()
-      ->each([o](const std::string&) { o->seed_given = true; });
+      ->capture_default_str();
   sub.add_option("--seeds", o->seeds,
                  "Run a campaign: each seed of A..B on a fresh filesystem for --duration (or --ops) each; a failure "
                  "ends its seed unless known or --keep-going")
